@@ -1,0 +1,61 @@
+"""lightkeeper: keep machine-learning models working in production.
+
+The public Python API. Heavy libraries (mlflow, pandas, scikit-learn) are imported
+only where they are used, so ``import lightkeeper`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.app import Lightkeeper
+from lightkeeper.clock import Clock, FixedClock, SystemClock
+from lightkeeper.errors import (
+    DatabaseOutdated,
+    DatabaseUnavailable,
+    InvalidInput,
+    LightkeeperError,
+    ManifestError,
+    ModelLoadFailed,
+    ModelNotFound,
+    ModelStoreUnavailable,
+    SettingsError,
+    TrainingFailed,
+    VersionNotFound,
+)
+from lightkeeper.settings import Settings
+
+if TYPE_CHECKING:
+    from lightkeeper.training import TrainResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Clock",
+    "DatabaseOutdated",
+    "DatabaseUnavailable",
+    "FixedClock",
+    "InvalidInput",
+    "Lightkeeper",
+    "LightkeeperError",
+    "ManifestError",
+    "ModelLoadFailed",
+    "ModelNotFound",
+    "ModelStoreUnavailable",
+    "Settings",
+    "SettingsError",
+    "SystemClock",
+    "TrainResult",
+    "TrainingFailed",
+    "VersionNotFound",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # TrainResult lives beside the training code, which imports pandas-aware modules.
+    if name == "TrainResult":
+        from lightkeeper.training import TrainResult
+
+        return TrainResult
+    raise AttributeError(f"module 'lightkeeper' has no attribute {name!r}")

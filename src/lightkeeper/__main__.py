@@ -1,0 +1,5 @@
+"""``python -m lightkeeper``."""
+
+from lightkeeper.cli import main
+
+main()

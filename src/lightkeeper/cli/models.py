@@ -1,0 +1,103 @@
+"""``lightkeeper models list|show``."""
+
+from __future__ import annotations
+
+import typer
+
+from lightkeeper.cli._output import console, print_json, table
+
+models_app = typer.Typer(help="Registered models and their versions.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command group to the app."""
+    app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def list_models(
+    ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Every registered model with its newest version and aliases."""
+    models = ctx.obj.lk().models()
+    if json:
+        print_json({"models": [m.to_dict() for m in models]})
+        return
+    if not models:
+        console.print(
+            "no registered models yet: train one with [bold]lightkeeper train PROJECT_DIR[/bold]"
+        )
+        return
+    table(
+        "models",
+        ["name", "latest", "versions", "aliases", "updated"],
+        [
+            (
+                m.name,
+                m.latest_version,
+                m.versions,
+                ", ".join(f"{k}={v}" for k, v in sorted(m.aliases.items())),
+                m.updated_at,
+            )
+            for m in models
+        ],
+    )
+
+
+@models_app.command("show")
+def show(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Model name."),
+    version: str | None = typer.Argument(None, help="Version number, 'latest' or an alias."),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A model's versions, or one version with its lineage, params and metrics."""
+    lk = ctx.obj.lk()
+    if version is None:
+        versions = lk.versions(model)
+        if json:
+            print_json({"model": model, "versions": [v.to_dict() for v in versions]})
+            return
+        table(
+            f"{model}: versions",
+            ["version", "created", "aliases", "registered by", "data", "code"],
+            [
+                (
+                    v.version,
+                    v.created_at,
+                    ", ".join(v.aliases),
+                    v.lineage.registered_by,
+                    v.lineage.data_hash[:19] if v.lineage.data_hash else None,
+                    (v.lineage.code_commit or "")[:10] + ("*" if v.lineage.code_dirty else ""),
+                )
+                for v in versions
+            ],
+        )
+        return
+    info = lk.version(model, version)
+    if json:
+        print_json(info.to_dict())
+        return
+    lin = info.lineage
+    rows = [
+        ("model", f"{info.model} version {info.version}"),
+        ("created", info.created_at),
+        ("status", info.status),
+        ("aliases", ", ".join(info.aliases)),
+        ("flavor", info.flavor),
+        ("registered by", lin.registered_by),
+        ("run", info.run_id),
+        ("source", info.source),
+        ("data hash", lin.data_hash),
+        ("data rows", f"{lin.data_rows:,}" if lin.data_rows is not None else None),
+        ("features", ", ".join(lin.data_columns)),
+        ("code commit", lin.code_commit),
+        ("code dirty", lin.code_dirty),
+        ("manifest", lin.manifest_hash),
+        ("project", lin.project),
+    ]
+    table(None, ["field", "value"], rows)
+    if info.params:
+        table("params", ["name", "value"], sorted(info.params.items()))
+    if info.metrics:
+        table("metrics", ["name", "value"], sorted(info.metrics.items()))

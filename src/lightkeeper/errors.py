@@ -1,0 +1,110 @@
+"""One exception root with stable codes and a what-to-do-next hint.
+
+Every error lightkeeper raises on purpose is a :class:`LightkeeperError` with a code
+(``LK-...``) that is documented in ``docs/errors.md``. Subclasses also inherit the
+matching builtin so callers can catch ``LookupError`` or ``ValueError`` as usual.
+The HTTP status for each class lives in one handler in :mod:`lightkeeper.web`.
+"""
+
+from __future__ import annotations
+
+
+class LightkeeperError(Exception):
+    """Root of every lightkeeper error.
+
+    Attributes:
+        code: stable machine-readable code, for example ``LK-MODEL-NOT-FOUND``.
+        message: what went wrong, naming the thing that was wrong.
+        hint: what to do next.
+    """
+
+    code = "LK-ERROR"
+
+    def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        """The error as JSON for the HTTP API and ``--json`` output."""
+        return {"code": self.code, "message": self.message, "hint": self.hint}
+
+
+class SettingsError(LightkeeperError, ValueError):
+    """A setting has a value of the wrong type, or a required one is missing."""
+
+    code = "LK-SETTINGS-INVALID"
+
+
+class ManifestError(LightkeeperError, ValueError):
+    """``lightkeeper.yaml`` is missing, unreadable or does not match the schema."""
+
+    code = "LK-MANIFEST-INVALID"
+
+
+class DatabaseUnavailable(LightkeeperError, ConnectionError):
+    """The ops database cannot be reached or opened."""
+
+    code = "LK-DATABASE-UNAVAILABLE"
+
+
+class DatabaseOutdated(LightkeeperError, RuntimeError):
+    """The ops database schema is newer than this lightkeeper understands."""
+
+    code = "LK-DATABASE-OUTDATED"
+
+
+class ModelStoreUnavailable(LightkeeperError, ConnectionError):
+    """The MLflow model store cannot be reached."""
+
+    code = "LK-MODEL-STORE-UNAVAILABLE"
+
+
+class ModelNotFound(LightkeeperError, LookupError):
+    """No registered model has that name."""
+
+    code = "LK-MODEL-NOT-FOUND"
+
+
+class VersionNotFound(LightkeeperError, LookupError):
+    """The model exists but has no such version."""
+
+    code = "LK-VERSION-NOT-FOUND"
+
+
+class TrainingFailed(LightkeeperError, RuntimeError):
+    """The project's train entrypoint raised or returned something unusable."""
+
+    code = "LK-TRAINING-FAILED"
+
+
+class ModelLoadFailed(LightkeeperError, RuntimeError):
+    """A registered version could not be loaded into a predictor."""
+
+    code = "LK-MODEL-LOAD-FAILED"
+
+
+class InvalidInput(LightkeeperError, ValueError):
+    """A request, file or argument does not have the expected form."""
+
+    code = "LK-INVALID-INPUT"
+
+
+ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
+    LightkeeperError,
+    SettingsError,
+    ManifestError,
+    DatabaseUnavailable,
+    DatabaseOutdated,
+    ModelStoreUnavailable,
+    ModelNotFound,
+    VersionNotFound,
+    TrainingFailed,
+    ModelLoadFailed,
+    InvalidInput,
+)

@@ -1,0 +1,118 @@
+"""Domain events and the bus that records and delivers them.
+
+Features announce what happened (a version was registered, a gate failed, drift was
+detected) by publishing an event; other features subscribe. Every published event is
+also appended to the audit table, so "who did what, when, why" is one query away.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every domain event: who caused it and why."""
+
+    kind: ClassVar[str] = "event"
+    actor: str
+    reason: str = ""
+
+    @property
+    def subject(self) -> str:
+        """What the event is about, for example ``model:churn/3``."""
+        return ""
+
+    def payload(self) -> dict[str, Any]:
+        """The event's own fields as JSON-ready data (actor and reason excluded)."""
+        data = asdict(self)
+        data.pop("actor")
+        data.pop("reason")
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionRegistered(Event):
+    """A new model version was registered in the model store."""
+
+    kind: ClassVar[str] = "version.registered"
+    model: str
+    version: int
+    run_id: str | None = None
+    data_hash: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"model:{self.model}/{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingFailedEvent(Event):
+    """A train entrypoint raised or returned something unusable; nothing was registered."""
+
+    kind: ClassVar[str] = "training.failed"
+    model: str
+    error: str
+    run_id: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"model:{self.model}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseUpgraded(Event):
+    """The ops database schema was migrated."""
+
+    kind: ClassVar[str] = "database.upgraded"
+    from_revision: str | None
+    to_revision: str
+    tables: list[str] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return "database"
+
+
+class EventSink(Protocol):
+    """Where published events are persisted (the audit store)."""
+
+    def append(self, event: Event) -> int: ...
+
+
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    """Records each event in the audit sink, then calls the subscribers of its type."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        """Call ``handler`` for every event of ``event_type`` (subclasses included)."""
+        self._handlers[event_type].append(handler)
+
+    def publish(self, event: Event) -> int:
+        """Append the event to the audit trail and deliver it; returns the audit id.
+
+        A failing subscriber is logged and does not stop the others: the event is
+        already recorded, which is what matters for the audit trail.
+        """
+        audit_id = self._sink.append(event)
+        log.info("%s %s by %s", event.kind, event.subject, event.actor)
+        for event_type, handlers in list(self._handlers.items()):
+            if isinstance(event, event_type):
+                for handler in handlers:
+                    try:
+                        handler(event)
+                    except Exception:
+                        log.exception("handler %r failed on %s", handler, event.kind)
+        return audit_id

@@ -1,0 +1,1 @@
+"""Example projects shipped with lightkeeper (``lightkeeper demo`` copies one)."""

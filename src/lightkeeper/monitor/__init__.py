@@ -1,0 +1,1 @@
+"""Monitoring: reference profiles of training data and drift against live traffic."""

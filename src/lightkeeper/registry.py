@@ -1,0 +1,555 @@
+"""The model store: a small facade over MLflow.
+
+Versions, artifacts and training runs live in MLflow, so other tools see the same
+truth. lightkeeper adds lineage as version tags (``lightkeeper.*``) and artifacts under
+``lightkeeper/`` in the training run; a model registered with plain MLflow calls is
+listed and loaded all the same, its lightkeeper lineage simply empty.
+MLflow is imported lazily: ``import lightkeeper`` and ``lightkeeper --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.errors import (
+    ModelLoadFailed,
+    ModelNotFound,
+    ModelStoreUnavailable,
+    TrainingFailed,
+    VersionNotFound,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+log = logging.getLogger(__name__)
+
+TAG = "lightkeeper."
+PROFILE_ARTIFACT = "lightkeeper/reference_profile.json"
+MANIFEST_ARTIFACT = "lightkeeper/lightkeeper.yaml"
+LINEAGE_ARTIFACT = "lightkeeper/lineage.json"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a version came from: data, code, manifest and person."""
+
+    data_hash: str | None = None
+    data_rows: int | None = None
+    data_columns: list[str] = field(default_factory=list)
+    code_commit: str | None = None
+    code_dirty: bool | None = None
+    manifest_hash: str | None = None
+    project: str | None = None
+    registered_by: str | None = None
+
+    def tags(self) -> dict[str, str]:
+        """The lineage as MLflow version tags (values are strings, absent ones left out)."""
+        values = {
+            "data.hash": self.data_hash,
+            "data.rows": self.data_rows,
+            "data.columns": ",".join(self.data_columns) if self.data_columns else None,
+            "code.commit": self.code_commit,
+            "code.dirty": None if self.code_dirty is None else str(self.code_dirty).lower(),
+            "manifest.hash": self.manifest_hash,
+            "project": self.project,
+            "registered_by": self.registered_by,
+        }
+        return {TAG + k: str(v)[:5000] for k, v in values.items() if v is not None}
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str]) -> Lineage:
+        """Read lineage back from version tags; missing tags stay ``None``."""
+
+        def get(key: str) -> str | None:
+            return tags.get(TAG + key)
+
+        rows, dirty, columns = get("data.rows"), get("code.dirty"), get("data.columns")
+        return cls(
+            data_hash=get("data.hash"),
+            data_rows=int(rows) if rows else None,
+            data_columns=columns.split(",") if columns else [],
+            code_commit=get("code.commit"),
+            code_dirty=None if dirty is None else dirty == "true",
+            manifest_hash=get("manifest.hash"),
+            project=get("project"),
+            registered_by=get("registered_by"),
+        )
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One registered model version with its lineage, params and metrics."""
+
+    model: str
+    version: int
+    created_at: datetime
+    status: str
+    source: str
+    run_id: str | None
+    aliases: list[str]
+    lineage: Lineage
+    flavor: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        lineage = self.lineage
+        return {
+            "model": self.model,
+            "version": self.version,
+            "created_at": self.created_at.isoformat(),
+            "status": self.status,
+            "source": self.source,
+            "run_id": self.run_id,
+            "aliases": self.aliases,
+            "flavor": self.flavor,
+            "registered_by": lineage.registered_by,
+            "lineage": {
+                "data": {
+                    "hash": lineage.data_hash,
+                    "rows": lineage.data_rows,
+                    "columns": lineage.data_columns,
+                },
+                "code": {"commit": lineage.code_commit, "dirty": lineage.code_dirty},
+                "manifest_hash": lineage.manifest_hash,
+                "project": lineage.project,
+            },
+            "params": self.params,
+            "metrics": self.metrics,
+            "tags": self.tags,
+        }
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """A registered model: its newest version and aliases."""
+
+    name: str
+    description: str
+    latest_version: int | None
+    versions: int
+    aliases: dict[str, int]
+    updated_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "latest_version": self.latest_version,
+            "versions": self.versions,
+            "aliases": self.aliases,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+
+def _ms_to_dt(ms: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, UTC) if ms else None
+
+
+class Registry:
+    """Register, list, show and load model versions in one MLflow store."""
+
+    def __init__(self, tracking_uri: str, artifact_root: Path | None = None) -> None:
+        """Args:
+        tracking_uri: MLflow tracking and registry URI.
+        artifact_root: where the embedded store keeps artifacts (``None`` for a server).
+        """
+        self.tracking_uri = tracking_uri
+        self.artifact_root = artifact_root
+        self._client: MlflowClient | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def client(self) -> MlflowClient:
+        """The MLflow client, created on first use (importing mlflow is slow)."""
+        if self._client is None:
+            if self.tracking_uri.startswith("sqlite:///"):
+                Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
+                    parents=True, exist_ok=True
+                )
+            from mlflow import MlflowClient
+
+            with self._translate():
+                self._client = MlflowClient(
+                    tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+                )
+        return self._client
+
+    @contextlib.contextmanager
+    def _translate(self, model: str | None = None, version: int | None = None) -> Iterator[None]:
+        """Turn MLflow's exceptions into lightkeeper errors with a next step."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            yield
+        except MlflowException as exc:
+            code = getattr(exc, "error_code", "")
+            if code == "RESOURCE_DOES_NOT_EXIST" and model is not None:
+                if version is not None and self._model_exists(model):
+                    raise VersionNotFound(
+                        f"model {model!r} has no version {version}",
+                        hint=f"list its versions with: lightkeeper models show {model}",
+                    ) from None
+                raise ModelNotFound(
+                    f"no registered model named {model!r}",
+                    hint="list models with: lightkeeper models list",
+                ) from None
+            if "connect" in str(exc).lower() or "max retries" in str(exc).lower():
+                raise self._unavailable(exc) from None
+            raise
+        except (ConnectionError, OSError) as exc:
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, exc: BaseException) -> ModelStoreUnavailable:
+        return ModelStoreUnavailable(
+            f"cannot reach the model store at {self.tracking_uri}: {str(exc).splitlines()[0]}",
+            hint="check MLFLOW_TRACKING_URI / LIGHTKEEPER_TRACKING_URI (lightkeeper settings)",
+        )
+
+    def _model_exists(self, name: str) -> bool:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.get_registered_model(name)
+        except MlflowException:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def activate(self) -> Iterator[None]:
+        """Point MLflow's fluent API (``mlflow.start_run``...) at this store for a while."""
+        import mlflow
+
+        previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+        previous_registry = mlflow.get_registry_uri()
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(previous or "")
+            mlflow.set_registry_uri(previous_registry if previous else "")
+
+    def experiment_id(self, name: str) -> str:
+        """The MLflow experiment for a model's training runs, created when missing."""
+        client = self.client
+        with self._translate():
+            experiment = client.get_experiment_by_name(name)
+            if experiment is not None:
+                return str(experiment.experiment_id)
+            location = None
+            if self.artifact_root is not None:
+                folder = (self.artifact_root / "experiments" / name).absolute()
+                folder.mkdir(parents=True, exist_ok=True)
+                location = folder.as_uri()
+            return str(client.create_experiment(name, artifact_location=location))
+
+    # -- reading ----------------------------------------------------------------------
+    def list_models(self) -> list[ModelSummary]:
+        """Every registered model, sorted by name."""
+        client = self.client
+        with self._translate():
+            models = list(client.search_registered_models(max_results=1000))
+            summaries = []
+            for rm in models:
+                versions = client.search_model_versions(f"name = '{_quote(rm.name)}'")
+                numbers = [int(v.version) for v in versions]
+                summaries.append(
+                    ModelSummary(
+                        name=rm.name,
+                        description=rm.description or "",
+                        latest_version=max(numbers) if numbers else None,
+                        versions=len(numbers),
+                        aliases={k: int(v) for k, v in (rm.aliases or {}).items()},
+                        updated_at=_ms_to_dt(rm.last_updated_timestamp),
+                    )
+                )
+        return sorted(summaries, key=lambda s: s.name)
+
+    def get_model(self, name: str) -> ModelSummary:
+        """One registered model; raises :class:`ModelNotFound`."""
+        for summary in self.list_models():
+            if summary.name == name:
+                return summary
+        raise ModelNotFound(
+            f"no registered model named {name!r}",
+            hint="list models with: lightkeeper models list",
+        )
+
+    def list_versions(self, name: str) -> list[VersionInfo]:
+        """Every version of a model, newest first; raises :class:`ModelNotFound`."""
+        self.get_model(name)
+        with self._translate(name):
+            versions = self.client.search_model_versions(f"name = '{_quote(name)}'")
+        return sorted(
+            (self._version_info(v, with_run=False) for v in versions),
+            key=lambda v: -v.version,
+        )
+
+    def get_version(self, name: str, version: int | str) -> VersionInfo:
+        """One version with lineage, params and metrics.
+
+        ``version`` is a number, ``latest`` or an alias such as ``champion``.
+        """
+        number = self.resolve_version(name, version)
+        with self._translate(name, number):
+            mv = self.client.get_model_version(name, str(number))
+        return self._version_info(mv, with_run=True)
+
+    def resolve_version(self, name: str, version: int | str) -> int:
+        """Turn ``3``, ``"3"``, ``"latest"`` or an alias into a version number."""
+        text = str(version)
+        if text.isdigit():
+            return int(text)
+        if text == "latest":
+            latest = self.get_model(name).latest_version
+            if latest is None:
+                raise VersionNotFound(f"model {name!r} has no versions yet", hint="train one")
+            return latest
+        with self._translate(name, -1):
+            try:
+                return int(self.client.get_model_version_by_alias(name, text).version)
+            except Exception as exc:
+                if isinstance(exc, ModelNotFound):
+                    raise
+                if not self._model_exists(name):
+                    raise ModelNotFound(
+                        f"no registered model named {name!r}",
+                        hint="list models with: lightkeeper models list",
+                    ) from None
+                raise VersionNotFound(
+                    f"model {name!r} has no version or alias {text!r}",
+                    hint=f"list its versions with: lightkeeper models show {name}",
+                ) from None
+
+    def _version_info(self, mv: Any, *, with_run: bool) -> VersionInfo:
+        tags = dict(mv.tags or {})
+        params: dict[str, str] = {}
+        metrics: dict[str, float] = {}
+        if with_run and mv.run_id:
+            with contextlib.suppress(Exception):  # a run deleted in MLflow leaves no params
+                run = self.client.get_run(mv.run_id)
+                params = dict(run.data.params)
+                metrics = dict(run.data.metrics)
+        return VersionInfo(
+            model=mv.name,
+            version=int(mv.version),
+            created_at=_ms_to_dt(mv.creation_timestamp) or datetime.now(UTC),
+            status=str(mv.status),
+            source=str(mv.source),
+            run_id=mv.run_id or None,
+            aliases=sorted(mv.aliases or []),
+            lineage=Lineage.from_tags(tags),
+            flavor=tags.get(TAG + "flavor"),
+            params=params,
+            metrics=metrics,
+            tags=tags,
+        )
+
+    def reference_profile(self, name: str, version: int | str) -> dict[str, Any] | None:
+        """The stored reference profile of a version as JSON data, ``None`` if it has none."""
+        import json
+
+        info = self.get_version(name, version)
+        if not info.run_id:
+            return None
+        import mlflow
+
+        with self._translate(), self.activate():
+            try:
+                text = mlflow.artifacts.load_text(f"runs:/{info.run_id}/{PROFILE_ARTIFACT}")
+            except Exception:
+                return None
+        data: dict[str, Any] = json.loads(text)
+        return data
+
+    # -- writing ----------------------------------------------------------------------
+    def log_and_register(
+        self,
+        name: str,
+        model: Any,
+        *,
+        features: pd.DataFrame,
+        lineage: Lineage,
+        artifacts: Mapping[str, str],
+    ) -> VersionInfo:
+        """Log a fitted model into the active MLflow run and register it as a new version.
+
+        Args:
+            name: registered model name.
+            model: a fitted scikit-learn estimator, an ``mlflow.pyfunc.PythonModel``, or a
+                model URI (``runs:/...``, ``models:/...``) logged by the train entrypoint.
+            features: training features; a sample sets the MLflow signature.
+            lineage: written as version tags.
+            artifacts: text artifacts (path in run -> content), e.g. the reference profile.
+        """
+        import mlflow
+
+        for path, text in artifacts.items():
+            mlflow.log_text(text, path)
+        flavor, model_uri = self._log_model(model, features)
+        chatter = io.StringIO()  # MLflow prints "Successfully registered model" on stderr
+        with self._translate(), contextlib.redirect_stderr(chatter):
+            mv = mlflow.register_model(
+                model_uri, name, tags={**lineage.tags(), TAG + "flavor": flavor}
+            )
+        log.debug("mlflow: %s", chatter.getvalue().strip())
+        log.info("registered %s version %s from %s", name, mv.version, model_uri)
+        return self.get_version(name, int(mv.version))
+
+    def _log_model(self, model: Any, features: pd.DataFrame) -> tuple[str, str]:
+        import mlflow
+
+        if isinstance(model, str):
+            if not model.startswith(("runs:/", "models:/")):
+                raise TrainingFailed(
+                    f"the train entrypoint returned the string {model!r} as the model",
+                    hint="return a fitted model object or a model URI (runs:/... or models:/...)",
+                )
+            return "uri", model
+        if isinstance(model, mlflow.pyfunc.PythonModel):
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=model, pip_requirements=_requirements(model)
+            )
+            return "python_function", info.model_uri
+        if not callable(getattr(model, "predict", None)):
+            raise TrainingFailed(
+                f"the train entrypoint returned a {type(model).__name__}, which has no predict()",
+                hint="return a fitted scikit-learn estimator, an mlflow.pyfunc.PythonModel "
+                "or a model URI",
+            )
+        from mlflow.models import infer_signature
+
+        sample = features.head(50)
+        try:
+            output = model.predict(sample)
+        except Exception as exc:
+            raise TrainingFailed(
+                f"the trained model failed to predict on its own training rows: {exc}",
+                hint="check that the train entrypoint returns the frame the model was fitted on",
+            ) from exc
+        signature = infer_signature(sample, output)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=signature,
+            pip_requirements=_requirements(model),
+            serialization_format="cloudpickle",
+        )
+        return "sklearn", info.model_uri
+
+    # -- loading ----------------------------------------------------------------------
+    def load(self, name: str, version: int | str) -> Predictor:
+        """Load a version into a :class:`Predictor` (native flavor where there is one)."""
+        info = self.get_version(name, version)
+        uri = f"models:/{name}/{info.version}"
+        import mlflow
+
+        with self.activate():
+            try:
+                flavors = mlflow.models.get_model_info(uri).flavors
+                if "sklearn" in flavors:
+                    native = mlflow.sklearn.load_model(uri)
+                    return Predictor(info, native, native=True)
+                return Predictor(info, mlflow.pyfunc.load_model(uri), native=False)
+            except Exception as exc:
+                raise ModelLoadFailed(
+                    f"cannot load {name} version {info.version}: {type(exc).__name__}: {exc}",
+                    hint="check the version's dependencies (lightkeeper models show "
+                    f"{name} {info.version}) and that its artifacts are readable",
+                ) from exc
+
+
+class Predictor:
+    """A loaded model version with a fast ``predict(rows)`` path."""
+
+    def __init__(self, info: VersionInfo, model: Any, *, native: bool) -> None:
+        self.info = info
+        self.model = model
+        self.native = native
+        self.feature_names: list[str] | None = _feature_names(model, info)
+
+    @property
+    def version(self) -> int:
+        """The version number."""
+        return self.info.version
+
+    def frame(self, rows: Any) -> pd.DataFrame:
+        """Rows (a DataFrame, a dict of columns, one record or a list of records) as a frame."""
+        import pandas as pd
+
+        if isinstance(rows, pd.DataFrame):
+            frame = rows
+        elif isinstance(rows, Mapping):
+            first = next(iter(rows.values()), None)
+            is_columns = isinstance(first, list | tuple) or hasattr(first, "__array__")
+            frame = pd.DataFrame(rows if is_columns else [rows])
+        else:
+            frame = pd.DataFrame.from_records(list(rows))
+        if self.feature_names is not None:
+            missing = [c for c in self.feature_names if c not in frame.columns]
+            if missing:
+                from lightkeeper.errors import InvalidInput
+
+                raise InvalidInput(
+                    f"rows lack the feature(s) {', '.join(missing)}",
+                    hint=f"send every feature: {', '.join(self.feature_names)}",
+                )
+            frame = frame[self.feature_names]
+        return frame
+
+    def predict(self, rows: Any) -> Any:
+        """Predictions for rows (see :meth:`frame` for the accepted forms), as a numpy array."""
+        import numpy as np
+
+        return np.asarray(self.model.predict(self.frame(rows)))
+
+    def predict_proba(self, rows: Any) -> Any | None:
+        """Class probabilities where the model has them, else ``None``."""
+        method = getattr(self.model, "predict_proba", None) if self.native else None
+        return None if method is None else method(self.frame(rows))
+
+
+def _feature_names(model: Any, info: VersionInfo) -> list[str] | None:
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        return [str(n) for n in names]
+    metadata = getattr(model, "metadata", None)
+    schema = metadata.get_input_schema() if metadata is not None else None
+    if schema is not None and schema.has_input_names():
+        return list(schema.input_names())
+    if info.lineage.data_columns:
+        return list(info.lineage.data_columns)
+    return None
+
+
+def _requirements(model: Any) -> list[str]:
+    """Pinned pip requirements, given explicitly: inferring them costs MLflow seconds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    packages = ["numpy", "pandas", "cloudpickle"]
+    if type(model).__module__.split(".")[0] == "sklearn" or hasattr(model, "get_params"):
+        packages.append("scikit-learn")
+    pins = []
+    for package in packages:
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            pins.append(package)
+    return pins
+
+
+def _quote(name: str) -> str:
+    return name.replace("'", "\\'")

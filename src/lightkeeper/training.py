@@ -1,0 +1,229 @@
+"""Train a project: run its train entrypoint inside an MLflow run and register the result."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.errors import LightkeeperError, TrainingFailed
+from lightkeeper.events import EventBus, TrainingFailedEvent, VersionRegistered
+from lightkeeper.lineage import code_version, fingerprint_frame, text_hash
+from lightkeeper.manifest import Manifest, load_manifest
+from lightkeeper.registry import (
+    LINEAGE_ARTIFACT,
+    MANIFEST_ARTIFACT,
+    PROFILE_ARTIFACT,
+    Lineage,
+    Registry,
+    VersionInfo,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[str], None]
+
+
+@dataclass
+class TrainResult:
+    """What a train entrypoint may return instead of a ``(model, frame)`` tuple.
+
+    Attributes:
+        model: the fitted model (scikit-learn estimator, ``mlflow.pyfunc.PythonModel``)
+            or the URI of a model the entrypoint logged itself.
+        data: the training frame: every input feature, and the target when known.
+        params: hyper-parameters to record on the run.
+        metrics: training or validation metrics to record on the run.
+    """
+
+    model: Any
+    data: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def train_project(
+    project_dir: Path,
+    *,
+    registry: Registry,
+    bus: EventBus,
+    actor: str,
+    on_step: Step | None = None,
+) -> VersionInfo:
+    """Run the project's train entrypoint and register the model as a new version.
+
+    Nothing is registered when the entrypoint raises or returns something unusable;
+    the MLflow run is then marked failed and a ``training.failed`` event is recorded.
+    """
+    step = on_step or (lambda _msg: None)
+    project_dir = Path(project_dir).absolute()
+    manifest = load_manifest(project_dir)
+    manifest_text = (project_dir / "lightkeeper.yaml").read_text(encoding="utf-8")
+    step(f"loaded manifest for {manifest.name} ({manifest.kind})")
+    train_fn = _entrypoint(project_dir, manifest.entrypoints.train)
+    experiment_id = registry.experiment_id(manifest.name)
+
+    import mlflow
+
+    run_id: str | None = None
+    with registry.activate():
+        try:
+            with mlflow.start_run(
+                experiment_id=experiment_id, run_name=f"train {manifest.name}"
+            ) as run:
+                run_id = run.info.run_id
+                step(f"running {manifest.entrypoints.train} (MLflow run {run_id[:8]})")
+                started = time.perf_counter()
+                result = _call(train_fn, manifest.entrypoints.train)
+                mlflow.log_metric("lightkeeper.train_seconds", time.perf_counter() - started)
+                if result.params:
+                    mlflow.log_params(result.params)
+                if result.metrics:
+                    mlflow.log_metrics(result.metrics)
+                features = _features(result.data, manifest)
+                step(f"profiling {len(features):,} training rows x {features.shape[1]} features")
+                artifacts = _artifacts(result.data, features, manifest, manifest_text)
+                fingerprint = fingerprint_frame(result.data)
+                code = code_version(project_dir)
+                lineage = Lineage(
+                    data_hash=fingerprint.hash,
+                    data_rows=fingerprint.rows,
+                    data_columns=list(features.columns),
+                    code_commit=code.commit,
+                    code_dirty=code.dirty,
+                    manifest_hash=text_hash(manifest_text),
+                    project=str(project_dir),
+                    registered_by=actor,
+                )
+                mlflow.set_tags({k: v for k, v in lineage.tags().items()})
+                step("logging and registering the model")
+                info = registry.log_and_register(
+                    manifest.name,
+                    result.model,
+                    features=features,
+                    lineage=lineage,
+                    artifacts=artifacts,
+                )
+        except LightkeeperError as exc:
+            bus.publish(
+                TrainingFailedEvent(actor=actor, model=manifest.name, error=str(exc), run_id=run_id)
+            )
+            raise
+    bus.publish(
+        VersionRegistered(
+            actor=actor,
+            model=info.model,
+            version=info.version,
+            run_id=info.run_id,
+            data_hash=fingerprint.hash,
+        )
+    )
+    return info
+
+
+def _call(train_fn: Callable[[], Any], name: str) -> TrainResult:
+    try:
+        returned = train_fn()
+    except Exception as exc:
+        log.exception("train entrypoint %s raised", name)
+        raise TrainingFailed(
+            f"the train entrypoint {name} raised {type(exc).__name__}: {exc}",
+            hint="fix the training code; nothing was registered",
+        ) from exc
+    if isinstance(returned, TrainResult):
+        return returned
+    if isinstance(returned, tuple) and len(returned) == 2:
+        return TrainResult(model=returned[0], data=returned[1])
+    raise TrainingFailed(
+        f"the train entrypoint {name} returned a {type(returned).__name__}",
+        hint="return (model, training_frame) or lightkeeper.TrainResult(model=..., data=...)",
+    )
+
+
+def _features(data: Any, manifest: Manifest) -> pd.DataFrame:
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise TrainingFailed(
+            f"the training data returned by the train entrypoint is a {type(data).__name__}",
+            hint="return the training rows as a pandas DataFrame",
+        )
+    if data.empty:
+        raise TrainingFailed(
+            "the training frame has no rows", hint="return the rows the model was fitted on"
+        )
+    names = manifest.feature_names
+    missing = [n for n in names if n not in data.columns]
+    if missing:
+        raise TrainingFailed(
+            f"the training frame lacks input_schema feature(s): {', '.join(missing)}",
+            hint=f"the frame has: {', '.join(map(str, data.columns))}; "
+            "return every feature of input_schema in lightkeeper.yaml",
+        )
+    return data[names]
+
+
+def _artifacts(
+    data: pd.DataFrame, features: pd.DataFrame, manifest: Manifest, manifest_text: str
+) -> dict[str, str]:
+    import json
+
+    from lightkeeper.monitor.profile import build_profile
+
+    schema = {field.name: field.type for field in manifest.input_schema}
+    columns = features
+    if manifest.target is not None and manifest.target.name in data.columns:
+        schema[manifest.target.name] = manifest.target.type
+        columns = data[[*features.columns, manifest.target.name]]
+    profile = build_profile(columns, schema=schema)
+    fingerprint = fingerprint_frame(data)
+    lineage = {
+        "data": {"hash": fingerprint.hash, "rows": fingerprint.rows, "columns": fingerprint.columns}
+    }
+    return {
+        PROFILE_ARTIFACT: profile.to_json(),
+        MANIFEST_ARTIFACT: manifest_text,
+        LINEAGE_ARTIFACT: json.dumps(lineage, indent=2),
+    }
+
+
+def _entrypoint(project_dir: Path, spec: str) -> Callable[[], Any]:
+    module_name, _, func_name = spec.partition(":")
+    with _project_on_path(project_dir, module_name):
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise TrainingFailed(
+                f"cannot import {module_name!r} from {project_dir}: {type(exc).__name__}: {exc}",
+                hint=f"entrypoints.train in lightkeeper.yaml names {spec!r}; check the module "
+                "exists in the project folder and imports cleanly",
+            ) from exc
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise TrainingFailed(
+            f"module {module_name!r} has no function {func_name!r}",
+            hint=f"define def {func_name}(): ... returning (model, training_frame)",
+        )
+    return func
+
+
+@contextmanager
+def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
+    """Import from the project folder, never from a same-named module imported earlier."""
+    top = module_name.split(".")[0]
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(project_dir))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(project_dir))

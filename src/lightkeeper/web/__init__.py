@@ -1,0 +1,1 @@
+"""Control-plane HTTP API (and, later, the dashboard)."""

@@ -1,0 +1,210 @@
+"""Shared fixtures: temporary workspaces on SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lightkeeper import Lightkeeper, Settings
+
+PG_ENV = "LIGHTKEEPER_TEST_POSTGRES_URL"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        message = (
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/postgres)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; under CI=true a missing service is a failure")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[sa.Engine]:
+    """An engine on the PostgreSQL server's maintenance database."""
+    from lightkeeper.store.db import normalise_url
+
+    engine = sa.create_engine(normalise_url(_postgres_admin_url()), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {_postgres_admin_url()} is not reachable: {exc}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"lk_test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = postgres_admin.url.set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with postgres_admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The ops database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ops.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated MLflow sqlite store; copying it saves each test MLflow's start-up."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    path = folder / "mlflow.db"
+    client = MlflowClient(tracking_uri=f"sqlite:///{path}", registry_uri=f"sqlite:///{path}")
+    client.search_experiments()
+    client.search_registered_models()
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, mlflow_template: Path) -> Path:
+    """A workspace home with an empty MLflow store in place."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    shutil.copy(mlflow_template, folder / "mlflow.db")
+    return folder
+
+
+@pytest.fixture
+def settings(home: Path, database_url: str) -> Settings:
+    """Settings of a temporary workspace, isolated from the caller's environment."""
+    return Settings.load({"home": home, "database_url": database_url}, environ={})
+
+
+@pytest.fixture
+def lk(settings: Settings) -> Iterator[Lightkeeper]:
+    """The application object of a temporary workspace."""
+    app = Lightkeeper(settings)
+    yield app
+    app.close()
+
+
+TINY_MANIFEST = """\
+name: {name}
+kind: online
+owner: risk-team@example.com
+entrypoints:
+  train: {module}:train
+input_schema:
+  - name: income
+    type: float
+    min: 0
+  - name: age
+    type: int
+    min: 18
+    max: 120
+  - name: region
+    type: category
+    categories: [north, south]
+target:
+  name: defaulted
+  type: int
+"""
+
+TINY_TRAIN = """\
+import pandas as pd
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+
+def train():
+    rows = pd.DataFrame({{
+        "income": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0],
+        "age": [20, 30, 40, 50, 25, 35, 45, 55],
+        "region": ["north", "south"] * 4,
+        "defaulted": [1, 1, 1, 0, 1, 0, 0, 0],
+    }})
+    {body}
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["region"]), remainder="passthrough"
+        ),
+        LogisticRegression(),
+    )
+    model.fit(rows[["income", "age", "region"]], rows["defaulted"])
+    {after}
+    return model, rows
+"""
+
+
+def make_project(
+    parent: Path,
+    name: str = "credit-risk",
+    *,
+    body: str = "pass",
+    after: str = "pass",
+    module: str | None = None,
+) -> Path:
+    """Write a small trainable project and return its folder."""
+    module = module or f"train_{uuid.uuid4().hex[:8]}"
+    folder = parent / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lightkeeper.yaml").write_text(TINY_MANIFEST.format(name=name, module=module))
+    (folder / f"{module}.py").write_text(textwrap.dedent(TINY_TRAIN.format(body=body, after=after)))
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A small trainable project."""
+    return make_project(tmp_path / "projects")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[object], str]]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 in a thread; returns its base URL."""
+    import uvicorn
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: object) -> str:
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,190 @@
+"""Training a project registers a version with lineage; failures register nothing."""
+
+import subprocess
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+
+from lightkeeper import Lightkeeper, ModelNotFound, TrainingFailed, VersionNotFound
+from lightkeeper.errors import ManifestError
+
+from conftest import make_project
+
+
+def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) -> None:
+    steps: list[str] = []
+    info = lk.train(project, actor="ana", on_step=steps.append)
+
+    assert (info.model, info.version, info.flavor) == ("credit-risk", 1, "sklearn")
+    lineage = info.lineage
+    assert lineage.registered_by == "ana"
+    assert lineage.data_rows == 8
+    assert lineage.data_hash is not None and lineage.data_hash.startswith("sha256:")
+    assert lineage.data_columns == ["income", "age", "region"]
+    assert lineage.code_commit is None and lineage.code_dirty is None
+    assert lineage.manifest_hash is not None
+    assert "lightkeeper.train_seconds" in info.metrics
+    assert any("running" in s for s in steps)
+
+    again = lk.train(project, actor="ana")
+    assert again.version == 2
+    assert again.lineage.data_hash == lineage.data_hash  # same data, same fingerprint
+
+    [model] = lk.models()
+    assert (model.name, model.latest_version, model.versions) == ("credit-risk", 2, 2)
+    assert [v.version for v in lk.versions("credit-risk")] == [2, 1]
+
+    entries = lk.audit_entries(kind="version.registered")
+    assert [(e.subject, e.actor) for e in entries] == [
+        ("model:credit-risk/2", "ana"),
+        ("model:credit-risk/1", "ana"),
+    ]
+
+
+def test_profile_and_manifest_are_stored_with_the_version(lk: Lightkeeper, project: Path) -> None:
+    info = lk.train(project)
+    profile = lk.registry.reference_profile(info.model, info.version)
+    assert profile is not None
+    assert profile["rows"] == 8
+    assert set(profile["features"]) == {"income", "age", "region", "defaulted"}
+    assert profile["features"]["region"]["kind"] == "categorical"
+    with lk.registry.activate():
+        text = mlflow.artifacts.load_text(f"runs:/{info.run_id}/lightkeeper/lightkeeper.yaml")
+    assert "name: credit-risk" in text
+
+
+def test_loaded_version_predicts_from_records_and_frames(lk: Lightkeeper, project: Path) -> None:
+    import pandas as pd
+
+    lk.train(project)
+    predictor = lk.load("credit-risk", "latest")
+    assert predictor.version == 1 and predictor.native
+    one = predictor.predict({"income": 15.0, "age": 22, "region": "north"})
+    many = predictor.predict(
+        [
+            {"region": "south", "age": 60, "income": 90.0},  # column order does not matter
+            {"income": 15.0, "age": 22, "region": "north"},
+        ]
+    )
+    frame = predictor.predict(pd.DataFrame({"income": [15.0], "age": [22], "region": ["north"]}))
+    assert one.shape == (1,) and many.shape == (2,)
+    assert one[0] == many[1] == frame[0]
+    proba = predictor.predict_proba([{"income": 15.0, "age": 22, "region": "north"}])
+    assert proba.shape == (1, 2) and np.isclose(proba.sum(), 1.0)
+
+
+def test_code_version_is_recorded_inside_a_git_repository(lk: Lightkeeper, project: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    commit = git("rev-parse", "HEAD")
+    info = lk.train(project)
+    assert (info.lineage.code_commit, info.lineage.code_dirty) == (commit, False)
+    (project / "notes.txt").write_text("uncommitted")
+    assert lk.train(project).lineage.code_dirty is True
+
+
+def test_a_train_entrypoint_that_raises_registers_nothing(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = make_project(tmp_path, body="raise RuntimeError('warehouse timed out')")
+    with pytest.raises(TrainingFailed, match="raised RuntimeError: warehouse timed out"):
+        lk.train(project)
+    assert lk.models() == []
+    [entry] = lk.audit_entries(kind="training.failed")
+    assert entry.subject == "model:credit-risk"
+    assert "warehouse timed out" in entry.payload["error"]
+    run = mlflow.MlflowClient(lk.settings.tracking_uri).get_run(entry.payload["run_id"])
+    assert run.info.status == "FAILED"
+
+
+def test_training_frame_without_a_schema_feature_is_refused(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, after="rows = rows.drop(columns=['age'])")
+    with pytest.raises(TrainingFailed, match="lacks input_schema feature"):
+        lk.train(project)
+    assert lk.models() == []
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ("def train():\n    return 42\n", "returned a int"),
+        ("def train():\n    return object(), None\n", "is a NoneType"),
+        ("import nonexistent_package_xyz\ndef train(): pass\n", "cannot import"),
+        ("def other(): pass\n", "has no function 'train'"),
+    ],
+)
+def test_unusable_entrypoints_are_refused(
+    lk: Lightkeeper, tmp_path: Path, source: str, match: str
+) -> None:
+    project = make_project(tmp_path, module="broken_train")
+    (project / "broken_train.py").write_text(source)
+    with pytest.raises(TrainingFailed, match=match):
+        lk.train(project)
+    assert lk.models() == []
+
+
+def test_invalid_manifest_names_the_line_and_field(lk: Lightkeeper, project: Path) -> None:
+    manifest = project / "lightkeeper.yaml"
+    manifest.write_text(manifest.read_text().replace("    type: int\n", "    type: integer\n", 1))
+    with pytest.raises(ManifestError, match=r"lightkeeper.yaml:\d+: input_schema\[1\]\.type"):
+        lk.train(project)
+
+
+def test_unknown_model_and_version(lk: Lightkeeper, project: Path) -> None:
+    with pytest.raises(ModelNotFound, match="no registered model named 'nope'"):
+        lk.version("nope", 1)
+    with pytest.raises(ModelNotFound, match="'nope'"):
+        lk.versions("nope")
+    lk.train(project)
+    with pytest.raises(VersionNotFound, match="has no version 7"):
+        lk.version("credit-risk", 7)
+    with pytest.raises(VersionNotFound, match="no version or alias 'champion'"):
+        lk.version("credit-risk", "champion")
+    with pytest.raises(ModelNotFound):
+        lk.load("nope", 1)
+
+
+def test_models_registered_with_plain_mlflow_are_listed_and_loadable(lk: Lightkeeper) -> None:
+    """Interop: an existing MLflow store works unchanged."""
+    from sklearn.linear_model import LinearRegression
+
+    X = np.arange(20, dtype=float).reshape(10, 2)
+    y = X @ np.array([1.0, 2.0])
+    model = LinearRegression().fit(X, y)
+    mlflow.set_tracking_uri(lk.settings.tracking_uri)
+    try:
+        with mlflow.start_run():
+            mlflow.sklearn.log_model(
+                model,
+                name="model",
+                registered_model_name="plain-mlflow",
+                pip_requirements=["scikit-learn"],
+            )
+    finally:
+        mlflow.set_tracking_uri("")
+    client = mlflow.MlflowClient(lk.settings.tracking_uri)
+    client.set_registered_model_alias("plain-mlflow", "champion", "1")
+
+    [summary] = lk.models()
+    assert (summary.name, summary.latest_version, summary.aliases) == (
+        "plain-mlflow",
+        1,
+        {"champion": 1},
+    )
+    info = lk.version("plain-mlflow", "champion")
+    assert info.version == 1 and info.lineage.data_hash is None and info.flavor is None
+    predictor = lk.load("plain-mlflow", "champion")
+    assert np.allclose(predictor.predict(X[:3]), y[:3])
+    assert lk.registry.reference_profile("plain-mlflow", 1) is None
