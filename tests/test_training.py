@@ -7,7 +7,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from lightkeeper import Lightkeeper, ModelNotFound, TrainingFailed, VersionNotFound
+from lightkeeper import Lightkeeper, ModelLoadFailed, ModelNotFound, TrainingFailed, VersionNotFound
 from lightkeeper.errors import ManifestError
 
 from conftest import make_project
@@ -188,3 +188,66 @@ def test_models_registered_with_plain_mlflow_are_listed_and_loadable(lk: Lightke
     predictor = lk.load("plain-mlflow", "champion")
     assert np.allclose(predictor.predict(X[:3]), y[:3])
     assert lk.registry.reference_profile("plain-mlflow", 1) is None
+
+
+PYFUNC_TRAIN = """\
+import mlflow.pyfunc
+import pandas as pd
+
+
+class Doubler(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> list[float]:
+        return (model_input["income"] * 2).tolist()
+
+
+def train():
+    rows = pd.DataFrame({"income": [1.0, 2.0], "age": [30, 40], "region": ["north", "south"]})
+    return Doubler(), rows
+"""
+
+SELF_LOGGED_TRAIN = """\
+import mlflow
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+
+
+def train():
+    rows = pd.DataFrame({"income": [1.0, 2.0], "age": [30, 40], "region": ["north", "south"]})
+    model = DummyClassifier(strategy="constant", constant=1).fit(rows, [1, 0])
+    info = mlflow.sklearn.log_model(model, name="own", pip_requirements=["scikit-learn"])
+    return info.model_uri, rows
+"""
+
+
+def test_a_pyfunc_python_model_is_registered_and_loaded(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = make_project(tmp_path, module="pyfunc_train")
+    (project / "pyfunc_train.py").write_text(PYFUNC_TRAIN)
+    info = lk.train(project)
+    assert info.flavor == "python_function"
+    predictor = lk.load("credit-risk", info.version)
+    assert not predictor.native
+    rows = [{"income": 4.0, "age": 50, "region": "north"}]
+    assert predictor.predict(rows).tolist() == [8.0]
+    assert predictor.predict_proba(rows) is None
+
+
+def test_a_model_the_entrypoint_logged_itself_is_registered(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, module="self_logged_train")
+    (project / "self_logged_train.py").write_text(SELF_LOGGED_TRAIN)
+    info = lk.train(project)
+    assert info.flavor == "sklearn" and info.lineage.data_rows == 2
+    predictor = lk.load("credit-risk", info.version)
+    assert predictor.predict([{"income": 3.0, "age": 20, "region": "south"}]).tolist() == [1]
+
+
+def test_register_by_uri_records_who_and_why(lk: Lightkeeper, project: Path) -> None:
+    first = lk.train(project)
+    info = lk.register_uri("credit-risk-copy", first.source, actor="bo", reason="fork for A/B")
+    assert (info.model, info.version, info.lineage.registered_by) == ("credit-risk-copy", 1, "bo")
+    [entry] = lk.audit_entries(subject="model:credit-risk-copy")
+    assert (entry.actor, entry.reason) == ("bo", "fork for A/B")
+    with pytest.raises(ModelLoadFailed, match="MLflow has no model at runs:/0123/model"):
+        lk.register_uri("credit-risk-copy", "runs:/0123/model")
+    assert [v.version for v in lk.versions("credit-risk-copy")] == [1]

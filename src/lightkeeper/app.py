@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.clock import Clock, SystemClock
-from lightkeeper.events import DatabaseUpgraded, EventBus
+from lightkeeper.events import DatabaseUpgraded, EventBus, VersionRegistered
 from lightkeeper.settings import Settings
 
 if TYPE_CHECKING:
@@ -118,6 +118,22 @@ class Lightkeeper:
             actor=actor or local_user(),
             on_step=on_step,
         )
+
+    def register_uri(
+        self, model: str, model_uri: str, *, actor: str | None = None, reason: str = ""
+    ) -> VersionInfo:
+        """Register a model MLflow already holds (any flavor, e.g. ``runs:/ID/model``)."""
+        from lightkeeper.registry import Lineage
+
+        self.database  # noqa: B018 -- fail on an unreachable database before registering
+        who = actor or local_user()
+        info = self.registry.register_uri(model, model_uri, lineage=Lineage(registered_by=who))
+        self.bus.publish(
+            VersionRegistered(
+                actor=who, reason=reason, model=info.model, version=info.version, run_id=info.run_id
+            )
+        )
+        return info
 
     def models(self) -> list[ModelSummary]:
         """Every registered model."""

@@ -399,17 +399,39 @@ class Registry:
 
         for path, text in artifacts.items():
             mlflow.log_text(text, path)
-        flavor, model_uri = self._log_model(model, features)
-        chatter = io.StringIO()  # MLflow prints "Successfully registered model" on stderr
-        with self._translate(), contextlib.redirect_stderr(chatter):
-            mv = mlflow.register_model(
-                model_uri, name, tags={**lineage.tags(), TAG + "flavor": flavor}
-            )
+        model_uri = self._log_model(model, features)
+        return self.register_uri(name, model_uri, lineage=lineage)
+
+    def register_uri(self, name: str, model_uri: str, *, lineage: Lineage) -> VersionInfo:
+        """Register a model MLflow already holds (any flavor) as a new version.
+
+        Args:
+            name: registered model name (created when missing).
+            model_uri: ``runs:/RUN/PATH``, ``models:/...`` or an artifact URI.
+            lineage: written as version tags.
+        """
+        import mlflow
+
+        with self._translate(), self.activate():
+            try:
+                flavors = mlflow.models.get_model_info(model_uri).flavors
+            except Exception as exc:
+                raise ModelLoadFailed(
+                    f"MLflow has no model at {model_uri}: {exc}",
+                    hint="give the URI of a logged model, e.g. runs:/RUN_ID/model "
+                    "(see the run's artifacts in MLflow)",
+                ) from None
+            flavor = next((f for f in flavors if f != "python_function"), "python_function")
+            chatter = io.StringIO()  # MLflow prints "Successfully registered model" on stderr
+            with contextlib.redirect_stderr(chatter):
+                mv = mlflow.register_model(
+                    model_uri, name, tags={**lineage.tags(), TAG + "flavor": flavor}
+                )
         log.debug("mlflow: %s", chatter.getvalue().strip())
         log.info("registered %s version %s from %s", name, mv.version, model_uri)
         return self.get_version(name, int(mv.version))
 
-    def _log_model(self, model: Any, features: pd.DataFrame) -> tuple[str, str]:
+    def _log_model(self, model: Any, features: pd.DataFrame) -> str:
         import mlflow
 
         if isinstance(model, str):
@@ -418,12 +440,12 @@ class Registry:
                     f"the train entrypoint returned the string {model!r} as the model",
                     hint="return a fitted model object or a model URI (runs:/... or models:/...)",
                 )
-            return "uri", model
+            return model
         if isinstance(model, mlflow.pyfunc.PythonModel):
             info = mlflow.pyfunc.log_model(
                 name="model", python_model=model, pip_requirements=_requirements(model)
             )
-            return "python_function", info.model_uri
+            return str(info.model_uri)
         if not callable(getattr(model, "predict", None)):
             raise TrainingFailed(
                 f"the train entrypoint returned a {type(model).__name__}, which has no predict()",
@@ -448,7 +470,7 @@ class Registry:
             pip_requirements=_requirements(model),
             serialization_format="cloudpickle",
         )
-        return "sklearn", info.model_uri
+        return str(info.model_uri)
 
     # -- loading ----------------------------------------------------------------------
     def load(self, name: str, version: int | str) -> Predictor:

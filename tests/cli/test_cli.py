@@ -158,3 +158,14 @@ def test_console_scripts_and_module_entry_point(tmp_path: Path) -> None:
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         assert "models" in done.stdout
+
+
+def test_models_register_by_uri(run, project: Path) -> None:
+    code, out, err = run("train", str(project), "--json")
+    assert code == 0, err
+    source = json.loads(out)["source"]
+    code, out, err = run("models", "register", "copy", source, "--reason", "shadow copy")
+    assert code == 0, err
+    assert "registered copy version 1 (sklearn)" in out
+    code, out, err = run("models", "register", "copy", "runs:/nope/model")
+    assert code == 2 and "LK-MODEL-LOAD-FAILED" in err and "Traceback" not in err

@@ -101,3 +101,22 @@ def show(
         table("params", ["name", "value"], sorted(info.params.items()))
     if info.metrics:
         table("metrics", ["name", "value"], sorted(info.metrics.items()))
+
+
+@models_app.command("register")
+def register_uri(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Registered model name (created when missing)."),
+    model_uri: str = typer.Argument(..., help="MLflow model URI, e.g. runs:/RUN_ID/model."),
+    reason: str = typer.Option("", help="Why, for the audit trail."),
+    json: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
+) -> None:
+    """Register a model already logged to MLflow (any flavor) as a new version."""
+    info = ctx.obj.lk().register_uri(model, model_uri, reason=reason)
+    if json:
+        print_json(info.to_dict())
+        return
+    console.print(
+        f"[bold green]registered[/bold green] {info.model} version {info.version} "
+        f"({info.flavor}) from {model_uri}"
+    )
