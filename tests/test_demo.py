@@ -44,7 +44,7 @@ def test_demo_trains_and_registers_the_example(tmp_path: Path) -> None:
         "month",
     ]
     assert shown["metrics"]["val_accuracy"] > 0.5
-    assert shown["params"]["n_estimators"] == "200"
+    assert shown["params"]["n_estimators"] == "100"
 
     again = _run("demo", cwd=tmp_path)  # rerunning adds a version, never breaks
     assert again.returncode == 0, again.stderr

@@ -8,14 +8,18 @@ import numpy as np
 import pytest
 
 from lightkeeper import Lightkeeper, ModelLoadFailed, ModelNotFound, TrainingFailed, VersionNotFound
+from lightkeeper.auth import Principal
 from lightkeeper.errors import ManifestError
 
 from conftest import make_project
 
+ANA = Principal("ana", "data-scientist")
+BO = Principal("bo", "admin")
+
 
 def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) -> None:
     steps: list[str] = []
-    info = lk.train(project, actor="ana", on_step=steps.append)
+    info = lk.train(project, by=ANA, on_step=steps.append)
 
     assert (info.model, info.version, info.flavor) == ("credit-risk", 1, "sklearn")
     lineage = info.lineage
@@ -28,7 +32,7 @@ def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) 
     assert "lightkeeper.train_seconds" in info.metrics
     assert any("running" in s for s in steps)
 
-    again = lk.train(project, actor="ana")
+    again = lk.train(project, by=ANA)
     assert again.version == 2
     assert again.lineage.data_hash == lineage.data_hash  # same data, same fingerprint
 
@@ -244,7 +248,7 @@ def test_a_model_the_entrypoint_logged_itself_is_registered(
 
 def test_register_by_uri_records_who_and_why(lk: Lightkeeper, project: Path) -> None:
     first = lk.train(project)
-    info = lk.register_uri("credit-risk-copy", first.source, actor="bo", reason="fork for A/B")
+    info = lk.register_uri("credit-risk-copy", first.source, by=BO, reason="fork for A/B")
     assert (info.model, info.version, info.lineage.registered_by) == ("credit-risk-copy", 1, "bo")
     [entry] = lk.audit_entries(subject="model:credit-risk-copy")
     assert (entry.actor, entry.reason) == ("bo", "fork for A/B")

@@ -16,10 +16,16 @@ from lightkeeper.settings import Settings
 if TYPE_CHECKING:
     from datetime import datetime
 
+    import pandas as pd
     from fastapi import FastAPI
 
+    from lightkeeper.auth import Principal, Role
+    from lightkeeper.gate.runner import GateContext
     from lightkeeper.registry import ModelSummary, Predictor, Registry, VersionInfo
     from lightkeeper.store import AuditEntry, AuditStore, Database
+    from lightkeeper.store.gate import GateRun, GateStore, Signoff
+    from lightkeeper.store.gold import GoldStore, GoldVersion
+    from lightkeeper.store.tokens import ApiToken, TokenStore
     from lightkeeper.training import Step
 
 log = logging.getLogger(__name__)
@@ -86,6 +92,43 @@ class Lightkeeper:
             artifact_root=self.settings.artifact_root if embedded else None,
         )
 
+    @cached_property
+    def gold_store(self) -> GoldStore:
+        """Gold dataset versions."""
+        from lightkeeper.store.gold import GoldStore
+
+        return GoldStore(self.database, self.clock)
+
+    @cached_property
+    def gate_store(self) -> GateStore:
+        """Gate runs and sign-offs."""
+        from lightkeeper.store.gate import GateStore
+
+        return GateStore(self.database, self.clock)
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        """API tokens."""
+        from lightkeeper.store.tokens import TokenStore
+
+        return TokenStore(self.database, self.clock)
+
+    # -- who is acting ----------------------------------------------------------------
+    def principal(self, token: str | None = None) -> Principal:
+        """Who acts: the token's owner and role, or the local user as admin with auth off."""
+        from lightkeeper.auth import Principal
+        from lightkeeper.errors import Unauthenticated
+
+        secret = token or self.settings.token
+        if secret:
+            return self.tokens.verify(secret)
+        if self.settings.auth:
+            raise Unauthenticated(
+                "auth is on and no API token was given",
+                hint="set LIGHTKEEPER_TOKEN (CLI) or send Authorization: Bearer TOKEN (HTTP)",
+            )
+        return Principal(local_user(), "admin")
+
     # -- actions ----------------------------------------------------------------------
     def upgrade_database(self) -> tuple[str | None, str]:
         """Apply pending migrations explicitly; returns (from_revision, to_revision)."""
@@ -105,35 +148,229 @@ class Lightkeeper:
             db.dispose()
 
     def train(
-        self, project_dir: str | Path, *, actor: str | None = None, on_step: Step | None = None
+        self,
+        project_dir: str | Path,
+        *,
+        by: Principal | None = None,
+        on_step: Step | None = None,
     ) -> VersionInfo:
         """Train a project and register the model (see :func:`training.train_project`)."""
         from lightkeeper.training import train_project
 
-        self.database  # noqa: B018 -- fail on an unreachable database before training for minutes
+        principal = by or self.principal()
+        principal.require("model.train")
         return train_project(
             Path(project_dir),
             registry=self.registry,
             bus=self.bus,
-            actor=actor or local_user(),
+            actor=principal.name,
             on_step=on_step,
         )
 
     def register_uri(
-        self, model: str, model_uri: str, *, actor: str | None = None, reason: str = ""
+        self, model: str, model_uri: str, *, by: Principal | None = None, reason: str = ""
     ) -> VersionInfo:
         """Register a model MLflow already holds (any flavor, e.g. ``runs:/ID/model``)."""
         from lightkeeper.registry import Lineage
 
-        self.database  # noqa: B018 -- fail on an unreachable database before registering
-        who = actor or local_user()
-        info = self.registry.register_uri(model, model_uri, lineage=Lineage(registered_by=who))
+        principal = by or self.principal()
+        principal.require("model.register")
+        lineage = Lineage(registered_by=principal.name)
+        info = self.registry.register_uri(model, model_uri, lineage=lineage)
         self.bus.publish(
             VersionRegistered(
-                actor=who, reason=reason, model=info.model, version=info.version, run_id=info.run_id
+                actor=principal.name,
+                reason=reason,
+                model=info.model,
+                version=info.version,
+                run_id=info.run_id,
             )
         )
         return info
+
+    # -- gold datasets ----------------------------------------------------------------
+    def gold_add(
+        self,
+        name: str,
+        data: str | Path | pd.DataFrame,
+        *,
+        owner: str,
+        label_column: str,
+        segment_column: str | None = None,
+        project_dir: str | Path | None = None,
+        model: str | None = None,
+        by: Principal | None = None,
+    ) -> tuple[GoldVersion, bool]:
+        """Add a gold dataset version from a file or frame; returns (version, created).
+
+        The columns are checked against the input schema of ``project_dir``'s manifest,
+        or of the manifest stored with ``model``'s newest version.
+        """
+        from lightkeeper.events import GoldDatasetAdded
+        from lightkeeper.gold import read_table, store_gold
+
+        principal = by or self.principal()
+        principal.require("gold.add")
+        manifest = self._schema_manifest(project_dir, model)
+        frame = data if not isinstance(data, str | Path) else read_table(Path(data))
+        source = str(Path(data).absolute()) if isinstance(data, str | Path) else "frame"
+        version, created = store_gold(
+            self.gold_store,
+            self.settings.artifact_root / "gold",
+            name=name,
+            frame=frame,
+            manifest=manifest,
+            owner=owner,
+            label_column=label_column,
+            segment_column=segment_column,
+            source=source,
+            actor=principal.name,
+        )
+        if created:
+            self.bus.publish(
+                GoldDatasetAdded(
+                    actor=principal.name,
+                    name=version.name,
+                    version=version.version,
+                    content_hash=version.content_hash,
+                    rows=version.rows,
+                    owner=version.owner,
+                )
+            )
+        return version, created
+
+    def _schema_manifest(self, project_dir: str | Path | None, model: str | None) -> Any:
+        from lightkeeper.errors import InvalidInput
+        from lightkeeper.manifest import load_manifest, parse_manifest
+
+        if project_dir is not None:
+            return load_manifest(project_dir)
+        if model is None:
+            raise InvalidInput(
+                "a gold dataset is checked against a project's input schema",
+                hint="name the project folder (--project DIR) or a registered model (--model)",
+            )
+        text = self.registry.manifest_text(model, "latest")
+        if text is None:
+            raise InvalidInput(
+                f"the newest version of {model} has no manifest snapshot",
+                hint="use --project DIR with the project's folder",
+            )
+        return parse_manifest(text, source=f"{model}:lightkeeper.yaml")
+
+    def gold_approve(
+        self, name: str, version: int, *, note: str = "", by: Principal | None = None
+    ) -> GoldVersion:
+        """Record the business owner's sign-off of a gold dataset version."""
+        from lightkeeper.events import GoldDatasetApproved
+
+        principal = by or self.principal()
+        principal.require("gold.approve")
+        approved = self.gold_store.approve(name, version, actor=principal.name, note=note)
+        self.bus.publish(
+            GoldDatasetApproved(
+                actor=principal.name, reason=note, name=name, version=version, role=principal.role
+            )
+        )
+        return approved
+
+    # -- the acceptance gate ----------------------------------------------------------
+    def _gate_context(self) -> GateContext:
+        from lightkeeper.gate.runner import GateContext
+
+        return GateContext(
+            registry=self.registry,
+            gold=self.gold_store,
+            runs=self.gate_store,
+            bus=self.bus,
+            clock=self.clock,
+            reports=self.settings.artifact_root / "gate",
+        )
+
+    def gate_run(
+        self,
+        model: str,
+        version: int | str,
+        *,
+        by: Principal | None = None,
+        on_step: Step | None = None,
+    ) -> GateRun:
+        """Run the acceptance gate on a version; see :func:`lightkeeper.gate.runner.run_gate`."""
+        from lightkeeper.gate.runner import run_gate
+
+        principal = by or self.principal()
+        principal.require("gate.run")
+        return run_gate(self._gate_context(), model, version, actor=principal.name, on_step=on_step)
+
+    def gate_accept(
+        self,
+        model: str,
+        version: int | str,
+        *,
+        override: bool = False,
+        reason: str = "",
+        by: Principal | None = None,
+    ) -> GateRun:
+        """Hand-over: an operator accepts the newest gate run (or overrides a failed one)."""
+        from lightkeeper.gate.signoff import sign_off
+
+        number = self.registry.resolve_version(model, version)
+        return sign_off(
+            self.gate_store,
+            self.bus,
+            model,
+            number,
+            principal=by or self.principal(),
+            override=override,
+            reason=reason,
+        )
+
+    def require_accepted(self, model: str, version: int | str) -> Signoff:
+        """The release rule: the version's accepted (or overridden) gate sign-off."""
+        from lightkeeper.gate.signoff import require_accepted
+
+        return require_accepted(
+            self.gate_store, model, self.registry.resolve_version(model, version)
+        )
+
+    # -- tokens -----------------------------------------------------------------------
+    def token_create(
+        self, name: str, role: Role, *, by: Principal | None = None
+    ) -> tuple[ApiToken, str]:
+        """Create an API token (admin only, except the very first one); returns the secret once."""
+        from lightkeeper.auth import Principal
+        from lightkeeper.events import TokenChanged
+
+        if by is None and not self.settings.token and self.tokens.count_active() == 0:
+            principal = Principal(local_user(), "admin")  # bootstrap: the first token
+        else:
+            principal = by or self.principal()
+        principal.require("tokens.manage")
+        token, secret = self.tokens.create(name, role, created_by=principal.name)
+        self.bus.publish(
+            TokenChanged(
+                actor=principal.name, token_id=token.id, name=name, role=role, change="created"
+            )
+        )
+        return token, secret
+
+    def token_revoke(self, token_id: int, *, by: Principal | None = None) -> ApiToken:
+        """Revoke an API token."""
+        from lightkeeper.events import TokenChanged
+
+        principal = by or self.principal()
+        principal.require("tokens.manage")
+        token = self.tokens.revoke(token_id)
+        self.bus.publish(
+            TokenChanged(
+                actor=principal.name,
+                token_id=token.id,
+                name=token.name,
+                role=token.role,
+                change="revoked",
+            )
+        )
+        return token
 
     def models(self) -> list[ModelSummary]:
         """Every registered model."""
@@ -174,16 +411,8 @@ class Lightkeeper:
     # -- HTTP -------------------------------------------------------------------------
     def api_app(self) -> FastAPI:
         """The control-plane HTTP API (and, later, the dashboard)."""
-        from lightkeeper.errors import SettingsError
         from lightkeeper.web.api import build_api
 
-        if self.settings.auth:
-            # Honest refusal rather than an open API that claims to be protected.
-            raise SettingsError(
-                f"auth is on ({self.settings.sources['auth']}) but API tokens are not "
-                "available in this lightkeeper version",
-                hint="set auth to false; token auth with roles arrives with `lightkeeper tokens`",
-            )
         return build_api(self)
 
     def close(self) -> None:

@@ -95,6 +95,48 @@ class InvalidInput(LightkeeperError, ValueError):
     code = "LK-INVALID-INPUT"
 
 
+class Unauthenticated(LightkeeperError, PermissionError):
+    """No valid API token was given where one is required."""
+
+    code = "LK-UNAUTHENTICATED"
+
+
+class PermissionDenied(LightkeeperError, PermissionError):
+    """The caller's role may not do this."""
+
+    code = "LK-PERMISSION-DENIED"
+
+
+class GoldDatasetNotFound(LightkeeperError, LookupError):
+    """No gold dataset (or version) by that name."""
+
+    code = "LK-GOLD-NOT-FOUND"
+
+
+class GoldDatasetInvalid(LightkeeperError, ValueError):
+    """A gold dataset file does not match the project's input schema."""
+
+    code = "LK-GOLD-INVALID"
+
+
+class GateRunNotFound(LightkeeperError, LookupError):
+    """No gate run matches."""
+
+    code = "LK-GATE-RUN-NOT-FOUND"
+
+
+class GateNotAccepted(LightkeeperError, RuntimeError):
+    """A version without an accepted (or overridden) gate run cannot be released."""
+
+    code = "LK-GATE-NOT-ACCEPTED"
+
+
+class GateSignoffRefused(LightkeeperError, RuntimeError):
+    """The gate run cannot be accepted this way (failed without override, no reason...)."""
+
+    code = "LK-GATE-SIGNOFF-REFUSED"
+
+
 ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     LightkeeperError,
     SettingsError,
@@ -107,4 +149,11 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     TrainingFailed,
     ModelLoadFailed,
     InvalidInput,
+    Unauthenticated,
+    PermissionDenied,
+    GoldDatasetNotFound,
+    GoldDatasetInvalid,
+    GateRunNotFound,
+    GateNotAccepted,
+    GateSignoffRefused,
 )

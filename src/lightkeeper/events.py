@@ -116,3 +116,94 @@ class EventBus:
                     except Exception:
                         log.exception("handler %r failed on %s", handler, event.kind)
         return audit_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoldDatasetAdded(Event):
+    """A new version of a gold dataset was stored."""
+
+    kind: ClassVar[str] = "gold.added"
+    name: str
+    version: int
+    content_hash: str
+    rows: int
+    owner: str
+
+    @property
+    def subject(self) -> str:
+        return f"gold:{self.name}/{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoldDatasetApproved(Event):
+    """The business owner signed off a gold dataset version."""
+
+    kind: ClassVar[str] = "gold.approved"
+    name: str
+    version: int
+    role: str
+
+    @property
+    def subject(self) -> str:
+        return f"gold:{self.name}/{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateCompleted(Event):
+    """A gate run finished (base of :class:`GatePassed` and :class:`GateFailed`)."""
+
+    kind: ClassVar[str] = "gate.completed"
+    model: str
+    version: int
+    gate_run_id: int
+    verdict: str
+    failed_checks: list[str] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return f"model:{self.model}/{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatePassed(GateCompleted):
+    """Every check of a gate run passed; an operator may now accept it."""
+
+    kind: ClassVar[str] = "gate.passed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateFailed(GateCompleted):
+    """A gate run failed (the alarm rule ``gate_failed`` listens for this one)."""
+
+    kind: ClassVar[str] = "gate.failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateSignedOff(Event):
+    """An operator accepted a gate run, or overrode a failed one (with a reason)."""
+
+    kind: ClassVar[str] = "gate.signed_off"
+    model: str
+    version: int
+    gate_run_id: int
+    decision: str
+    role: str
+
+    @property
+    def subject(self) -> str:
+        return f"model:{self.model}/{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenChanged(Event):
+    """An API token was created or revoked (never its secret)."""
+
+    kind: ClassVar[str] = "token.changed"
+    token_id: int
+    name: str
+    role: str
+    change: str
+
+    @property
+    def subject(self) -> str:
+        return f"token:{self.token_id}"

@@ -358,10 +358,8 @@ class Registry:
             tags=tags,
         )
 
-    def reference_profile(self, name: str, version: int | str) -> dict[str, Any] | None:
-        """The stored reference profile of a version as JSON data, ``None`` if it has none."""
-        import json
-
+    def _run_text(self, name: str, version: int | str, artifact: str) -> str | None:
+        """A text artifact of the version's training run, ``None`` when it has none."""
         info = self.get_version(name, version)
         if not info.run_id:
             return None
@@ -369,11 +367,23 @@ class Registry:
 
         with self._translate(), self.activate():
             try:
-                text = mlflow.artifacts.load_text(f"runs:/{info.run_id}/{PROFILE_ARTIFACT}")
+                return str(mlflow.artifacts.load_text(f"runs:/{info.run_id}/{artifact}"))
             except Exception:
                 return None
+
+    def reference_profile(self, name: str, version: int | str) -> dict[str, Any] | None:
+        """The stored reference profile of a version as JSON data, ``None`` if it has none."""
+        import json
+
+        text = self._run_text(name, version, PROFILE_ARTIFACT)
+        if text is None:
+            return None
         data: dict[str, Any] = json.loads(text)
         return data
+
+    def manifest_text(self, name: str, version: int | str) -> str | None:
+        """The ``lightkeeper.yaml`` snapshot stored with a version, ``None`` if it has none."""
+        return self._run_text(name, version, MANIFEST_ARTIFACT)
 
     # -- writing ----------------------------------------------------------------------
     def log_and_register(
@@ -384,6 +394,7 @@ class Registry:
         features: pd.DataFrame,
         lineage: Lineage,
         artifacts: Mapping[str, str],
+        code_paths: list[str] | None = None,
     ) -> VersionInfo:
         """Log a fitted model into the active MLflow run and register it as a new version.
 
@@ -394,12 +405,14 @@ class Registry:
             features: training features; a sample sets the MLflow signature.
             lineage: written as version tags.
             artifacts: text artifacts (path in run -> content), e.g. the reference profile.
+            code_paths: the project's own modules, shipped with the model so that it loads
+                anywhere (custom transformers pickled by reference need them).
         """
         import mlflow
 
         for path, text in artifacts.items():
             mlflow.log_text(text, path)
-        model_uri = self._log_model(model, features)
+        model_uri = self._log_model(model, features, code_paths or None)
         return self.register_uri(name, model_uri, lineage=lineage)
 
     def register_uri(self, name: str, model_uri: str, *, lineage: Lineage) -> VersionInfo:
@@ -431,7 +444,7 @@ class Registry:
         log.info("registered %s version %s from %s", name, mv.version, model_uri)
         return self.get_version(name, int(mv.version))
 
-    def _log_model(self, model: Any, features: pd.DataFrame) -> str:
+    def _log_model(self, model: Any, features: pd.DataFrame, code_paths: list[str] | None) -> str:
         import mlflow
 
         if isinstance(model, str):
@@ -443,7 +456,10 @@ class Registry:
             return model
         if isinstance(model, mlflow.pyfunc.PythonModel):
             info = mlflow.pyfunc.log_model(
-                name="model", python_model=model, pip_requirements=_requirements(model)
+                name="model",
+                python_model=model,
+                pip_requirements=_requirements(model),
+                code_paths=code_paths,
             )
             return str(info.model_uri)
         if not callable(getattr(model, "predict", None)):
@@ -469,6 +485,7 @@ class Registry:
             signature=signature,
             pip_requirements=_requirements(model),
             serialization_format="cloudpickle",
+            code_paths=code_paths,
         )
         return str(info.model_uri)
 

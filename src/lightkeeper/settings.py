@@ -67,6 +67,13 @@ SETTINGS: tuple[Setting, ...] = (
         "embedded single-user default, where the local user acts as admin.",
     ),
     Setting(
+        "token",
+        str,
+        None,
+        "API token the CLI acts with (its role is checked). Without one, and with auth "
+        "off, the local user acts as admin.",
+    ),
+    Setting(
         "log_level", str, "INFO", "Log level of the CLI and servers: DEBUG, INFO, WARNING, ERROR."
     ),
 )
@@ -114,6 +121,7 @@ class Settings:
     host: str
     port: int
     auth: bool
+    token: str | None
     log_level: str
     sources: Mapping[str, str]
 
@@ -188,13 +196,26 @@ class Settings:
         return [
             {
                 "name": s.name,
-                "value": str(getattr(self, s.name)),
+                "value": _shown(s.name, getattr(self, s.name)),
                 "source": self.sources[s.name],
                 "env": s.env_names[0],
                 "help": s.help,
             }
             for s in SETTINGS
         ]
+
+
+def _shown(name: str, value: Any) -> str:
+    if name == "token" and value:
+        return str(value)[:6] + "..."
+    if name == "database_url" and value:
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(str(value)).render_as_string(hide_password=True)
+        except Exception:
+            return str(value)
+    return str(value)
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:

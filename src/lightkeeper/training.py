@@ -83,7 +83,8 @@ def train_project(
                 run_id = run.info.run_id
                 step(f"running {manifest.entrypoints.train} (MLflow run {run_id[:8]})")
                 started = time.perf_counter()
-                result = _call(train_fn, manifest.entrypoints.train)
+                with _on_path(project_dir):
+                    result = _call(train_fn, manifest.entrypoints.train)
                 mlflow.log_metric("lightkeeper.train_seconds", time.perf_counter() - started)
                 if result.params:
                     mlflow.log_params(result.params)
@@ -112,6 +113,7 @@ def train_project(
                     features=features,
                     lineage=lineage,
                     artifacts=artifacts,
+                    code_paths=project_code(project_dir),
                 )
         except LightkeeperError as exc:
             bus.publish(
@@ -128,6 +130,17 @@ def train_project(
         )
     )
     return info
+
+
+def project_code(project_dir: Path) -> list[str]:
+    """The project's own Python: top-level modules and packages (data files stay out)."""
+    modules = sorted(str(p) for p in project_dir.glob("*.py"))
+    packages = sorted(
+        str(p.parent)
+        for p in project_dir.glob("*/__init__.py")
+        if not p.parent.name.startswith(".")
+    )
+    return modules + packages
 
 
 def _call(train_fn: Callable[[], Any], name: str) -> TrainResult:
@@ -217,13 +230,20 @@ def _entrypoint(project_dir: Path, spec: str) -> Callable[[], Any]:
 
 
 @contextmanager
-def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
-    """Import from the project folder, never from a same-named module imported earlier."""
-    top = module_name.split(".")[0]
-    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-        del sys.modules[name]
+def _on_path(project_dir: Path) -> Iterator[None]:
+    """The project folder first on sys.path while its code runs."""
     sys.path.insert(0, str(project_dir))
     try:
         yield
     finally:
         sys.path.remove(str(project_dir))
+
+
+@contextmanager
+def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
+    """Import from the project folder, never from a same-named module imported earlier."""
+    top = module_name.split(".")[0]
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
+    with _on_path(project_dir):
+        yield

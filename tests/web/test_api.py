@@ -11,13 +11,16 @@ import httpx
 import pytest
 
 from lightkeeper import Lightkeeper
-from lightkeeper.errors import SettingsError
+from lightkeeper.auth import Principal
 
 from conftest import free_port
 
+ANA = Principal("ana", "data-scientist")
+BO = Principal("bo", "admin")
+
 
 def test_health_models_versions_and_audit(lk: Lightkeeper, project: Path, serve) -> None:
-    lk.train(project, actor="ana")
+    lk.train(project, by=ANA)
     base = serve(lk.api_app())
     with httpx.Client(base_url=base, timeout=30) as http:
         health = http.get("/api/v1/health").json()
@@ -74,12 +77,44 @@ def test_unreachable_database_is_503(tmp_path: Path, serve) -> None:
     assert response.json()["error"]["code"] == "LK-DATABASE-UNAVAILABLE"
 
 
-def test_auth_on_without_tokens_refuses_to_start(tmp_path: Path) -> None:
+def test_auth_on_needs_a_token_and_roles_are_checked(
+    home: Path, database_url: str, project: Path, serve
+) -> None:
     from lightkeeper import Settings
 
-    lk = Lightkeeper(Settings.load({"home": tmp_path}, environ={"LIGHTKEEPER_AUTH": "true"}))
-    with pytest.raises(SettingsError, match="auth is on"):
-        lk.api_app()
+    settings = Settings.load(
+        {"home": home, "database_url": database_url}, environ={"LIGHTKEEPER_AUTH": "true"}
+    )
+    lk = Lightkeeper(settings)
+    _, admin = lk.token_create("root", "admin")  # the first token needs none
+    _, scientist = lk.token_create("ana", "data-scientist", by=lk.principal(admin))
+    base = serve(lk.api_app())
+    with httpx.Client(base_url=base, timeout=60) as http:
+        anonymous = http.get("/api/v1/models")
+        assert anonymous.status_code == 401
+        assert anonymous.json()["error"]["code"] == "LK-UNAUTHENTICATED"
+        wrong = http.get("/api/v1/models", headers={"Authorization": "Bearer lk_nope"})
+        assert wrong.status_code == 401
+        as_ana = {"Authorization": f"Bearer {scientist}"}
+        assert http.get("/api/v1/models", headers=as_ana).status_code == 200
+        denied = http.post("/api/v1/tokens", json={"name": "x", "role": "admin"}, headers=as_ana)
+        assert denied.status_code == 403
+        assert denied.json()["error"]["code"] == "LK-PERMISSION-DENIED"
+        as_root = {"Authorization": f"Bearer {admin}"}
+        created = http.post(
+            "/api/v1/tokens", json={"name": "olga", "role": "operator"}, headers=as_root
+        )
+        assert created.status_code == 201 and created.json()["token"].startswith("lk_")
+        bad_role = http.post("/api/v1/tokens", json={"name": "x", "role": "boss"}, headers=as_root)
+        assert bad_role.status_code == 422 and bad_role.json()["detail"][0]["loc"] == [
+            "body",
+            "role",
+        ]
+        token_id = created.json()["id"]
+        assert http.delete(f"/api/v1/tokens/{token_id}", headers=as_root).status_code == 200
+        revoked = {"Authorization": f"Bearer {created.json()['token']}"}
+        assert http.get("/api/v1/models", headers=revoked).status_code == 401
+    lk.close()
 
 
 def test_lightkeeper_up_serves_the_api(home: Path, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -67,10 +68,44 @@ def demo(
             status.update(message)
 
         info = lk.train(project, on_step=step)
-    console.print(
-        f"[bold green]registered[/bold green] {info.model} version {info.version} "
-        f"({info.lineage.data_rows:,} training rows) in {time.perf_counter() - started:.1f}s\n"
+        console.print(
+            f"[bold green]registered[/bold green] {info.model} version {info.version} "
+            f"({info.lineage.data_rows:,} training rows)"
+        )
+        gold_path = project / "gold_2015.csv"
+        if not gold_path.exists():
+            _example_module(project).gold_days().to_csv(gold_path, index=False)
+        gold, _ = lk.gold_add(
+            "seattle-weather-gold",
+            gold_path,
+            owner="weather-desk@example.com",
+            label_column="weather",
+            segment_column="season",
+            project_dir=project,
+        )
+        if not gold.approved:
+            lk.gold_approve(gold.name, gold.version, note="demo: the weather desk signs off 2015")
+        step(f"gold dataset {gold.name} version {gold.version}: {gold.rows} days, approved")
+        run = lk.gate_run(info.model, info.version, on_step=step)
+    failed = [c["name"] for c in run.result["checks"] if c["status"] in ("failed", "error")]
+    checks = run.result["checks"]
+    verdict = (
+        "[bold green]PASSED[/bold green]"
+        if run.verdict == "passed"
+        else "[bold red]FAILED[/bold red]"
     )
+    console.print(
+        f"gate {verdict}: {sum(c['status'] == 'passed' for c in checks)} of {len(checks)} checks "
+        f"passed" + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    if run.verdict == "passed":
+        lk.gate_accept(info.model, info.version, reason="demo hand-over to operations")
+        console.print(
+            f"[bold green]accepted[/bold green] {info.model} version {info.version}: "
+            "ready to release"
+        )
+    console.print(f"report: {run.report_path}")
+    console.print(f"done in {time.perf_counter() - started:.1f}s\n")
     shown = Path.cwd()
     rel = directory.relative_to(shown) if directory.is_relative_to(shown) else directory
     console.print("[bold]try next[/bold]")
@@ -78,9 +113,22 @@ def demo(
         f"cd {rel}",
         "lightkeeper models list",
         f"lightkeeper models show {info.model} {info.version}",
-        f"lightkeeper train {EXAMPLE}            # another version",
+        f"lightkeeper gate show {info.model} {info.version}     # the gate run and sign-off",
+        "lightkeeper gold list",
+        f"lightkeeper train {EXAMPLE}            # another version, then: lightkeeper gate run",
         "lightkeeper audit                          # who did what, when",
         "lightkeeper up                             # HTTP API on http://127.0.0.1:8700/docs",
     ):
         console.print(f"  {line}")
     lk.close()
+
+
+def _example_module(project: Path) -> Any:
+    """The example's train module, imported from the copied project folder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lightkeeper_demo_train", project / "train.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

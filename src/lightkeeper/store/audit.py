@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from lightkeeper.clock import Clock
 from lightkeeper.events import Event
-from lightkeeper.store.db import Database
+from lightkeeper.store.db import Database, aware
 from lightkeeper.store.tables import audit_events
 
 
@@ -114,7 +114,7 @@ class AuditStore:
         return [
             AuditEntry(
                 id=row["id"],
-                at=_aware(row["at"]),
+                at=aware(row["at"]),
                 actor=row["actor"],
                 kind=row["kind"],
                 subject=row["subject"],
@@ -123,8 +123,3 @@ class AuditStore:
             )
             for row in rows
         ]
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,11 @@ from lightkeeper.errors import DatabaseOutdated, DatabaseUnavailable, SettingsEr
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def aware(value: datetime) -> datetime:
+    """A datetime read back from the database, as UTC (SQLite returns naive values)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def normalise_url(url: str) -> sa.URL:
@@ -35,6 +41,18 @@ def normalise_url(url: str) -> sa.URL:
             hint="lightkeeper supports sqlite and postgresql ops databases",
         )
     return parsed
+
+
+def head_revision() -> str:
+    """The newest migration this lightkeeper knows (no database needed)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
 
 
 class Database:
@@ -132,12 +150,7 @@ class Database:
 
     def head_revision(self) -> str:
         """The newest migration this lightkeeper knows."""
-        from alembic.script import ScriptDirectory
-
-        with self.engine.connect() as conn:
-            head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
-        assert head is not None
-        return head
+        return head_revision()
 
     def current_revision(self) -> str | None:
         """The migration the database is at, ``None`` for an empty database."""

@@ -28,3 +28,71 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_kind", "kind"),
     sa.Index("ix_audit_events_subject", "subject"),
 )
+
+gold_datasets = sa.Table(
+    "gold_datasets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(100), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("columns", sa.JSON, nullable=False),
+    sa.Column("label_column", sa.String(200), nullable=False),
+    sa.Column("segment_column", sa.String(200)),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("approved_by", sa.String(200)),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("approval_note", sa.Text),
+    sa.UniqueConstraint("name", "version", name="uq_gold_datasets_name_version"),
+    sa.UniqueConstraint("name", "content_hash", name="uq_gold_datasets_name_hash"),
+)
+
+gate_runs = sa.Table(
+    "gate_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("verdict", sa.String(20), nullable=False),
+    sa.Column("gold_name", sa.String(200)),
+    sa.Column("gold_version", sa.Integer),
+    sa.Column("triggered_by", sa.String(200), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("report_path", sa.Text),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Index("ix_gate_runs_model_version", "model", "version"),
+)
+
+gate_signoffs = sa.Table(
+    "gate_signoffs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("gate_run_id", sa.Integer, sa.ForeignKey("gate_runs.id"), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_gate_signoffs_model_version", "model", "version"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("token_hash", sa.String(100), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(20), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)

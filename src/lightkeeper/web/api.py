@@ -1,17 +1,61 @@
-"""Control-plane HTTP API: health, models, versions, audit. OpenAPI at /openapi.json."""
+"""Control-plane HTTP API. OpenAPI at /openapi.json, docs at /docs.
+
+Every route checks the caller's role through :func:`_principal`: a bearer token when
+one is sent (required with auth on), the local user as admin with auth off.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from lightkeeper import __version__
+from lightkeeper.auth import Principal, Role
+from lightkeeper.errors import GateRunNotFound, Unauthenticated
 from lightkeeper.web import errors
 
 if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
+
+
+class GoldUpload(BaseModel):
+    """A gold dataset sent as JSON records; checked against ``model``'s input schema."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    owner: str = Field(min_length=1)
+    label_column: str = Field(min_length=1)
+    segment_column: str | None = None
+    model: str = Field(min_length=1, description="model whose newest manifest holds the schema")
+    rows: list[dict[str, Any]] = Field(min_length=1)
+
+
+class Approval(BaseModel):
+    """The owner's sign-off note."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = ""
+
+
+class Acceptance(BaseModel):
+    """An operator's hand-over decision."""
+
+    model_config = ConfigDict(extra="forbid")
+    override: bool = False
+    reason: str = ""
+
+
+class TokenRequest(BaseModel):
+    """A new API token."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
 
 
 def build_api(lk: Lightkeeper) -> FastAPI:
@@ -22,6 +66,34 @@ def build_api(lk: Lightkeeper) -> FastAPI:
         description="Control-plane API of a lightkeeper workspace.",
     )
     errors.install(app)
+
+    def _principal(
+        authorization: Annotated[str | None, Header(description="Bearer API token")] = None,
+    ) -> Principal:
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated(
+                    "the Authorization header is not a bearer token",
+                    hint="send Authorization: Bearer TOKEN",
+                )
+            return lk.tokens.verify(token)
+        if lk.settings.auth:
+            raise Unauthenticated(
+                "auth is on and the request carries no API token",
+                hint="send Authorization: Bearer TOKEN (lightkeeper tokens create makes one)",
+            )
+        from lightkeeper.app import local_user
+
+        return Principal(local_user(), "admin")
+
+    def _reader(who: Principal = Depends(_principal)) -> Principal:
+        who.require("read")
+        return who
+
+    # Dependencies as defaults: annotations are strings here, resolved in module scope.
+    Who = Depends(_principal)
+    Reader = Depends(_reader)
     router = APIRouter(prefix="/api/v1")
 
     @router.get("/health", summary="Liveness of the control plane and its ops database")
@@ -29,11 +101,11 @@ def build_api(lk: Lightkeeper) -> FastAPI:
         return {**lk.health(), "version": __version__}
 
     @router.get("/models", summary="Registered models")
-    def models() -> dict[str, Any]:
+    def models(_who: Principal = Reader) -> dict[str, Any]:
         return {"models": [m.to_dict() for m in lk.models()]}
 
     @router.get("/models/{name}", summary="One model with its versions, newest first")
-    def model(name: str) -> dict[str, Any]:
+    def model(name: str, _who: Principal = Reader) -> dict[str, Any]:
         summary = lk.registry.get_model(name)
         return {**summary.to_dict(), "version_list": [v.to_dict() for v in lk.versions(name)]}
 
@@ -41,11 +113,12 @@ def build_api(lk: Lightkeeper) -> FastAPI:
         "/models/{name}/versions/{version}",
         summary="One version with lineage, params and metrics (number, 'latest' or an alias)",
     )
-    def version(name: str, version: str) -> dict[str, Any]:
+    def version(name: str, version: str, _who: Principal = Reader) -> dict[str, Any]:
         return lk.version(name, version).to_dict()
 
     @router.get("/audit", summary="The audit trail, newest first")
     def audit(
+        _who: Principal = Reader,
         kind: str | None = Query(None, description="event kind or prefix, e.g. version"),
         actor: str | None = None,
         subject: str | None = Query(None, description="subject or prefix, e.g. model:churn"),
@@ -56,6 +129,109 @@ def build_api(lk: Lightkeeper) -> FastAPI:
             kind=kind, actor=actor, subject=subject, since=since, limit=limit
         )
         return {"entries": [e.to_dict() for e in entries]}
+
+    # -- gold datasets ------------------------------------------------------------------
+    @router.get("/gold", summary="Gold datasets (newest version of each)")
+    def gold_list(_who: Principal = Reader) -> dict[str, Any]:
+        return {"gold": [g.to_dict() for g in lk.gold_store.list()]}
+
+    @router.get("/gold/{name}", summary="Every version of a gold dataset")
+    def gold_versions(name: str, _who: Principal = Reader) -> dict[str, Any]:
+        lk.gold_store.get(name)
+        return {"name": name, "versions": [g.to_dict() for g in lk.gold_store.versions(name)]}
+
+    @router.get("/gold/{name}/versions/{version}", summary="One gold dataset version")
+    def gold_version(name: str, version: int, _who: Principal = Reader) -> dict[str, Any]:
+        return lk.gold_store.get(name, version).to_dict()
+
+    @router.post("/gold", status_code=201, summary="Add a gold dataset version from JSON rows")
+    def gold_add(body: GoldUpload, who: Principal = Who) -> dict[str, Any]:
+        import pandas as pd
+
+        gold, created = lk.gold_add(
+            body.name,
+            pd.DataFrame.from_records(body.rows),
+            owner=body.owner,
+            label_column=body.label_column,
+            segment_column=body.segment_column,
+            model=body.model,
+            by=who,
+        )
+        return {**gold.to_dict(), "created": created}
+
+    @router.post("/gold/{name}/versions/{version}/approve", summary="The owner signs a version off")
+    def gold_approve(
+        name: str, version: int, body: Approval, who: Principal = Who
+    ) -> dict[str, Any]:
+        return lk.gold_approve(name, version, note=body.note, by=who).to_dict()
+
+    # -- the gate -----------------------------------------------------------------------
+    @router.post(
+        "/models/{name}/versions/{version}/gate",
+        summary="Run the acceptance gate (in a fresh process); returns the gate run",
+    )
+    def gate_run(name: str, version: str, who: Principal = Who) -> dict[str, Any]:
+        return lk.gate_run(name, version, by=who).to_dict()
+
+    @router.get(
+        "/models/{name}/versions/{version}/gate", summary="The newest gate run of a version"
+    )
+    def gate_latest(name: str, version: str, _who: Principal = Reader) -> dict[str, Any]:
+        number = lk.registry.resolve_version(name, version)
+        return lk.gate_store.latest(name, number).to_dict()
+
+    @router.post(
+        "/models/{name}/versions/{version}/accept",
+        summary="Hand-over: accept the newest gate run (override a failed one with a reason)",
+    )
+    def gate_accept(
+        name: str, version: str, body: Acceptance, who: Principal = Who
+    ) -> dict[str, Any]:
+        run = lk.gate_accept(name, version, override=body.override, reason=body.reason, by=who)
+        return run.to_dict()
+
+    @router.get("/gate/runs", summary="Gate runs, newest first")
+    def gate_runs(
+        _who: Principal = Reader,
+        model: str | None = None,
+        version: int | None = None,
+        limit: int = Query(50, ge=1, le=1000),
+    ) -> dict[str, Any]:
+        runs = lk.gate_store.list(model=model, version=version, limit=limit)
+        return {"runs": [r.to_dict() for r in runs]}
+
+    @router.get("/gate/runs/{run_id}", summary="One gate run (the JSON twin of its report)")
+    def gate_get(run_id: int, _who: Principal = Reader) -> dict[str, Any]:
+        return lk.gate_store.get(run_id).to_dict()
+
+    @router.get(
+        "/gate/runs/{run_id}/report",
+        response_class=HTMLResponse,
+        summary="The self-contained HTML report of a gate run",
+    )
+    def gate_report(run_id: int, _who: Principal = Reader) -> HTMLResponse:
+        run = lk.gate_store.get(run_id)
+        if not run.report_path or not Path(run.report_path).is_file():
+            raise GateRunNotFound(
+                f"the report of gate run {run_id} is not on this machine",
+                hint="run the gate again, or read the JSON twin at /api/v1/gate/runs/{id}",
+            )
+        return HTMLResponse(Path(run.report_path).read_text(encoding="utf-8"))
+
+    # -- tokens ---------------------------------------------------------------------------
+    @router.get("/tokens", summary="API tokens (never their secrets)")
+    def tokens_list(who: Principal = Who) -> dict[str, Any]:
+        who.require("tokens.manage")
+        return {"tokens": [t.to_dict() for t in lk.tokens.list()]}
+
+    @router.post("/tokens", status_code=201, summary="Create a token; the secret is returned once")
+    def tokens_create(body: TokenRequest, who: Principal = Who) -> dict[str, Any]:
+        token, secret = lk.token_create(body.name, body.role, by=who)
+        return {**token.to_dict(), "token": secret}
+
+    @router.delete("/tokens/{token_id}", summary="Revoke a token")
+    def tokens_revoke(token_id: int, who: Principal = Who) -> dict[str, Any]:
+        return lk.token_revoke(token_id, by=who).to_dict()
 
     app.include_router(router)
     return app

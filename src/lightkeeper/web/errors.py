@@ -18,6 +18,13 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.DatabaseUnavailable: 503,
     errors.DatabaseOutdated: 503,
     errors.ModelStoreUnavailable: 503,
+    errors.Unauthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.GoldDatasetNotFound: 404,
+    errors.GoldDatasetInvalid: 422,
+    errors.GateRunNotFound: 404,
+    errors.GateNotAccepted: 409,
+    errors.GateSignoffRefused: 409,
 }
 
 

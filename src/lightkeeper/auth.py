@@ -1,0 +1,69 @@
+"""Who may do what: roles, principals and the one permission table.
+
+With auth off (the embedded single-user default) the local user acts as ``admin``;
+the audit trail still records the OS user name. With auth on, every caller presents an
+API token whose role is checked here, by the CLI and by the HTTP API alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from lightkeeper.errors import InvalidInput, PermissionDenied
+
+Role = Literal["data-scientist", "operator", "owner", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+Action = Literal[
+    "read",
+    "model.train",
+    "model.register",
+    "gold.add",
+    "gold.approve",
+    "gate.run",
+    "gate.accept",
+    "gate.override",
+    "tokens.manage",
+]
+
+#: The permission table: action -> roles allowed (admin may do everything).
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    "read": frozenset(ROLES),
+    "model.train": frozenset({"data-scientist", "admin"}),
+    "model.register": frozenset({"data-scientist", "admin"}),
+    "gold.add": frozenset({"owner", "data-scientist", "admin"}),
+    "gold.approve": frozenset({"owner", "admin"}),
+    "gate.run": frozenset({"data-scientist", "operator", "admin"}),
+    "gate.accept": frozenset({"operator", "admin"}),
+    "gate.override": frozenset({"operator", "admin"}),
+    "tokens.manage": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Someone acting on the workspace: a name for the audit trail and a role."""
+
+    name: str
+    role: Role
+
+    def can(self, action: Action) -> bool:
+        """Whether this principal's role allows the action."""
+        return self.role in PERMISSIONS[action]
+
+    def require(self, action: Action) -> None:
+        """Raise :class:`PermissionDenied` unless the role allows the action."""
+        if not self.can(action):
+            allowed = ", ".join(sorted(PERMISSIONS[action]))
+            raise PermissionDenied(
+                f"{self.name} acts as {self.role}, who may not {action.replace('.', ' ')}",
+                hint=f"this needs one of the roles: {allowed}",
+            )
+
+
+def parse_role(text: str) -> Role:
+    """A role from user input, with a clear error listing the roles."""
+    if text not in ROLES:
+        raise InvalidInput(f"{text!r} is not a role", hint=f"use one of: {', '.join(ROLES)}")
+    return text

@@ -1,0 +1,133 @@
+"""``lightkeeper gate run|show|accept``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import typer
+from rich.text import Text
+
+from lightkeeper.cli._output import console, print_json, table
+
+gate_app = typer.Typer(
+    help="The acceptance gate: gold-set checks and the hand-over.", no_args_is_help=True
+)
+
+_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red", "skipped": "yellow"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command group to the app."""
+    app.add_typer(gate_app, name="gate")
+
+
+@gate_app.command("run")
+def run(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Model name."),
+    version: str = typer.Argument("latest", help="Version number, 'latest' or an alias."),
+    json: bool = typer.Option(False, "--json", help="Print the gate run as JSON."),
+) -> None:
+    """Run every check of the gate policy, with the model loaded in a fresh process.
+
+    Exits 0 when the gate passed and 1 when it failed, so scripts can branch on it.
+    """
+    lk = ctx.obj.lk()
+    started = time.perf_counter()
+    if json:
+        result = lk.gate_run(model, version)
+        print_json(result.to_dict())
+    else:
+        with console.status("running the gate", spinner="dots") as status:
+
+            def step(message: str) -> None:
+                console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {message}")
+                status.update(message)
+
+            result = lk.gate_run(model, version, on_step=step)
+        _print_run(result.to_dict())
+    raise typer.Exit(0 if result.verdict == "passed" else 1)
+
+
+@gate_app.command("show")
+def show(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Model name."),
+    version: str = typer.Argument("latest", help="Version number, 'latest' or an alias."),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The newest gate run of a version: checks, metrics, verdict, sign-off."""
+    lk = ctx.obj.lk()
+    number = lk.registry.resolve_version(model, version)
+    result = lk.gate_store.latest(model, number)
+    if json:
+        print_json(result.to_dict())
+        return
+    _print_run(result.to_dict())
+
+
+@gate_app.command("accept")
+def accept(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Model name."),
+    version: str = typer.Argument(..., help="Version number or alias."),
+    override: bool = typer.Option(
+        False, "--override", help="Accept a FAILED gate run (operator only; needs --reason)."
+    ),
+    reason: str = typer.Option("", "--reason", help="Why, for the audit trail."),
+) -> None:
+    """Hand-over: an operator accepts the newest gate run of a version."""
+    result = ctx.obj.lk().gate_accept(model, version, override=override, reason=reason)
+    signoff = result.signoff
+    assert signoff is not None
+    console.print(
+        f"[bold green]{signoff.decision}[/bold green] gate run {result.id} of {model} version "
+        f"{result.version} by {signoff.actor} ({signoff.role})"
+        + (f": {signoff.reason}" if signoff.reason else "")
+    )
+
+
+def _print_run(run: dict[str, Any]) -> None:
+    verdict = run["verdict"]
+    gold = run.get("gold") or {}
+    headline = Text()
+    headline.append(
+        f"gate {verdict.upper()}", style=_STYLE["passed" if verdict == "passed" else "failed"]
+    )
+    headline.append(f"  {run['model']} version {run['version']}  (run {run['id']})")
+    if gold:
+        headline.append(f"  gold {gold['name']} v{gold['version']}, {gold['rows']:,} rows")
+    console.print(headline)
+    rows = []
+    for check in run["checks"]:
+        status = Text(check["status"], style=_STYLE[check["status"]])
+        rows.append((status, check["name"], check["message"], check.get("hint") or ""))
+    table(
+        None,
+        ["status", "check", "result", "what to do"],
+        [(r[0].plain, r[1], r[2], r[3] if r[0].plain != "passed" else "") for r in rows],
+    )
+    if run.get("metrics"):
+        champion = run.get("champion_metrics") or {}
+        table(
+            "metrics on the gold set",
+            ["metric", "candidate", "champion"],
+            [(k, v, champion.get(k)) for k, v in sorted(run["metrics"].items())],
+        )
+    timings = run.get("timings") or {}
+    if timings:
+        console.print(
+            f"predict {timings.get('predict_s', 0):.2f}s of {timings.get('total_s', 0):.2f}s total"
+        )
+    if run.get("report_path"):
+        console.print(f"report: {run['report_path']}")
+    signoff = run.get("signoff")
+    if signoff:
+        console.print(
+            f"{signoff['decision']} by {signoff['actor']} ({signoff['role']}) {signoff['at']}"
+        )
+    elif verdict == "passed":
+        console.print(
+            f"next: an operator accepts: lightkeeper gate accept {run['model']} {run['version']}"
+        )

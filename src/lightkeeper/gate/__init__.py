@@ -1,0 +1,1 @@
+"""Acceptance gate: checks, policy, report."""

@@ -1,0 +1,441 @@
+"""Run the acceptance gate on one version: fresh-process scoring, checks, report, verdict."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper import __version__
+from lightkeeper.clock import Clock
+from lightkeeper.errors import LightkeeperError, ManifestError
+from lightkeeper.events import EventBus, GateFailed, GatePassed
+from lightkeeper.gate import evaluate
+from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed, skipped
+from lightkeeper.gold import load_gold
+from lightkeeper.manifest import Manifest, parse_manifest
+from lightkeeper.registry import TAG, Registry, VersionInfo
+from lightkeeper.store.gate import GateRun, GateStore
+from lightkeeper.store.gold import GoldStore, GoldVersion
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+LATENCY_SAMPLES = 200
+WORKER_TIMEOUT_S = 3600
+
+
+@dataclass
+class GateContext:
+    """What a gate run needs from the workspace."""
+
+    registry: Registry
+    gold: GoldStore
+    runs: GateStore
+    bus: EventBus
+    clock: Clock
+    reports: Path
+
+
+def run_gate(
+    ctx: GateContext,
+    model: str,
+    version: int | str,
+    *,
+    actor: str,
+    on_step: Callable[[str], None] | None = None,
+) -> GateRun:
+    """Evaluate one version against its manifest's gate policy and store the run.
+
+    The run always completes with a verdict and a report, even when the model fails to
+    load or predict (that is a failed smoke check, not a crash).
+    """
+    step = on_step or (lambda _m: None)
+    started_at = ctx.clock.now()
+    started = time.perf_counter()
+    info = ctx.registry.get_version(model, version)
+    manifest = _manifest(ctx.registry, info)
+    checks: list[Check] = []
+    result: dict[str, Any] = {
+        "model": info.model,
+        "version": info.version,
+        "triggered_by": actor,
+        "started_at": started_at.isoformat(),
+        "lightkeeper_version": __version__,
+        "task": _task(manifest),
+        "gold": None,
+        "champion": None,
+        "metrics": None,
+        "champion_metrics": None,
+        "comparison": None,
+        "segments": None,
+        "latency": None,
+        "plots": None,
+    }
+    gold_version = _gold_version(ctx.gold, manifest, checks)
+    predict_s = 0.0
+    if gold_version is not None:
+        result["gold"] = {**_gold_summary(gold_version)}
+        champion = _champion(ctx.registry, info)
+        result["champion"] = {"version": champion} if champion else None
+        step(f"scoring {gold_version.rows:,} gold rows in a fresh process")
+        predict_s = _score_and_check(ctx, info, manifest, gold_version, champion, result, checks)
+    checks.extend(handover_checks(manifest))
+    verdict = "passed" if all(c.status in ("passed", "skipped") for c in checks) else "failed"
+    total_s = time.perf_counter() - started
+    result.update(
+        verdict=verdict,
+        checks=[c.to_dict() for c in _ordered(checks)],
+        duration_s=total_s,
+        timings={"predict_s": predict_s, "total_s": total_s},
+        finished_at=ctx.clock.now().isoformat(),
+    )
+    run_id = ctx.runs.add_run(
+        model=info.model,
+        version=info.version,
+        verdict=verdict,
+        gold_name=gold_version.name if gold_version else None,
+        gold_version=gold_version.version if gold_version else None,
+        triggered_by=actor,
+        started_at=started_at,
+        result=result,
+    )
+    result["id"] = run_id
+    step("writing the report")
+    from lightkeeper.gate.report import write_report
+
+    html, _json = write_report(result, ctx.reports / info.model / str(info.version) / str(run_id))
+    ctx.runs.set_report(run_id, str(html), result)
+    _tag_version(ctx.registry, info, run_id, verdict)
+    failed_names = [c.name for c in checks if c.status in ("failed", "error")]
+    event_type = GatePassed if verdict == "passed" else GateFailed
+    ctx.bus.publish(
+        event_type(
+            actor=actor,
+            model=info.model,
+            version=info.version,
+            gate_run_id=run_id,
+            verdict=verdict,
+            failed_checks=failed_names,
+        )
+    )
+    return ctx.runs.get(run_id)
+
+
+def _manifest(registry: Registry, info: VersionInfo) -> Manifest:
+    text = registry.manifest_text(info.model, info.version)
+    if text is None:
+        raise ManifestError(
+            f"{info.model} version {info.version} has no manifest snapshot, so it has no gate "
+            "policy or hand-over checklist",
+            hint="register versions with `lightkeeper train PROJECT_DIR`, which stores the "
+            "project's lightkeeper.yaml with the version",
+        )
+    return parse_manifest(text, source=f"{info.model} v{info.version}:lightkeeper.yaml")
+
+
+def _task(manifest: Manifest) -> str:
+    return manifest.target.task if manifest.target else "classification"
+
+
+def _gold_version(store: GoldStore, manifest: Manifest, checks: list[Check]) -> GoldVersion | None:
+    if manifest.gate is None:
+        checks.append(
+            failed(
+                "gate:policy",
+                "gold",
+                "the manifest has no gate: section, so there is no gold dataset or threshold "
+                "to judge the model by",
+                "add `gate: {gold: NAME, metrics: [{name: accuracy, min: 0.8}]}` to "
+                "lightkeeper.yaml and train again",
+            )
+        )
+        return None
+    name = manifest.gate.gold
+    approved = store.latest_approved(name)
+    if approved is not None:
+        checks.append(
+            passed(
+                "gold:approved",
+                "gold",
+                f"gold dataset {name} version {approved.version} ({approved.rows:,} rows) "
+                f"signed off by {approved.approved_by}",
+            )
+        )
+        return approved
+    try:
+        newest = store.get(name)
+    except LightkeeperError:
+        checks.append(
+            failed(
+                "gold:dataset",
+                "gold",
+                f"the gold dataset {name!r} named by the gate policy does not exist",
+                f"the business owner adds it: lightkeeper gold add {name} FILE --owner OWNER "
+                "--label-column COLUMN",
+            )
+        )
+        return None
+    checks.append(
+        failed(
+            "gold:approved",
+            "gold",
+            f"gold dataset {name} version {newest.version} is not signed off by the business",
+            f"the owner ({newest.owner}) approves it: lightkeeper gold approve {name} "
+            f"{newest.version}",
+        )
+    )
+    return newest
+
+
+def _gold_summary(gold: GoldVersion) -> dict[str, Any]:
+    return {
+        "name": gold.name,
+        "version": gold.version,
+        "hash": gold.content_hash,
+        "rows": gold.rows,
+        "approved_by": gold.approved_by,
+        "label_column": gold.label_column,
+        "segment_column": gold.segment_column,
+    }
+
+
+def _champion(registry: Registry, info: VersionInfo) -> int | None:
+    summary = registry.get_model(info.model)
+    champion = summary.aliases.get("champion")
+    return champion if champion is not None and champion != info.version else None
+
+
+def _score_and_check(
+    ctx: GateContext,
+    info: VersionInfo,
+    manifest: Manifest,
+    gold: GoldVersion,
+    champion: int | None,
+    result: dict[str, Any],
+    checks: list[Check],
+) -> float:
+    """Run the worker, then every model check; returns the seconds spent in predict."""
+    from lightkeeper.gate.contract import probe_rows
+
+    assert manifest.gate is not None
+    gate = manifest.gate
+    frame = load_gold(gold)
+    with tempfile.TemporaryDirectory(prefix="lightkeeper-gate-") as tmp:
+        out = Path(tmp)
+        probe_rows(manifest, frame).to_parquet(out / "contract.parquet", index=False)
+        versions = [{"role": "candidate", "version": info.version}]
+        if champion is not None:
+            versions.append({"role": "champion", "version": champion})
+        job = {
+            "tracking_uri": ctx.registry.tracking_uri,
+            "model": info.model,
+            "versions": versions,
+            "gold_path": gold.path,
+            "features": manifest.feature_names,
+            "task": _task(manifest),
+            "latency_samples": LATENCY_SAMPLES,
+            "contract_path": str(out / "contract.parquet"),
+            "out_dir": str(out),
+        }
+        worker = _run_worker(job, out)
+        if isinstance(worker, Check):
+            checks.append(worker)
+            return 0.0
+        reports = {v["role"]: v for v in worker["versions"]}
+        candidate_report = reports["candidate"]
+        smoke = _smoke(candidate_report)
+        checks.append(smoke)
+        if smoke.status != "passed":
+            return 0.0
+        candidate = evaluate.Scored.read(
+            out / "candidate.parquet", info.version, candidate_report.get("classes")
+        )
+        champion_scored = None
+        champion_report = reports.get("champion")
+        if champion_report is not None and not champion_report.get("error"):
+            champion_scored = evaluate.Scored.read(
+                out / "champion.parquet", champion_report["version"], champion_report.get("classes")
+            )
+            result["champion"]["predict_s"] = champion_report["predict_s"]
+        elif champion_report is not None:
+            result["champion"]["error"] = champion_report["error"]
+    checks.append(_contract(candidate_report["contract"]))
+    latency, summary = latency_check(candidate_report["latency_ms"]["samples"], gate.latency_p99_ms)
+    checks.append(latency)
+    result["latency"] = summary
+    _model_checks(ctx, info, manifest, frame, gold, candidate, champion_scored, result, checks)
+    predict_s = float(candidate_report["predict_s"])
+    if champion_report is not None and "predict_s" in champion_report:
+        predict_s += float(champion_report["predict_s"])
+    return predict_s
+
+
+def _model_checks(
+    ctx: GateContext,
+    info: VersionInfo,
+    manifest: Manifest,
+    frame: pd.DataFrame,
+    gold: GoldVersion,
+    candidate: evaluate.Scored,
+    champion: evaluate.Scored | None,
+    result: dict[str, Any],
+    checks: list[Check],
+) -> None:
+    assert manifest.gate is not None
+    gate, task = manifest.gate, _task(manifest)
+    positive = manifest.target.positive_class if manifest.target else None
+    y_true = evaluate.align_labels(frame[gold.label_column], candidate.predictions)
+    custom, custom_checks = _custom_metrics(gate.custom_metrics, info)
+    checks.extend(custom_checks)
+    metrics, quality = evaluate.quality(
+        gate, task, y_true, candidate, positive_class=positive, custom=custom
+    )
+    result["metrics"] = metrics
+    checks.extend(quality)
+    comparison, champion_metrics, check = evaluate.comparison(
+        gate, task, y_true, candidate, champion, positive_class=positive
+    )
+    result["comparison"], result["champion_metrics"] = comparison, champion_metrics
+    if check is not None:
+        checks.append(check)
+    if champion is None and result["champion"] and result["champion"].get("error"):
+        checks.append(
+            skipped(
+                "non-inferiority:champion",
+                "comparison",
+                f"champion version {result['champion']['version']} could not be scored: "
+                f"{result['champion']['error']}",
+            )
+        )
+    segment_column = gold.segment_column
+    segment_values = frame[segment_column] if segment_column else None
+    result["segments"], segment_checks = evaluate.segments(
+        gate, task, y_true, candidate, segment_values, positive_class=positive
+    )
+    checks.extend(segment_checks)
+    result["plots"] = evaluate.plots(task, y_true, candidate)
+
+
+def _custom_metrics(specs: dict[str, str], info: VersionInfo) -> tuple[dict[str, Any], list[Check]]:
+    from lightkeeper.gate.metrics import load_custom_metric
+
+    functions: dict[str, Any] = {}
+    checks: list[Check] = []
+    project = Path(info.lineage.project) if info.lineage.project else None
+    for name, spec in specs.items():
+        if project is None or not project.is_dir():
+            checks.append(
+                failed(
+                    f"metric:{name}",
+                    "quality",
+                    f"custom metric {spec} lives in the project folder, which is not available "
+                    f"here ({project})",
+                    "run the gate where the project folder the version was trained from exists",
+                )
+            )
+            continue
+        try:
+            functions[name] = load_custom_metric(spec, project)
+        except LightkeeperError as exc:
+            checks.append(failed(f"metric:{name}", "quality", exc.message, exc.hint))
+    return functions, checks
+
+
+def _run_worker(job: dict[str, Any], out: Path) -> dict[str, Any] | Check:
+    job_path = out / "job.json"
+    job_path.write_text(json.dumps(job))
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["MLFLOW_CONFIGURE_LOGGING"] = "false"
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lightkeeper.gate.worker", str(job_path)],
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT_S,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Check(
+            "smoke:load-and-predict",
+            "smoke",
+            "error",
+            f"scoring did not finish within {WORKER_TIMEOUT_S} s",
+            "check the model's predict time on the gold set",
+        )
+    result_path = out / "result.json"
+    if done.returncode != 0 or not result_path.is_file():
+        tail = (done.stderr or "").strip().splitlines()[-5:]
+        return Check(
+            "smoke:load-and-predict",
+            "smoke",
+            "error",
+            f"the scoring process died (exit {done.returncode}): {' | '.join(tail)}",
+            "run `lightkeeper gate run` with -v to see the full log; a model that crashes "
+            "the process (for example a native extension) fails here",
+        )
+    log.info("gate worker finished in %.1fs", time.perf_counter() - started)
+    data: dict[str, Any] = json.loads(result_path.read_text())
+    return data
+
+
+def _smoke(report: dict[str, Any]) -> Check:
+    if report.get("error"):
+        return failed(
+            "smoke:load-and-predict",
+            "smoke",
+            f"version {report['version']}: {report['error']}",
+            "the model must load and predict in a fresh process the way serving loads it: "
+            "check its dependencies and that it does not rely on notebook state",
+        )
+    return passed(
+        "smoke:load-and-predict",
+        "smoke",
+        f"loaded in {report['load_s']:.2f} s in a fresh process and scored every gold row",
+        {"load_s": report["load_s"]},
+    )
+
+
+def _contract(report: dict[str, Any]) -> Check:
+    failures = report["failures"]
+    if not failures:
+        return passed(
+            "contract:input-schema",
+            "contract",
+            f"accepted all {report['rows']} probe rows that satisfy the input schema "
+            "(bounds, every category, optional fields missing)",
+        )
+    first = failures[0]
+    return failed(
+        "contract:input-schema",
+        "contract",
+        f"rejected {len(failures)} of {report['rows']} schema-valid probe rows; first: "
+        f"{first['row']} -> {first['error'].splitlines()[-1]}",
+        "make the model accept every row the input schema allows (for example "
+        "handle_unknown='ignore' in encoders, imputation for optional fields), or narrow "
+        "the schema in lightkeeper.yaml",
+        {"failures": failures},
+    )
+
+
+def _ordered(checks: list[Check]) -> list[Check]:
+    order = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
+    return sorted(checks, key=lambda c: order[c.status])
+
+
+def _tag_version(registry: Registry, info: VersionInfo, run_id: int, verdict: str) -> None:
+    client = registry.client
+    client.set_model_version_tag(info.model, str(info.version), TAG + "gate.verdict", verdict)
+    client.set_model_version_tag(info.model, str(info.version), TAG + "gate.run_id", str(run_id))

@@ -1,0 +1,127 @@
+"""The gate's fresh process: load versions the way serving will, predict, time, try the contract.
+
+Run as ``python -m lightkeeper.gate.worker JOB.json``. A model that only works inside
+the notebook that trained it fails here. Everything the parent needs is written to the
+job's output folder: ``result.json`` and one Parquet file of predictions per version.
+Errors are recorded, not raised, so the gate run always completes with a report.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+def _error(exc: BaseException) -> str:
+    lines = traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).strip()[-2000:]
+
+
+def score(job: dict[str, Any], role: str, version: int, out: Path) -> dict[str, Any]:
+    """Load one version and score the gold rows (plus latency and contract for the candidate)."""
+    import numpy as np
+    import pandas as pd
+
+    from lightkeeper.registry import Registry
+
+    report: dict[str, Any] = {"role": role, "version": version, "loaded": False}
+    started = time.perf_counter()
+    try:
+        predictor = Registry(job["tracking_uri"]).load(job["model"], version)
+    except Exception as exc:
+        report["error"] = f"load failed: {_error(exc)}"
+        return report
+    report["loaded"] = True
+    report["load_s"] = time.perf_counter() - started
+    gold = pd.read_parquet(job["gold_path"], columns=job["features"])
+    try:
+        started = time.perf_counter()
+        predictions = np.asarray(predictor.predict(gold))
+        proba = predictor.predict_proba(gold) if job["task"] == "classification" else None
+        report["predict_s"] = time.perf_counter() - started
+    except Exception as exc:
+        report["error"] = f"predict failed on the gold rows: {_error(exc)}"
+        return report
+    if predictions.ndim != 1 or len(predictions) != len(gold):
+        report["error"] = (
+            f"predict returned shape {predictions.shape} for {len(gold)} gold rows; "
+            "expected one prediction per row"
+        )
+        return report
+    frame = pd.DataFrame({"prediction": predictions})
+    classes = getattr(predictor.model, "classes_", None)
+    if proba is not None and classes is not None:
+        proba = np.asarray(proba, dtype="float64")
+        for i in range(proba.shape[1]):
+            frame[f"proba_{i}"] = proba[:, i]
+        report["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
+    frame.to_parquet(out / f"{role}.parquet", index=False)
+    if role == "candidate":
+        report["latency_ms"] = _latency(predictor, gold, int(job["latency_samples"]))
+        report["contract"] = _contract(predictor, Path(job["contract_path"]))
+        report["predict_s"] += report["latency_ms"]["total_s"] + report["contract"]["predict_s"]
+    return report
+
+
+def _latency(predictor: Any, gold: Any, samples: int) -> dict[str, Any]:
+    """Single-row predict, one record at a time, the way an online request arrives."""
+    records = gold.head(max(samples, 1)).to_dict(orient="records")
+    for record in records[:5]:  # warm caches and lazy imports first
+        predictor.predict(record)
+    timings = []
+    total = time.perf_counter()
+    for i in range(samples):
+        started = time.perf_counter()
+        predictor.predict(records[i % len(records)])
+        timings.append((time.perf_counter() - started) * 1000)
+    return {"samples": timings, "total_s": time.perf_counter() - total}
+
+
+def _contract(predictor: Any, path: Path) -> dict[str, Any]:
+    """Predict every schema-valid probe row; on a batch failure find the rows that fail."""
+    import pandas as pd
+
+    rows = pd.read_parquet(path)
+    started = time.perf_counter()
+    failures: list[dict[str, Any]] = []
+    try:
+        predictor.predict(rows)
+    except Exception:
+        for i in range(len(rows)):
+            try:
+                predictor.predict(rows.iloc[[i]])
+            except Exception as exc:
+                failures.append(
+                    {
+                        "row": json.loads(rows.iloc[[i]].to_json(orient="records"))[0],
+                        "error": _error(exc),
+                    }
+                )
+                if len(failures) >= 10:
+                    break
+    return {"rows": len(rows), "failures": failures, "predict_s": time.perf_counter() - started}
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: read the job, score every version, write result.json."""
+    job_path = Path(argv[1])
+    job = json.loads(job_path.read_text())
+    out = Path(job["out_dir"])
+    started = time.perf_counter()
+    result = {
+        "versions": [score(job, v["role"], v["version"], out) for v in job["versions"]],
+        "worker_s": 0.0,
+    }
+    result["worker_s"] = time.perf_counter() - started
+    tmp = out / "result.json.tmp"
+    tmp.write_text(json.dumps(result, default=str))
+    tmp.replace(out / "result.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,239 @@
+"""The acceptance gate end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gate_project import gold_frame, write_project
+from sklearn import metrics as skm
+
+from lightkeeper import (
+    GateNotAccepted,
+    GateSignoffRefused,
+    Lightkeeper,
+    PermissionDenied,
+)
+from lightkeeper.auth import Principal
+
+ANA = Principal("ana", "data-scientist")
+OPS = Principal("olga", "operator")
+OWNER = Principal("bea", "owner")
+
+
+def add_gold(lk: Lightkeeper, project: Path, tmp_path: Path, *, approve: bool = True) -> None:
+    path = tmp_path / "gold.csv"
+    gold_frame().to_csv(path, index=False)
+    version, _ = lk.gold_add(
+        "credit-gold",
+        path,
+        owner="risk-desk",
+        label_column="defaulted",
+        segment_column="region",
+        project_dir=project,
+        by=OWNER,
+    )
+    if approve:
+        lk.gold_approve("credit-gold", version.version, by=OWNER)
+
+
+def champion(lk: Lightkeeper, version: int) -> None:
+    lk.registry.client.set_registered_model_alias("credit", "champion", str(version))
+
+
+def checks(run) -> dict[str, dict]:
+    return {c["name"]: c for c in run.result["checks"]}
+
+
+def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    add_gold(lk, project, tmp_path)
+    first = lk.train(project, by=ANA)
+    champion(lk, first.version)
+    second = lk.train(project, by=ANA)
+
+    run = lk.gate_run("credit", second.version, by=ANA)
+    assert run.verdict == "passed", [c for c in run.result["checks"] if c["status"] == "failed"]
+    by_name = checks(run)
+    assert by_name["smoke:load-and-predict"]["status"] == "passed"
+    assert by_name["contract:input-schema"]["status"] == "passed"
+    assert by_name["non-inferiority:accuracy"]["status"] == "passed"
+    assert by_name["segment:region:accuracy"]["status"] == "passed"
+    assert by_name["latency:p99"]["status"] == "passed"
+    assert by_name["gold:approved"]["status"] == "passed"
+    assert {c["category"] for c in run.result["checks"]} >= {"handover", "quality", "smoke"}
+    comparison = run.result["comparison"]
+    assert comparison["improvement"] == pytest.approx(0.0, abs=1e-12)  # same training, same model
+    assert run.result["champion"]["version"] == first.version
+    assert set(run.result["segments"]["values"]) == {"north", "south", "east"}
+    timings = run.result["timings"]
+    assert 0 < timings["predict_s"] < timings["total_s"]
+
+    report = Path(run.report_path)
+    assert report.is_file() and "PASSED" in report.read_text().upper()
+    twin = json.loads((report.parent / "report.json").read_text())
+    assert twin["verdict"] == "passed" and twin["id"] == run.id
+
+    tags = lk.version("credit", second.version).tags
+    assert tags["lightkeeper.gate.verdict"] == "passed"
+    assert tags["lightkeeper.gate.run_id"] == str(run.id)
+
+    with pytest.raises(GateNotAccepted, match="has no accepted gate run"):
+        lk.require_accepted("credit", second.version)
+    with pytest.raises(PermissionDenied, match="data-scientist, who may not gate accept"):
+        lk.gate_accept("credit", second.version, by=ANA)
+    accepted = lk.gate_accept("credit", second.version, by=OPS)
+    assert accepted.signoff is not None and accepted.signoff.decision == "accepted"
+    assert lk.require_accepted("credit", second.version).actor == "olga"
+    kinds = [e.kind for e in lk.audit_entries(subject="model:credit")]
+    assert kinds[:2] == ["gate.signed_off", "gate.passed"]
+
+
+def test_metrics_equal_scikit_learn(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    gold = gold_frame()
+    predictor = lk.load("credit", info.version)
+    predicted = predictor.predict(gold)
+    proba = predictor.predict_proba(gold)[:, 1]
+    y = gold["defaulted"].to_numpy()
+    values = run.result["metrics"]
+    assert values["accuracy"] == pytest.approx(skm.accuracy_score(y, predicted), abs=1e-12)
+    assert values["f1"] == pytest.approx(skm.f1_score(y, predicted), abs=1e-12)
+    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba), abs=1e-12)
+    assert values["log_loss"] == pytest.approx(skm.log_loss(y, proba), abs=1e-9)
+    assert values["brier"] == pytest.approx(skm.brier_score_loss(y, proba), abs=1e-12)
+    matrix = np.array(run.result["plots"]["confusion_matrix"]["matrix"])
+    assert matrix.sum() == len(gold)
+
+
+def test_a_model_worse_than_the_champion_fails(
+    lk: Lightkeeper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
+    add_gold(lk, project, tmp_path)
+    champion(lk, lk.train(project, by=ANA).version)
+    monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.45")
+    worse = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", worse.version, by=ANA)
+    assert run.verdict == "failed"
+    check = checks(run)["non-inferiority:accuracy"]
+    assert check["status"] == "failed"
+    assert check["details"]["low"] < -0.02
+    assert "allowed drop 0.020" in check["message"] or "0.02" in check["message"]
+
+    with pytest.raises(GateSignoffRefused, match=r"failed .*non-inferiority:accuracy"):
+        lk.gate_accept("credit", worse.version, by=OPS)
+    with pytest.raises(GateSignoffRefused, match="an override needs a reason"):
+        lk.gate_accept("credit", worse.version, override=True, by=OPS)
+    with pytest.raises(PermissionDenied):
+        lk.gate_accept("credit", worse.version, override=True, reason="urgent", by=ANA)
+    overridden = lk.gate_accept(
+        "credit", worse.version, override=True, reason="regulator deadline; retrain Monday", by=OPS
+    )
+    assert overridden.signoff.decision == "overridden"
+    assert lk.require_accepted("credit", worse.version).reason.startswith("regulator deadline")
+    [entry] = lk.audit_entries(kind="gate.signed_off")
+    assert (entry.actor, entry.reason) == ("olga", "regulator deadline; retrain Monday")
+
+
+def test_a_model_that_fails_in_a_fresh_process_fails_smoke_with_a_report(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    # The transformer raises on batches the size of the gold set only: it
+    # predicts in the notebook and breaks on the gold set.
+    extra = (
+        "def fragile(X):\n"
+        "        if 1000 <= len(X) <= 2000:\n"
+        "            raise RuntimeError('feature store connection lost')\n"
+        "        return X\n"
+        "    steps.insert(0, FunctionTransformer(fragile))"
+    )
+    project = write_project(tmp_path, extra=extra)
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    assert run.verdict == "failed"
+    smoke = checks(run)["smoke:load-and-predict"]
+    assert smoke["status"] == "failed"
+    assert "feature store connection lost" in smoke["message"]
+    assert run.result["metrics"] is None
+    assert Path(run.report_path).is_file()
+
+
+def test_a_model_that_needs_notebook_state_fails_smoke(lk: Lightkeeper, tmp_path: Path) -> None:
+    # The model uses a class from a helper module that only existed while training ran
+    # (think: a notebook cell), so it cannot load anywhere else.
+    helper = tmp_path / "scratch"
+    extra = (
+        "import importlib, pathlib, sys\n"
+        f"    scratch = pathlib.Path({str(helper)!r})\n"
+        "    scratch.mkdir(exist_ok=True)\n"
+        "    (scratch / 'notebook_cell.py').write_text("
+        "'class Clip:\\n    def fit(self, X, y=None):\\n        return self\\n"
+        "    def transform(self, X):\\n        return X\\n')\n"
+        "    sys.path.insert(0, str(scratch))\n"
+        "    Clip = importlib.import_module('notebook_cell').Clip\n"
+        "    steps.insert(0, Clip())"
+    )
+    project = write_project(tmp_path, extra=extra)
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    (helper / "notebook_cell.py").unlink()
+    run = lk.gate_run("credit", info.version, by=ANA)
+    smoke = checks(run)["smoke:load-and-predict"]
+    assert run.verdict == "failed" and smoke["status"] == "failed"
+    assert "load failed" in smoke["message"] and "notebook_cell" in smoke["message"]
+    assert Path(run.report_path).is_file()
+
+
+def test_project_code_ships_with_the_model(lk: Lightkeeper, tmp_path: Path) -> None:
+    """A transformer defined in the project's own module loads in the fresh process."""
+    extra = "steps.insert(0, __import__('helpers').Identity())"
+    project = write_project(tmp_path, extra=extra)
+    (project / "helpers.py").write_text(
+        "class Identity:\n"
+        "    def fit(self, X, y=None):\n        return self\n"
+        "    def transform(self, X):\n        return X\n"
+    )
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    assert checks(run)["smoke:load-and-predict"]["status"] == "passed"
+
+
+def test_a_project_without_runbook_fails_the_checklist(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path, drop=("runbook", "alarms"))
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    assert run.verdict == "failed"
+    runbook = checks(run)["handover:runbook"]
+    assert runbook["status"] == "failed"
+    assert "no runbook" in runbook["message"]
+    assert "runbook:" in runbook["hint"] and "first_action" in runbook["hint"]
+    assert checks(run)["handover:alarms"]["status"] == "failed"
+    assert checks(run)["handover:support-plan"]["status"] == "passed"
+
+
+def test_unapproved_gold_and_latency_budget_fail(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path, latency=0.000001)
+    add_gold(lk, project, tmp_path, approve=False)
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    assert checks(run)["gold:approved"]["status"] == "failed"
+    assert "lightkeeper gold approve credit-gold 1" in checks(run)["gold:approved"]["hint"]
+    assert checks(run)["latency:p99"]["status"] == "failed"
+    assert run.result["latency"]["samples"] > 0
+
+
+def test_missing_gold_dataset_is_a_failed_check(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    assert run.verdict == "failed"
+    assert "lightkeeper gold add credit-gold" in checks(run)["gold:dataset"]["hint"]
