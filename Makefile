@@ -18,6 +18,7 @@ format:
 
 bench:
 	python3 bench/train_register.py
+	python3 bench/gate.py
 
 demo:
 	python3 -m pip install -e . && lightkeeper demo

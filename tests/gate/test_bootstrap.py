@@ -14,11 +14,12 @@ from lightkeeper.gate.bootstrap import (
     CUSTOM_MAX_RESAMPLES,
     Interval,
     NonInferiority,
-    _resampled_values,
+    _plan,
     decide,
     paired_bootstrap,
 )
 from lightkeeper.gate.metrics import (
+    MetricInputs,
     compute_metrics,
     custom_metric,
     metric,
@@ -78,6 +79,15 @@ CASES = {
     "regression": lambda: _regression(6, 300),
     "regression-cells": lambda: _regression(7, 2000, integers=True),
 }
+
+
+def _resampled_values(
+    name: str, cand: MetricInputs, champ: MetricInputs, row_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fast path's values for given per-row counts: summed into the kernel's units."""
+    kernel, unit_of_row = _plan(name, cand, champ)
+    counts = [np.bincount(unit_of_row, weights=c, minlength=kernel.units) for c in row_counts]
+    return kernel(np.rint(counts).astype(np.int64))
 
 
 def _rows(rng: np.random.Generator, n: int, resamples: int) -> tuple[np.ndarray, np.ndarray]:

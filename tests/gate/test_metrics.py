@@ -192,6 +192,7 @@ def test_metric_lookup_gives_the_direction() -> None:
         ({"proba": [[1.5, -0.5]] * 3}, r"outside \[0, 1\]"),
         ({"positive_class": 7}, "positive_class 7 is not one of the classes"),
         ({"classes": [0, 0, 1]}, "classes has duplicates"),
+        ({"classes": ["0", "1"]}, "mix label types"),
         ({"y_true": [], "y_pred": []}, "no rows"),
     ],
 )

@@ -59,7 +59,7 @@ def show(
 ) -> None:
     """The newest gate run of a version: checks, metrics, verdict, sign-off."""
     lk = ctx.obj.lk()
-    number = lk.registry.resolve_version(model, version)
+    number = lk.version(model, version).version  # an unknown model is named as such
     result = lk.gate_store.latest(model, number)
     if json:
         print_json(result.to_dict())

@@ -1,22 +1,13 @@
 """Paired bootstrap interval of a metric difference between a candidate and the champion.
 
-Both models are scored on the same resampled gold rows, and the percentile interval of
-the resampled improvements is reported. A resample with replacement is a vector of
-multinomial counts over the rows, and every built-in metric is a cheap function of those
-counts, so no resample calls scikit-learn:
-
-* label metrics (accuracy, precision, recall, F1, balanced accuracy) read per-class
-  true-positive, predicted and true counts from a count-weighted indicator matrix;
-* log loss, Brier score, MAE, MSE, RMSE and MAPE are count-weighted means of per-row
-  losses, R2 comes from weighted sums;
-* ROC AUC is the Mann-Whitney statistic from cumulative negative counts along the
-  sorted scores (ties count half).
-
-When rows fall into few distinct cells (labels are (true, candidate, champion) triples:
-at most k**3 cells), the counts are drawn as one multinomial over the cells, which has
-exactly the distribution of resampling the rows. Metrics that are not built in (custom
-metrics) fall back to resampling indices and calling the metric, at most
-:data:`CUSTOM_MAX_RESAMPLES` times.
+Both models are scored on the same resampled gold rows; the interval is the percentile
+interval of the resampled improvements. A resample is a vector of multinomial counts over
+the rows and every built-in metric is a cheap function of it: label metrics of per-class
+count sums, losses of count-weighted means, ROC AUC of cumulative negative counts along
+the sorted scores. When rows fall into few distinct cells (labels: at most k**3
+(true, candidate, champion) triples), one multinomial over the cells is drawn instead,
+which is exactly row resampling. Other (custom) metrics resample indices and call the
+metric, at most :data:`CUSTOM_MAX_RESAMPLES` times.
 """
 
 from __future__ import annotations
@@ -37,10 +28,10 @@ from lightkeeper.gate.metrics import (
     Metric,
     MetricInputs,
     evaluate,
-    metric,
     metric_inputs,
     unavailable_reason,
 )
+from lightkeeper.gate.metrics import metric as builtin_metric
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +49,9 @@ _Values = tuple[np.ndarray, np.ndarray]
 class Interval:
     """Bootstrap interval of the candidate's improvement over the champion.
 
-    Attributes:
-        metric: metric name.
-        candidate: metric of the candidate on all rows.
-        champion: metric of the champion on all rows.
-        improvement: positive when the candidate is better (champion - candidate for
-            losses).
-        low: lower bound of the two-sided interval of ``improvement`` at ``confidence``.
-        high: upper bound.
-        confidence: for example 0.95.
-        resamples: resamples the interval was computed from.
-        higher_is_better: direction of the metric itself.
+    ``candidate`` and ``champion`` are the metric on all rows; ``improvement`` is positive
+    when the candidate is better (champion - candidate for losses); ``low`` and ``high``
+    bound its two-sided interval at ``confidence``, from ``resamples`` resamples.
     """
 
     metric: str
@@ -103,8 +86,8 @@ def paired_bootstrap(
     """Percentile bootstrap interval of the candidate's improvement on the same gold rows.
 
     Args:
-        metric: a built-in metric name, or a :class:`Metric` (see
-            :func:`lightkeeper.gate.metrics.custom_metric`).
+        metric: a built-in metric name, or a :class:`Metric` from
+            :func:`lightkeeper.gate.metrics.custom_metric`.
         y_true: gold values.
         candidate_pred: candidate predictions for the gold rows.
         champion_pred: champion predictions for the same rows.
@@ -112,19 +95,15 @@ def paired_bootstrap(
         champion_proba: champion class probabilities, same columns.
         classes: order of the probability columns (default: the sorted labels).
         positive_class: positive class of a binary task (default: second sorted class).
-        resamples: number of resamples, at least :data:`MIN_RESAMPLES`.
+        resamples: at least :data:`MIN_RESAMPLES`.
         confidence: two-sided confidence level, between 0 and 1.
-        seed: seed of the random resampling; the same seed gives the same interval.
-
-    Returns:
-        The interval; ``improvement``, ``low`` and ``high`` are positive when the
-        candidate is better.
+        seed: the same seed gives the same interval.
 
     Raises:
         InvalidInput: bad arguments, inputs of different lengths, fewer than two rows,
             or a metric that cannot be computed on these inputs.
     """
-    m = _as_metric(metric)
+    m = metric if isinstance(metric, Metric) else builtin_metric(metric)
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < MIN_RESAMPLES:
         raise InvalidInput(
             f"resamples must be an integer >= {MIN_RESAMPLES}, got {resamples!r}",
@@ -194,12 +173,6 @@ def decide(interval: Interval, max_drop: float) -> tuple[bool, str]:
     return NonInferiority(max_drop).decide(interval)
 
 
-def _as_metric(m: str | Metric) -> Metric:
-    if isinstance(m, Metric):
-        return m
-    return metric(m)
-
-
 def _pair(
     m: Metric, y_true: Any, preds: tuple[Any, Any], probas: tuple[Any, Any], classes: Any,
     positive_class: Any,
@@ -242,27 +215,19 @@ def _slow(
     return out[0], out[1]
 
 
-class _Kernel:
-    """Both models' metric as a function of resample counts over units (rows or cells)."""
-
-    #: Multiplicity of each unit (cells); ``None`` when the units are the rows.
-    weights: np.ndarray | None = None
-    units = 0
-
-    def __call__(self, counts: np.ndarray) -> _Values:  # counts: (resamples, units)
-        raise NotImplementedError
-
-
 def _fast(
     name: str, cand: MetricInputs, champ: MetricInputs, resamples: int, rng: np.random.Generator
 ) -> _Values:
     kernel, _ = _plan(name, cand, champ)
     n = len(cand.y_true)
     chunk = max(1, min(resamples, _CHUNK // kernel.units))
-    out = np.empty((2, resamples))
+    out, counts = np.empty((2, resamples)), None
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
-        out[:, start : start + size] = kernel(_draw(rng, kernel.weights, n, size))
+        # Drawing before the previous counts are freed spares the allocator a page-fault
+        # storm on every resample.
+        counts = _draw(rng, kernel.weights, n, size)
+        out[:, start : start + size] = kernel(counts)
     return out[0], out[1]
 
 
@@ -277,15 +242,6 @@ def _draw(rng: np.random.Generator, weights: np.ndarray | None, n: int, size: in
     return np.bincount(rows.ravel(), minlength=size * n).reshape(size, n)
 
 
-def _resampled_values(
-    name: str, cand: MetricInputs, champ: MetricInputs, row_counts: np.ndarray
-) -> _Values:
-    """The fast path's values of ``name`` for given per-row resample counts (for tests)."""
-    kernel, unit_of_row = _plan(name, cand, champ)
-    counts = [np.bincount(unit_of_row, weights=c, minlength=kernel.units) for c in row_counts]
-    return kernel(np.rint(counts).astype(np.int64))
-
-
 _EPS = float(np.finfo(np.float64).eps)
 _ROW_LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "mae": lambda y, p: np.abs(p - y),
@@ -297,29 +253,37 @@ _ROW_LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 def _plan(name: str, cand: MetricInputs, champ: MetricInputs) -> tuple[_Kernel, np.ndarray]:
     """The kernel of a built-in metric, and the unit of every row."""
+    same = np.array_equal(cand.y_pred, champ.y_pred) and np.array_equal(
+        np.asarray(cand.proba), np.asarray(champ.proba)
+    )
     if cand.task == "regression":
         y, a, b = cand.y_true, cand.y_pred, champ.y_pred
         if name == "r2":
-            return _on_units([y, a, b], lambda r: _R2Kernel(y[r], a[r], b[r], y.mean()))
+            ra, rb = (y - a) ** 2, (y - b) ** 2
+            return _on_units([y, a, b], lambda r: _R2Kernel(ra[r], rb[r], same, y[r]))
         la, lb = _ROW_LOSSES[name](y, a), _ROW_LOSSES[name](y, b)
-        return _on_units([la, lb], lambda r: _MeanKernel(la[r], lb[r], root=name == "rmse"))
+        kind = _RootMeanKernel if name == "rmse" else _MeanKernel
+        return _on_units([la, lb], lambda r: kind(la[r], lb[r], same))
     classes = cast(np.ndarray, cand.classes)
     t, a, b = (np.searchsorted(classes, v) for v in (cand.y_true, cand.y_pred, champ.y_pred))
     if name in ("log_loss", "brier"):
         la, lb = _proba_losses(name, cand, t), _proba_losses(name, champ, t)
-        return _on_units([la, lb], lambda r: _MeanKernel(la[r], lb[r]))
+        return _on_units([la, lb], lambda r: _MeanKernel(la[r], lb[r], same))
     if name == "roc_auc":
         pa, pb = cast(np.ndarray, cand.proba), cast(np.ndarray, champ.proba)
+        columns = [cand.positive_index] if cand.binary else range(len(classes))
+
+        def rankings(p: np.ndarray, r: np.ndarray) -> list[_Ranking]:
+            return [_Ranking(p[r, c], t[r] == c) for c in columns]
+
+        build = lambda r: _AucKernel(rankings(pa, r), rankings(pb, r), same)  # noqa: E731
         if not cand.binary:
-            cols = [t, *pa.T, *pb.T]
-            return _on_units(cols, lambda r: _OvrAucKernel(t[r], pa[r], pb[r]))
-        j = cand.positive_index
-        sa, sb = pa[:, j], pb[:, j]
-        build = lambda r: _AucKernel(t[r] == j, sa[r], sb[r])  # noqa: E731
+            return _on_units([t, *pa.T, *pb.T], build)
         # negatives then positives, each by the candidate's score: its ranking needs no gather
-        return _on_units([t, sa, sb], build, sort_by=(sa, t == j))
-    k, binary, j = len(classes), cand.binary, cand.positive_index
-    return _on_units([t, a, b], lambda r: _LabelKernel(name, t[r], a[r], b[r], k, binary, j))
+        j = cand.positive_index
+        return _on_units([t, pa[:, j], pb[:, j]], build, sort_by=(pa[:, j], t == j))
+    k, positive = len(classes), cand.positive_index if cand.binary else None
+    return _on_units([t, a, b], lambda r: _LabelKernel(name, t[r], a[r], b[r], same, k, positive))
 
 
 def _proba_losses(name: str, x: MetricInputs, t: np.ndarray) -> np.ndarray:
@@ -370,49 +334,60 @@ def _on_units(
     return kernel, unit
 
 
-class _MeanKernel(_Kernel):
-    """Count-weighted means of per-row losses (root of them for RMSE)."""
+class _Kernel:
+    """A built-in metric of both models as a function of resample counts over units.
 
-    def __init__(self, a: np.ndarray, b: np.ndarray, *, root: bool = False) -> None:
-        self.a, self.b, self.root = a, b, root
-        self.same = np.array_equal(a, b)
+    The units are the rows, or cells of identical rows (``weights``: rows per cell);
+    ``value`` maps counts of shape (resamples, units) to one model's metric values.
+    """
+
+    weights: np.ndarray | None = None
+    units = 0
+
+    def __init__(self, a: Any, b: Any, same: bool) -> None:
+        self.a, self.b, self.same = a, b, same
 
     def __call__(self, counts: np.ndarray) -> _Values:
-        w = counts.astype(np.float64)
-        n = w.sum(axis=1)
-        a = _dot(w, self.a) / n
-        b = a if self.same else _dot(w, self.b) / n
-        return (np.sqrt(a), np.sqrt(b)) if self.root else (a, b)
+        a = self.value(counts, self.a)
+        return a, a if self.same else self.value(counts, self.b)
+
+    def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _MeanKernel(_Kernel):
+    """Count-weighted mean of per-row losses."""
+
+    def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
+        return _dot(counts, model) / counts.sum(axis=1)
+
+
+class _RootMeanKernel(_MeanKernel):
+    def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
+        return np.sqrt(super().value(counts, model))
 
 
 class _R2Kernel(_Kernel):
-    """R2 from weighted sums of squared errors and of the centred target."""
+    """R2 from weighted sums of squared residuals and of the centred target."""
 
-    def __init__(self, y: np.ndarray, a: np.ndarray, b: np.ndarray, mean: float) -> None:
-        self.centred = y - mean  # centring on the full-data mean keeps the sums well conditioned
-        self.squared = self.centred**2
-        self.a, self.b = (y - a) ** 2, (y - b) ** 2
-        self.same = np.array_equal(a, b)
+    def __init__(self, a: np.ndarray, b: np.ndarray, same: bool, y: np.ndarray) -> None:
+        super().__init__(a, b, same)
+        self.centred = y - y.mean()  # any constant works; the mean keeps the sums accurate
 
-    def __call__(self, counts: np.ndarray) -> _Values:
-        w = counts.astype(np.float64)
-        square_sum = _dot(w, self.squared)
-        total = square_sum - _dot(w, self.centred) ** 2 / w.sum(axis=1)
-        varies = total > 1e-9 * square_sum  # else every resampled target is the same value
-
-        def r2(residual: np.ndarray) -> np.ndarray:
-            # scikit-learn's force_finite: 1 for a perfect fit of a constant, else 0.
-            out = np.where(residual == 0, 1.0, 0.0)
-            np.divide(residual, total, out=out, where=varies)
-            return np.where(varies, 1 - out, out)
-
-        a = r2(_dot(w, self.a))
-        return a, a if self.same else r2(_dot(w, self.b))
+    def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
+        squares = _dot(counts, self.centred**2)
+        total = squares - _dot(counts, self.centred) ** 2 / counts.sum(axis=1)
+        varies = total > 1e-9 * squares  # else every resampled target is the same value
+        residual = _dot(counts, model)
+        # scikit-learn's force_finite: 1 for a perfect fit of a constant target, else 0
+        fraction = np.where(residual == 0, 0.0, 1.0)
+        np.divide(residual, total, out=fraction, where=varies)
+        return 1 - fraction
 
 
-def _dot(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """weights @ values without BLAS, whose thread start-up costs more than it saves here."""
-    return np.einsum("ij,j->i", weights, values)
+def _dot(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """counts @ values without BLAS (its threads cost more than they save at this size)."""
+    return np.einsum("ij,j->i", counts, values)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -421,40 +396,31 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 class _LabelKernel(_Kernel):
-    """Label metrics from per-class true-positive, predicted and true counts."""
+    """Label metrics from per-class true, true-positive and predicted counts."""
 
     def __init__(
-        self, name: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, k: int, binary: bool, j: int
-    ) -> None:
-        self.name, self.k, self.binary, self.positive = name, k, binary, j
-        self.same = np.array_equal(a, b)
-        rows = np.arange(len(t))
-        hit_a, hit_b = a == t, b == t
-        cells = [
-            (rows, t),
-            (rows[hit_a], k + a[hit_a]),
-            (rows, 2 * k + a),
-            (rows[hit_b], 3 * k + b[hit_b]),
-            (rows, 4 * k + b),
-        ]
-        r, c = (np.concatenate(part) for part in zip(*cells, strict=True))
-        self.indicator = sparse.csr_array((np.ones(len(r)), (r, c)), shape=(len(t), 5 * k))
+        self, name: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, same: bool, k: int,
+        positive: int | None,
+    ) -> None:  # fmt: skip
+        super().__init__(self._indicator(t, a, k), self._indicator(t, b, k), same)
+        self.name, self.k, self.positive = name, k, positive
 
-    def __call__(self, counts: np.ndarray) -> _Values:
-        s = np.asarray(counts.astype(np.float64) @ self.indicator)
-        k = self.k
-        true = s[:, :k]
-        a = self._value(s[:, k : 2 * k], s[:, 2 * k : 3 * k], true)
-        return a, a if self.same else self._value(s[:, 3 * k : 4 * k], s[:, 4 * k :], true)
+    @staticmethod
+    def _indicator(t: np.ndarray, p: np.ndarray, k: int) -> sparse.csr_array:
+        rows, hit = np.arange(len(t)), p == t
+        r = np.concatenate([rows, rows[hit], rows])
+        c = np.concatenate([t, k + p[hit], 2 * k + p])
+        return sparse.csr_array((np.ones(len(r)), (r, c)), shape=(len(t), 3 * k))
 
-    def _value(self, tp: np.ndarray, pred: np.ndarray, true: np.ndarray) -> np.ndarray:
-        name = self.name
-        if name == "accuracy":
+    def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
+        s, k = np.asarray(counts.astype(np.float64) @ model), self.k
+        true, tp, pred = s[:, :k], s[:, k : 2 * k], s[:, 2 * k :]
+        if self.name == "accuracy":
             return tp.sum(axis=1) / true.sum(axis=1)
-        if name == "balanced_accuracy":
+        if self.name == "balanced_accuracy":
             return _ratio(tp, true).sum(axis=1) / (true > 0).sum(axis=1)
-        kind, _, average = name.partition("_")
-        if not average and self.binary:
+        kind, _, average = self.name.partition("_")
+        if not average and self.positive is not None:  # binary: the positive class only
             j = self.positive
             tp, pred, true = tp[:, j], pred[:, j], true[:, j]
         if kind == "precision":
@@ -503,39 +469,16 @@ class _Ranking:
 
 def _slice_if_contiguous(index: np.ndarray) -> np.ndarray | slice:
     """``index`` as a slice when it is a run of consecutive units (no gather needed)."""
-    if len(index) and index[-1] - index[0] == len(index) - 1 and (np.diff(index) == 1).all():
+    if len(index) and (np.diff(index) == 1).all():
         return slice(int(index[0]), int(index[-1]) + 1)
     return index
 
 
 class _AucKernel(_Kernel):
-    """Binary ROC AUC (units sorted by the candidate's score)."""
+    """ROC AUC; one-vs-rest macro average over the classes defined in each resample."""
 
-    def __init__(self, positive: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-        self.same = np.array_equal(a, b)
-        self.a, self.b = _Ranking(a, positive), _Ranking(b, positive)
-
-    def __call__(self, counts: np.ndarray) -> _Values:
-        a = self.a.auc(counts)
-        return a, a if self.same else self.b.auc(counts)
-
-
-class _OvrAucKernel(_Kernel):
-    """One-vs-rest macro ROC AUC, over the classes present in the resample."""
-
-    def __init__(self, t: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-        self.same = np.array_equal(a, b)
-        self.a = [_Ranking(a[:, j], t == j) for j in range(a.shape[1])]
-        self.b = [_Ranking(b[:, j], t == j) for j in range(b.shape[1])]
-
-    def __call__(self, counts: np.ndarray) -> _Values:
-        a = self._macro(self.a, counts)
-        return a, a if self.same else self._macro(self.b, counts)
-
-    @staticmethod
-    def _macro(rankings: list[_Ranking], counts: np.ndarray) -> np.ndarray:
-        per_class = np.column_stack([r.auc(counts) for r in rankings])
+    def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
+        per_class = np.column_stack([ranking.auc(counts) for ranking in model])
         defined = np.isfinite(per_class)
-        total = np.where(defined, per_class, 0.0).sum(axis=1)
-        count = defined.sum(axis=1)
+        total, count = np.where(defined, per_class, 0.0).sum(axis=1), defined.sum(axis=1)
         return np.divide(total, count, out=np.full(len(total), np.nan), where=count > 0)

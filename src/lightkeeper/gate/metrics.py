@@ -317,6 +317,11 @@ def metric_inputs(
         raise InvalidInput("class labels contain NaN", hint="drop rows without a label")
     if given is not None and len(np.unique(given)) != len(given):
         raise InvalidInput(f"classes has duplicates: {list(given)}", hint="list each class once")
+    if not (np.isin(truth, labels).all() and np.isin(pred, labels).all()):
+        raise InvalidInput(  # concatenating turned 1 into "1": the label types differ
+            "y_true, y_pred and classes mix label types, e.g. 1 and '1'",
+            hint="give gold labels in the model's label type",
+        )
     columns = _proba_matrix(truth, proba, given, labels) if proba is not None else None
     if positive_class is None:
         positive_class = labels[min(1, len(labels) - 1)]
@@ -330,8 +335,6 @@ def metric_inputs(
 
 def _vector(values: Any, what: str) -> np.ndarray:
     array = np.asarray(values)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
     if array.ndim != 1:
         raise InvalidInput(f"{what} must be one-dimensional, got shape {array.shape}")
     return array
@@ -446,7 +449,4 @@ def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        if sys.path and sys.path[0] == entry:
-            sys.path.pop(0)
-        elif entry in sys.path:
-            sys.path.remove(entry)
+        sys.path.remove(entry)  # the first occurrence: the one inserted above

@@ -177,7 +177,7 @@ def build_api(lk: Lightkeeper) -> FastAPI:
         "/models/{name}/versions/{version}/gate", summary="The newest gate run of a version"
     )
     def gate_latest(name: str, version: str, _who: Principal = Reader) -> dict[str, Any]:
-        number = lk.registry.resolve_version(name, version)
+        number = lk.version(name, version).version
         return lk.gate_store.latest(name, number).to_dict()
 
     @router.post(
