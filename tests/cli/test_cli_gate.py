@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "gate"))
-from gate_project import gold_frame, write_project  # noqa: E402
+from gate_project import gold_frame, write_project
 
-from lightkeeper.cli import main  # noqa: E402
+from lightkeeper.cli import main
 
 
 @pytest.fixture
