@@ -224,8 +224,8 @@ def _fast(
     out, counts = np.empty((2, resamples)), None
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
-        # Drawing before the previous counts are freed spares the allocator a page-fault
-        # storm on every resample.
+        # drawn while the previous counts still exist: the allocator can reuse memory
+        # instead of returning it to the system and faulting it in again
         counts = _draw(rng, kernel.weights, n, size)
         out[:, start : start + size] = kernel(counts)
     return out[0], out[1]
@@ -457,7 +457,8 @@ class _Ranking:
 
     def auc(self, counts: np.ndarray) -> np.ndarray:
         neg, pos = counts[:, self.neg], counts[:, self.pos]
-        below = np.zeros((len(counts), neg.shape[1] + 1), dtype=np.int64)
+        below = np.empty((len(counts), neg.shape[1] + 1), dtype=np.int64)
+        below[:, 0] = 0
         np.cumsum(neg, axis=1, out=below[:, 1:])
         if self.ties:
             twice = np.einsum("ij,ij->i", pos, below[:, self.lo] + below[:, self.hi])

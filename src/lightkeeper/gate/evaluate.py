@@ -139,7 +139,7 @@ def comparison(
             candidate.predictions,
             champion.predictions,
             candidate_proba=candidate.proba,
-            champion_proba=champion.proba,
+            champion_proba=_in_order(champion, candidate.classes),
             classes=candidate.classes,
             positive_class=positive_class,
             resamples=policy.resamples,
@@ -175,6 +175,18 @@ def comparison(
             data,
         ),
     )
+
+
+def _in_order(scored: Scored, classes: list[Any] | None) -> np.ndarray | None:
+    """``scored``'s probabilities with columns in ``classes``' order (None if they differ)."""
+    if scored.proba is None or scored.classes is None or classes is None:
+        return None
+    if list(scored.classes) == list(classes):
+        return scored.proba
+    if set(map(str, scored.classes)) != set(map(str, classes)):
+        return None
+    position = {str(c): i for i, c in enumerate(scored.classes)}
+    return scored.proba[:, [position[str(c)] for c in classes]]
 
 
 def segments(
