@@ -208,3 +208,40 @@ def serve() -> Iterator[Callable[[object], str]]:
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def cli(
+    home: Path,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``lightkeeper ARGS`` in-process against the temporary workspace.
+
+    Returns (exit code, stdout, stderr); ``token=`` sets LIGHTKEEPER_TOKEN for that call.
+    """
+    import sys
+
+    from lightkeeper.cli import main
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("LIGHTKEEPER_TOKEN", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def invoke(*args: str, token: str | None = None) -> tuple[int, str, str]:
+        if token:
+            monkeypatch.setenv("LIGHTKEEPER_TOKEN", token)
+        else:
+            monkeypatch.delenv("LIGHTKEEPER_TOKEN", raising=False)
+        argv = ["lightkeeper", "--home", str(home), "--database-url", database_url, *args]
+        monkeypatch.setattr(sys, "argv", argv)
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke

@@ -114,12 +114,17 @@ class Lightkeeper:
         return TokenStore(self.database, self.clock)
 
     # -- who is acting ----------------------------------------------------------------
-    def principal(self, token: str | None = None) -> Principal:
-        """Who acts: the token's owner and role, or the local user as admin with auth off."""
+    def principal(self, token: str | None = None, *, use_settings_token: bool = True) -> Principal:
+        """Who acts: the token's owner and role, or the local user as admin with auth off.
+
+        Args:
+            token: an API token; without one the ``token`` setting is used (CLI).
+            use_settings_token: False for HTTP requests, which bring their own token.
+        """
         from lightkeeper.auth import Principal
         from lightkeeper.errors import Unauthenticated
 
-        secret = token or self.settings.token
+        secret = token or (self.settings.token if use_settings_token else None)
         if secret:
             return self.tokens.verify(secret)
         if self.settings.auth:

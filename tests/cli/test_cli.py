@@ -12,28 +12,9 @@ from lightkeeper.cli import main
 
 
 @pytest.fixture
-def run(
-    home: Path,
-    database_url: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-):
-    """Run ``lightkeeper ARGS`` against the temporary workspace; returns (exit code, out, err)."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        argv = ["lightkeeper", "--home", str(home), "--database-url", database_url, *args]
-        monkeypatch.setattr(sys, "argv", argv)
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+def run(cli):
+    """The shared in-process CLI runner."""
+    return cli
 
 
 def test_train_then_list_and_show(run, project: Path) -> None:

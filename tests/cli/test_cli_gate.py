@@ -11,31 +11,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "gate"))
 from gate_project import gold_frame, write_project
 
-from lightkeeper.cli import main
-
 
 @pytest.fixture
-def run(home: Path, database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch):
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("LIGHTKEEPER_TOKEN", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def invoke(*args: str, token: str | None = None) -> tuple[int, str, str]:
-        if token:
-            monkeypatch.setenv("LIGHTKEEPER_TOKEN", token)
-        else:
-            monkeypatch.delenv("LIGHTKEEPER_TOKEN", raising=False)
-        argv = ["lightkeeper", "--home", str(home), "--database-url", database_url, *args]
-        monkeypatch.setattr(sys, "argv", argv)
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+def run(cli):
+    """The shared in-process CLI runner."""
+    return cli
 
 
 def test_gold_gate_and_hand_over_from_the_command_line(run, tmp_path: Path) -> None:

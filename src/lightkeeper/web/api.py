@@ -70,6 +70,7 @@ def build_api(lk: Lightkeeper) -> FastAPI:
     def _principal(
         authorization: Annotated[str | None, Header(description="Bearer API token")] = None,
     ) -> Principal:
+        token = None
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -77,15 +78,7 @@ def build_api(lk: Lightkeeper) -> FastAPI:
                     "the Authorization header is not a bearer token",
                     hint="send Authorization: Bearer TOKEN",
                 )
-            return lk.tokens.verify(token)
-        if lk.settings.auth:
-            raise Unauthenticated(
-                "auth is on and the request carries no API token",
-                hint="send Authorization: Bearer TOKEN (lightkeeper tokens create makes one)",
-            )
-        from lightkeeper.app import local_user
-
-        return Principal(local_user(), "admin")
+        return lk.principal(token, use_settings_token=False)
 
     def _reader(who: Principal = Depends(_principal)) -> Principal:
         who.require("read")
