@@ -28,6 +28,8 @@ def test_demo_trains_and_registers_the_example(tmp_path: Path) -> None:
     assert "lightkeeper models list" in done.stdout
     assert "Traceback" not in done.stderr
     demo = tmp_path / "lightkeeper-demo"
+    assert not (tmp_path / "mlruns").exists(), "artifacts must stay inside the workspace"
+    assert (demo / ".lightkeeper" / "artifacts").is_dir()
     assert (demo / "seattle_weather" / "lightkeeper.yaml").is_file()
 
     listed = _run("models", "list", "--json", cwd=demo)

@@ -122,3 +122,27 @@ def test_schema_from_a_registered_model(lk: Lightkeeper, tmp_path: Path) -> None
         "g", rows(), owner="o", label_column="defaulted", model="credit-risk", by=ANA
     )
     assert created and gold.rows == 6
+
+
+def test_same_content_under_other_terms_is_refused(lk: Lightkeeper, project: Path) -> None:
+    kwargs = {"label_column": "defaulted", "project_dir": project, "by": OWNER}
+    lk.gold_add("g", rows(), owner="risk-desk", **kwargs)
+    with pytest.raises(GoldDatasetInvalid, match=r"already g version 1 with segment column None"):
+        lk.gold_add("g", rows(), owner="risk-desk", segment_column="region", **kwargs)
+
+
+def test_csv_text_and_integer_categories_keep_their_form(lk: Lightkeeper, tmp_path: Path) -> None:
+    from lightkeeper.gold import conform, read_table
+    from lightkeeper.manifest import parse_manifest
+
+    manifest = parse_manifest(
+        "name: m\nkind: batch\nentrypoints: {train: t:train}\ninput_schema:\n"
+        "  - {name: zip, type: str}\n  - {name: tier, type: category, categories: [1, 2, 3]}\n"
+        "  - {name: vip, type: bool, required: false}\n"
+    )
+    path = tmp_path / "g.csv"
+    path.write_text("zip,tier,vip,label\n01234,2,1.0,1\n99999,3,,0\n")
+    frame = conform(read_table(path, manifest), manifest, label_column="label", segment_column=None)
+    assert frame["zip"].tolist() == ["01234", "99999"]
+    assert frame["tier"].tolist() == [2, 3] and isinstance(frame["tier"][0], int)
+    assert frame["vip"][0] is True or frame["vip"][0] == True  # noqa: E712

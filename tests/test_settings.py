@@ -80,3 +80,17 @@ def test_docs_list_every_setting() -> None:
         for env in setting.env_names:
             assert f"`{env}`" in docs, f"docs/settings.md lacks {env}"
         assert setting.help in docs.replace("\n", " "), f"help of {setting.name} differs"
+
+
+def test_passwords_never_show_in_settings(tmp_path: Path) -> None:
+    settings = Settings.load(
+        {
+            "home": tmp_path,
+            "database_url": "postgresql://lk:dbsecret@db/ops",
+            "tracking_uri": "https://me:mlsecret@mlflow.internal",
+            "token": "lk_supersecrettoken",
+        },
+        environ={},
+    )
+    shown = str(settings.rows())
+    assert "dbsecret" not in shown and "mlsecret" not in shown and "supersecret" not in shown

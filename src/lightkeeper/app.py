@@ -86,10 +86,12 @@ class Lightkeeper:
         """The MLflow model store."""
         from lightkeeper.registry import Registry
 
-        embedded = self.settings.sources.get("tracking_uri") == "default"
+        # A local store (sqlite or file) keeps its artifacts in the workspace, never in
+        # MLflow's ./mlruns fallback under whatever folder the command runs from.
+        local = self.settings.tracking_uri.startswith(("sqlite:", "file:", "/"))
         return Registry(
             self.settings.tracking_uri,
-            artifact_root=self.settings.artifact_root if embedded else None,
+            artifact_root=self.settings.artifact_root if local else None,
         )
 
     @cached_property
@@ -217,7 +219,7 @@ class Lightkeeper:
         principal = by or self.principal()
         principal.require("gold.add")
         manifest = self._schema_manifest(project_dir, model)
-        frame = data if not isinstance(data, str | Path) else read_table(Path(data))
+        frame = data if not isinstance(data, str | Path) else read_table(Path(data), manifest)
         source = str(Path(data).absolute()) if isinstance(data, str | Path) else "frame"
         version, created = store_gold(
             self.gold_store,
@@ -346,8 +348,8 @@ class Lightkeeper:
         from lightkeeper.auth import Principal
         from lightkeeper.events import TokenChanged
 
-        if by is None and not self.settings.token and self.tokens.count_active() == 0:
-            principal = Principal(local_user(), "admin")  # bootstrap: the first token
+        if by is None and not self.settings.token and self.tokens.count() == 0:
+            principal = Principal(local_user(), "admin")  # bootstrap: the very first token
         else:
             principal = by or self.principal()
         principal.require("tokens.manage")
@@ -358,6 +360,11 @@ class Lightkeeper:
             )
         )
         return token, secret
+
+    def token_list(self, *, by: Principal | None = None) -> list[ApiToken]:
+        """Every token record (admin only; never the secrets)."""
+        (by or self.principal()).require("tokens.manage")
+        return self.tokens.list()
 
     def token_revoke(self, token_id: int, *, by: Principal | None = None) -> ApiToken:
         """Revoke an API token."""

@@ -26,9 +26,19 @@ log = logging.getLogger(__name__)
 MAX_LISTED = 5
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file, with a clear error for anything else."""
+def read_table(path: Path, manifest: Manifest | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file, with a clear error for anything else.
+
+    With a manifest, text and category columns of a CSV are read as text, so that
+    ``"01234"`` stays a zip code instead of becoming the number 1234.
+    """
     import pandas as pd
+
+    text_columns = {
+        field.name: str
+        for field in (manifest.input_schema if manifest else [])
+        if field.type in ("str", "category")
+    }
 
     if not path.is_file():
         raise GoldDatasetInvalid(
@@ -39,7 +49,7 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix in {".parquet", ".pq"}:
             return pd.read_parquet(path)
         if suffix in {".csv", ".txt"}:
-            return pd.read_csv(path)
+            return pd.read_csv(path, dtype=text_columns or None)
     except Exception as exc:
         raise GoldDatasetInvalid(
             f"cannot read {path}: {type(exc).__name__}: {exc}",
@@ -147,7 +157,16 @@ def _cast(column: pd.Series, field: InputField) -> pd.Series:
         _check_range(numbers, field)
         return numbers
     if field.type == "bool":
-        mapping = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+        mapping = {
+            "true": True,
+            "false": False,
+            "1": True,
+            "0": False,
+            "1.0": True,
+            "0.0": False,
+            "yes": True,
+            "no": False,
+        }
         text = column.astype(str).str.strip().str.lower()
         mapped = text.map(mapping)
         bad = present & mapped.isna()
@@ -163,14 +182,17 @@ def _cast(column: pd.Series, field: InputField) -> pd.Series:
     text = column.astype(object).where(present, None)
     text = text.map(lambda v: v if v is None else str(v))
     if field.categories is not None:
-        known = {str(c) for c in field.categories}
-        unknown = present & ~text.isin(known)
+        # Values take the type the manifest declares (categories [1, 2] stay ints), so
+        # the gold set looks like the training data did to the model.
+        declared = {str(c): c for c in field.categories}
+        unknown = present & ~text.isin(set(declared))
         if unknown.any():
             values = sorted(set(text[unknown]))[:MAX_LISTED]
             raise _Mistyped(
                 f"has value(s) outside its categories: {', '.join(map(repr, values))} "
-                f"(file lines {_rows(unknown)}); allowed: {', '.join(sorted(known))}"
+                f"(file lines {_rows(unknown)}); allowed: {', '.join(sorted(declared))}"
             )
+        return text.map(lambda v: np.nan if v is None else declared[v]).astype(object)
     return text.astype(object).where(present, np.nan)
 
 
@@ -226,6 +248,7 @@ def store_gold(
     content_hash = fingerprint_frame(data).hash
     existing = store.find_hash(name, content_hash)
     if existing is not None:
+        _same_terms(existing, owner=owner, label_column=label_column, segment_column=segment_column)
         log.info("gold dataset %s: content already stored as version %s", name, existing.version)
         return existing, False
     target = folder / name / f"{content_hash.removeprefix('sha256:')[:24]}.parquet"
@@ -239,7 +262,7 @@ def store_gold(
         if os.path.exists(tmp):
             os.unlink(tmp)
     columns = [{"name": str(c), "dtype": str(t)} for c, t in data.dtypes.items()]
-    version = store.add(
+    version, _created = store.add_or_get(
         name=name,
         content_hash=content_hash,
         path=str(target),
@@ -253,6 +276,25 @@ def store_gold(
     )
     log.info("gold dataset %s version %s: %s rows", name, version.version, version.rows)
     return version, True
+
+
+def _same_terms(
+    existing: GoldVersion, *, owner: str, label_column: str, segment_column: str | None
+) -> None:
+    """The same content under other terms is a mistake to point out, not a silent no-op."""
+    given = {"owner": owner, "label column": label_column, "segment column": segment_column}
+    stored = {
+        "owner": existing.owner,
+        "label column": existing.label_column,
+        "segment column": existing.segment_column,
+    }
+    differ = [f"{k} {stored[k]!r} (given {given[k]!r})" for k in given if given[k] != stored[k]]
+    if differ:
+        raise GoldDatasetInvalid(
+            f"this content is already {existing.name} version {existing.version} with "
+            + ", ".join(differ),
+            hint="a version's terms are fixed; add the data under a new name to change them",
+        )
 
 
 def load_gold(version: GoldVersion) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.errors import (
+    InvalidInput,
     ModelLoadFailed,
     ModelNotFound,
     ModelStoreUnavailable,
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 log = logging.getLogger(__name__)
+_FLUENT_LOCK = threading.RLock()
 
 TAG = "lightkeeper."
 PROFILE_ARTIFACT = "lightkeeper/reference_profile.json"
@@ -208,13 +211,29 @@ class Registry:
                 ) from None
             if "connect" in str(exc).lower() or "max retries" in str(exc).lower():
                 raise self._unavailable(exc) from None
+            if code in {"PERMISSION_DENIED", "UNAUTHENTICATED"}:
+                raise ModelStoreUnavailable(
+                    f"the model store at {self.display_uri} refused access: {_first_line(exc)}",
+                    hint="check the MLflow credentials (MLFLOW_TRACKING_USERNAME/PASSWORD or "
+                    "MLFLOW_TRACKING_TOKEN)",
+                ) from None
+            if code in {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}:
+                raise InvalidInput(
+                    f"the model store refused the request: {_first_line(exc)}",
+                    hint="check the model name, version and values given",
+                ) from None
             raise
         except (ConnectionError, OSError) as exc:
             raise self._unavailable(exc) from None
 
+    @property
+    def display_uri(self) -> str:
+        """The tracking URI with any password hidden."""
+        return mask_uri(self.tracking_uri)
+
     def _unavailable(self, exc: BaseException) -> ModelStoreUnavailable:
         return ModelStoreUnavailable(
-            f"cannot reach the model store at {self.tracking_uri}: {str(exc).splitlines()[0]}",
+            f"cannot reach the model store at {self.display_uri}: {_first_line(exc)}",
             hint="check MLFLOW_TRACKING_URI / LIGHTKEEPER_TRACKING_URI (lightkeeper settings)",
         )
 
@@ -229,18 +248,22 @@ class Registry:
 
     @contextlib.contextmanager
     def activate(self) -> Iterator[None]:
-        """Point MLflow's fluent API (``mlflow.start_run``...) at this store for a while."""
+        """Point MLflow's fluent API (``mlflow.start_run``...) at this store for a while.
+
+        MLflow keeps the URI process-wide, so one thread at a time may hold it.
+        """
         import mlflow
 
-        previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
-        previous_registry = mlflow.get_registry_uri()
-        mlflow.set_tracking_uri(self.tracking_uri)
-        mlflow.set_registry_uri(self.tracking_uri)
-        try:
-            yield
-        finally:
-            mlflow.set_tracking_uri(previous or "")
-            mlflow.set_registry_uri(previous_registry if previous else "")
+        with _FLUENT_LOCK:
+            previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+            previous_registry = mlflow.get_registry_uri()
+            mlflow.set_tracking_uri(self.tracking_uri)
+            mlflow.set_registry_uri(self.tracking_uri)
+            try:
+                yield
+            finally:
+                mlflow.set_tracking_uri(previous or "")
+                mlflow.set_registry_uri(previous_registry if previous else "")
 
     def experiment_id(self, name: str) -> str:
         """The MLflow experiment for a model's training runs, created when missing."""
@@ -280,12 +303,18 @@ class Registry:
 
     def get_model(self, name: str) -> ModelSummary:
         """One registered model; raises :class:`ModelNotFound`."""
-        for summary in self.list_models():
-            if summary.name == name:
-                return summary
-        raise ModelNotFound(
-            f"no registered model named {name!r}",
-            hint="list models with: lightkeeper models list",
+        client = self.client
+        with self._translate(name):
+            rm = client.get_registered_model(name)
+            versions = client.search_model_versions(f"name = '{_quote(name)}'")
+        numbers = [int(v.version) for v in versions]
+        return ModelSummary(
+            name=rm.name,
+            description=rm.description or "",
+            latest_version=max(numbers) if numbers else None,
+            versions=len(numbers),
+            aliases={k: int(v) for k, v in (rm.aliases or {}).items()},
+            updated_at=_ms_to_dt(rm.last_updated_timestamp),
         )
 
     def list_versions(self, name: str) -> list[VersionInfo]:
@@ -359,17 +388,23 @@ class Registry:
         )
 
     def _run_text(self, name: str, version: int | str, artifact: str) -> str | None:
-        """A text artifact of the version's training run, ``None`` when it has none."""
+        """A text artifact of the version's training run, ``None`` when it has none.
+
+        Uses the client (no process-wide MLflow state), so concurrent requests are safe.
+        """
+        import tempfile
+
         info = self.get_version(name, version)
         if not info.run_id:
             return None
-        import mlflow
-
-        with self._translate(), self.activate():
-            try:
-                return str(mlflow.artifacts.load_text(f"runs:/{info.run_id}/{artifact}"))
-            except Exception:
+        folder, _, filename = artifact.rpartition("/")
+        with self._translate():
+            listed = {Path(f.path).name for f in self.client.list_artifacts(info.run_id, folder)}
+            if filename not in listed:
                 return None
+            with tempfile.TemporaryDirectory(prefix="lightkeeper-artifact-") as tmp:
+                local = self.client.download_artifacts(info.run_id, artifact, tmp)
+                return Path(local).read_text(encoding="utf-8")
 
     def reference_profile(self, name: str, version: int | str) -> dict[str, Any] | None:
         """The stored reference profile of a version as JSON data, ``None`` if it has none."""
@@ -588,6 +623,25 @@ def _requirements(model: Any) -> list[str]:
         except PackageNotFoundError:
             pins.append(package)
     return pins
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def mask_uri(uri: str) -> str:
+    """A URI with its password replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _quote(name: str) -> str:

@@ -208,13 +208,10 @@ class Settings:
 def _shown(name: str, value: Any) -> str:
     if name == "token" and value:
         return str(value)[:6] + "..."
-    if name == "database_url" and value:
-        from sqlalchemy.engine import make_url
+    if name in {"database_url", "tracking_uri"} and value:
+        from lightkeeper.registry import mask_uri
 
-        try:
-            return make_url(str(value)).render_as_string(hide_password=True)
-        except Exception:
-            return str(value)
+        return mask_uri(str(value))
     return str(value)
 
 

@@ -120,6 +120,20 @@ def train_project(
                 TrainingFailedEvent(actor=actor, model=manifest.name, error=str(exc), run_id=run_id)
             )
             raise
+        except Exception as exc:  # MLflow refusing a param, a profile of odd data...
+            log.exception("training %s failed after the entrypoint", manifest.name)
+            failure = TrainingFailed(
+                f"training {manifest.name} failed while recording the result: "
+                f"{type(exc).__name__}: {exc}",
+                hint="check the params and metrics returned (plain names, finite numbers) and "
+                "the training frame; nothing was registered",
+            )
+            bus.publish(
+                TrainingFailedEvent(
+                    actor=actor, model=manifest.name, error=str(failure), run_id=run_id
+                )
+            )
+            raise failure from exc
     bus.publish(
         VersionRegistered(
             actor=actor,
@@ -242,8 +256,12 @@ def _on_path(project_dir: Path) -> Iterator[None]:
 @contextmanager
 def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
     """Import from the project folder, never from a same-named module imported earlier."""
-    top = module_name.split(".")[0]
-    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-        del sys.modules[name]
+    # Every module this project defines is imported afresh: a long-lived process
+    # (notebook, API) must not reuse a same-named module of another project.
+    own = {module_name.split(".")[0]} | {Path(path).stem for path in project_code(project_dir)}
+    own -= set(sys.stdlib_module_names)
+    for name in list(sys.modules):
+        if name.split(".")[0] in own:
+            del sys.modules[name]
     with _on_path(project_dir):
         yield

@@ -80,7 +80,7 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
     assert tags["lightkeeper.gate.verdict"] == "passed"
     assert tags["lightkeeper.gate.run_id"] == str(run.id)
 
-    with pytest.raises(GateNotAccepted, match="has no accepted gate run"):
+    with pytest.raises(GateNotAccepted, match="is not accepted"):
         lk.require_accepted("credit", second.version)
     with pytest.raises(PermissionDenied, match="data-scientist, who may not gate accept"):
         lk.gate_accept("credit", second.version, by=ANA)
@@ -237,3 +237,103 @@ def test_missing_gold_dataset_is_a_failed_check(lk: Lightkeeper, tmp_path: Path)
     run = lk.gate_run("credit", info.version, by=ANA)
     assert run.verdict == "failed"
     assert "lightkeeper gold add credit-gold" in checks(run)["gold:dataset"]["hint"]
+
+
+def test_a_newer_failed_run_withdraws_the_acceptance(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    lk.gate_run("credit", info.version, by=ANA)
+    lk.gate_accept("credit", info.version, by=OPS)
+    assert lk.require_accepted("credit", info.version).decision == "accepted"
+    # the business corrects its gold set; the new labels make the model fail its threshold
+    wrong = gold_frame().assign(defaulted=lambda f: 1 - f["defaulted"])
+    version, _ = lk.gold_add(
+        "credit-gold",
+        wrong,
+        owner="risk-desk",
+        label_column="defaulted",
+        segment_column="region",
+        project_dir=project,
+        by=OWNER,
+    )
+    lk.gold_approve("credit-gold", version.version, by=OWNER)
+    rerun = lk.gate_run("credit", info.version, by=ANA)
+    assert rerun.verdict == "failed"
+    with pytest.raises(GateNotAccepted, match=r"newest gate run .* failed\) .* is not accepted"):
+        lk.require_accepted("credit", info.version)
+
+
+def test_a_champion_that_cannot_be_scored_fails_the_comparison(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    helper = tmp_path / "scratch"
+    extra = (
+        "import importlib, pathlib, sys\n"
+        f"    scratch = pathlib.Path({str(helper)!r})\n"
+        "    scratch.mkdir(exist_ok=True)\n"
+        "    (scratch / 'cell2.py').write_text("
+        "'class Keep:\\n    def fit(self, X, y=None):\\n        return self\\n"
+        "    def transform(self, X):\\n        return X\\n')\n"
+        "    sys.path.insert(0, str(scratch))\n"
+        "    steps.insert(0, importlib.import_module('cell2').Keep())"
+    )
+    broken = write_project(tmp_path / "a", extra=extra)
+    add_gold(lk, broken, tmp_path)
+    champion(lk, lk.train(broken, by=ANA).version)
+    (helper / "cell2.py").unlink()
+    candidate = lk.train(write_project(tmp_path / "b"), by=ANA)
+    run = lk.gate_run("credit", candidate.version, by=ANA)
+    check = checks(run)["non-inferiority:accuracy"]
+    assert run.verdict == "failed" and check["status"] == "failed"
+    assert "could not be scored" in check["message"] and "cell2" in check["message"]
+
+
+def test_a_segment_minimum_that_cannot_be_computed_fails(lk: Lightkeeper, tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    manifest = project / "lightkeeper.yaml"
+    manifest.write_text(manifest.read_text().replace("      accuracy: 0.5", "      roc_auc: 0.5"))
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    gold = gold_frame()
+    # one region where every gold row has the same label: roc_auc is undefined there
+    gold.loc[gold["region"] == "east", "defaulted"] = 0
+    version, _ = lk.gold_add(
+        "credit-gold",
+        gold,
+        owner="risk-desk",
+        label_column="defaulted",
+        segment_column="region",
+        project_dir=project,
+        by=OWNER,
+    )
+    lk.gold_approve("credit-gold", version.version, by=OWNER)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    check = checks(run)["segment:region:roc_auc"]
+    assert (
+        check["status"] == "failed"
+        and "could not be computed in segment(s) east" in check["message"]
+    )
+
+
+def test_gold_that_lacks_a_feature_of_the_version_fails_cleanly(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path)
+    add_gold(lk, project, tmp_path)
+    manifest = project / "lightkeeper.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "input_schema:\n",
+            "input_schema:\n  - name: tenure\n    type: int\n    required: false\n",
+        )
+    )
+    (project / next(p.name for p in project.glob("credit_*.py"))).write_text(
+        (project / next(p.name for p in project.glob("credit_*.py")))
+        .read_text()
+        .replace("return model, rows", "rows['tenure'] = 1\n    return model, rows")
+    )
+    info = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANA)
+    assert run.verdict == "failed"
+    assert "lacks column(s) tenure" in checks(run)["gold:schema"]["message"]

@@ -123,3 +123,13 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with db.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     db.dispose()
+
+
+def test_since_with_a_utc_offset(db: Database) -> None:
+    from datetime import timezone
+
+    store = AuditStore(db, FixedClock(T0 + timedelta(hours=1)))  # 09:00 UTC
+    store.record(kind="x", actor="a", subject="s", payload={})
+    paris = timezone(timedelta(hours=2))
+    assert len(store.list(since=datetime(2026, 11, 27, 10, 30, tzinfo=paris))) == 1  # 08:30 UTC
+    assert store.list(since=datetime(2026, 11, 27, 11, 30, tzinfo=paris)) == []  # 09:30 UTC

@@ -118,3 +118,15 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug of ours or a dependency's: say so, keep the trace in -v
+        from lightkeeper.cli._output import fail
+
+        logging.getLogger("lightkeeper").debug("internal error", exc_info=True)
+        fail(
+            "LK-ERROR",
+            f"internal error: {type(exc).__name__}: {exc}",
+            "rerun with -v for the full trace, and please report it",
+        )
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            raise
+        sys.exit(70)

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +30,7 @@ def print_json(data: Any) -> None:
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a table; ``None`` cells show as a dim dash."""
-    out = Table(title=title, title_justify="left", header_style="bold")
+    out = Table(title=escape(title) if title else None, title_justify="left", header_style="bold")
     for column in columns:
         out.add_column(column, overflow="fold")
     for row in rows:
@@ -44,7 +45,7 @@ def _cell(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value).replace("[", "\\[")
+    return escape(str(value))
 
 
 def fail(code: str, message: str, hint: str = "") -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from lightkeeper.cli._output import console
 from lightkeeper.errors import InvalidInput
@@ -53,18 +54,12 @@ def demo(
         )
         console.print(f"copied the example project to {project}")
     home = directory / ".lightkeeper"
-    settings = Settings.load(
-        {
-            "home": home,
-            "database_url": f"sqlite:///{home / 'ops.db'}",
-            "tracking_uri": f"sqlite:///{home / 'mlflow.db'}",
-        }
-    )
+    settings = Settings.load({"home": home}, environ={})  # the embedded default, always
     lk = Lightkeeper(settings)
     with console.status("training the example", spinner="dots") as status:
 
         def step(message: str) -> None:
-            console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {message}")
+            console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {escape(message)}")
             status.update(message)
 
         info = lk.train(project, on_step=step)

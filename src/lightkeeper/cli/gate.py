@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from lightkeeper.cli._output import console, print_json, table
@@ -42,7 +43,9 @@ def run(
         with console.status("running the gate", spinner="dots") as status:
 
             def step(message: str) -> None:
-                console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {message}")
+                console.print(
+                    f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {escape(message)}"
+                )
                 status.update(message)
 
             result = lk.gate_run(model, version, on_step=step)
@@ -82,9 +85,9 @@ def accept(
     signoff = result.signoff
     assert signoff is not None
     console.print(
-        f"[bold green]{signoff.decision}[/bold green] gate run {result.id} of {model} version "
-        f"{result.version} by {signoff.actor} ({signoff.role})"
-        + (f": {signoff.reason}" if signoff.reason else "")
+        f"[bold green]{signoff.decision}[/bold green] gate run {result.id} of {escape(model)} "
+        f"version {result.version} by {escape(signoff.actor)} ({signoff.role})"
+        + (f": {escape(signoff.reason)}" if signoff.reason else "")
     )
 
 
@@ -121,11 +124,12 @@ def _print_run(run: dict[str, Any]) -> None:
             f"predict {timings.get('predict_s', 0):.2f}s of {timings.get('total_s', 0):.2f}s total"
         )
     if run.get("report_path"):
-        console.print(f"report: {run['report_path']}")
+        console.print(f"report: {escape(run['report_path'])}")
     signoff = run.get("signoff")
     if signoff:
         console.print(
-            f"{signoff['decision']} by {signoff['actor']} ({signoff['role']}) {signoff['at']}"
+            f"{signoff['decision']} by {escape(signoff['actor'])} ({signoff['role']}) "
+            f"{signoff['at']}" + (f": {escape(signoff['reason'])}" if signoff["reason"] else "")
         )
     elif verdict == "passed":
         console.print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
 
@@ -55,15 +56,16 @@ def add(
         return
     if created:
         console.print(
-            f"[bold green]added[/bold green] {version.name} version {version.version}: "
+            f"[bold green]added[/bold green] {escape(version.name)} version {version.version}: "
             f"{version.rows:,} rows, {version.content_hash[:19]}"
         )
         console.print(
-            f"next: the owner signs it off: lightkeeper gold approve {name} {version.version}"
+            f"next: the owner signs it off: lightkeeper gold approve {escape(name)} "
+            f"{version.version}"
         )
     else:
         console.print(
-            f"unchanged: this content is already {version.name} version {version.version}"
+            f"unchanged: this content is already {escape(version.name)} version {version.version}"
         )
 
 
@@ -77,8 +79,8 @@ def approve(
     """Record the business owner's sign-off of a version (role owner or admin)."""
     approved = ctx.obj.lk().gold_approve(name, version, note=note)
     console.print(
-        f"[bold green]approved[/bold green] {approved.name} version {approved.version} "
-        f"by {approved.approved_by}"
+        f"[bold green]approved[/bold green] {escape(approved.name)} version {approved.version} "
+        f"by {escape(approved.approved_by or '')}"
     )
 
 
@@ -123,7 +125,7 @@ def show(
             print_json({"name": name, "versions": [v.to_dict() for v in versions]})
             return
         table(
-            f"{name}: versions",
+            f"{escape(name)}: versions",
             ["version", "rows", "created", "by", "approved by", "approved", "hash"],
             [
                 (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
 
@@ -59,7 +60,7 @@ def show(
             print_json({"model": model, "versions": [v.to_dict() for v in versions]})
             return
         table(
-            f"{model}: versions",
+            f"{escape(model)}: versions",
             ["version", "created", "aliases", "registered by", "data", "code"],
             [
                 (
@@ -118,5 +119,5 @@ def register_uri(
         return
     console.print(
         f"[bold green]registered[/bold green] {info.model} version {info.version} "
-        f"({info.flavor}) from {model_uri}"
+        f"({info.flavor}) from {escape(model_uri)}"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
 
@@ -31,7 +32,7 @@ def create(
         print_json({**token.to_dict(), "token": secret})
         return
     console.print(
-        f"[bold green]created[/bold green] token {token.id} for {token.name} ({token.role})"
+        f"[bold green]created[/bold green] token {token.id} for {escape(token.name)} ({token.role})"
     )
     console.print(secret, soft_wrap=True)
     console.print(
@@ -44,7 +45,7 @@ def list_tokens(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every token (never the secrets)."""
-    tokens = ctx.obj.lk().tokens.list()
+    tokens = ctx.obj.lk().token_list()
     if json:
         print_json({"tokens": [t.to_dict() for t in tokens]})
         return
@@ -62,4 +63,4 @@ def list_tokens(
 def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="Token id.")) -> None:
     """Revoke a token; it stops working at once."""
     token = ctx.obj.lk().token_revoke(token_id)
-    console.print(f"revoked token {token.id} ({token.name}, {token.role})")
+    console.print(f"revoked token {token.id} ({escape(token.name)}, {token.role})")

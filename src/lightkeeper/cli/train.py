@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json
 
@@ -50,7 +51,7 @@ def train(
     with console.status("training", spinner="dots") as status:
 
         def step(message: str) -> None:
-            console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {message}")
+            console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {escape(message)}")
             status.update(message)
 
         info = lk.train(project_dir, on_step=step)

@@ -27,7 +27,7 @@ def _values(field: InputField, gold: pd.Series) -> list[Any]:
     elif field.type == "bool":
         values = [True, False]
     elif field.type == "category":
-        values = [str(c) for c in field.categories or []]
+        values = list(field.categories or [])
     elif field.type == "str":
         values = ["", "x" * 200, str(present.iloc[0]) if len(present) else "a"]
     elif field.type == "datetime":

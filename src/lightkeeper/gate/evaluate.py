@@ -79,8 +79,8 @@ def quality(
     for rule in gate.metrics:
         if rule.name not in values:
             try:
-                metric(rule.name)
-                reason = "it needs class probabilities, which this model does not give"
+                known = metric(rule.name)
+                reason = _why_not(known, task, y_true, candidate, positive_class)
             except InvalidInput as exc:
                 reason = exc.message
             checks.append(
@@ -94,6 +94,22 @@ def quality(
             continue
         checks.append(threshold_check(rule.name, values[rule.name], rule.min, rule.max))
     return values, checks
+
+
+def _why_not(known: Any, task: str, y_true: Any, candidate: Scored, positive_class: Any) -> str:
+    from lightkeeper.gate.metrics import metric_inputs, unavailable_reason
+
+    if known.task != task:
+        return f"{known.name} is a {known.task} metric and this is a {task} model"
+    inputs = metric_inputs(
+        task,
+        y_true,
+        candidate.predictions,
+        proba=candidate.proba,
+        classes=candidate.classes,
+        positive_class=positive_class,
+    )
+    return unavailable_reason(known, inputs) or "it is not defined on these rows"
 
 
 def comparison(
@@ -209,8 +225,9 @@ def segments(
             failed(
                 f"segment:{policy.column}",
                 "segment",
-                f"the gold dataset has no segment column {policy.column!r}",
-                f"add the gold set again with --segment-column {policy.column}",
+                f"the gold dataset has no column {policy.column!r} to segment by",
+                f"add the gold set again with a {policy.column!r} column "
+                f"(--segment-column {policy.column})",
             )
         ]
     values = segment_values.astype(str).to_numpy()
@@ -243,6 +260,19 @@ def segments(
                 and row["metrics"][metric_name] < minimum
             }
             name = f"segment:{policy.column}:{metric_name}"
+            absent = sorted(v for v, row in table.items() if metric_name not in row["metrics"])
+            if absent:
+                checks.append(
+                    failed(
+                        name,
+                        "segment",
+                        f"{metric_name} could not be computed in segment(s) {', '.join(absent)} "
+                        "(for example a single class, or no class probabilities)",
+                        "choose a metric every segment supports, or have the business owner "
+                        "revise gate.segments",
+                    )
+                )
+                continue
             if below:
                 worst = ", ".join(f"{k} {v:.3f}" for k, v in sorted(below.items()))
                 checks.append(

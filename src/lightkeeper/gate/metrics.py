@@ -11,6 +11,7 @@ division counts as 0. Custom metrics are ``"module:function"`` specs in the proj
 from __future__ import annotations
 
 import importlib
+import math
 import numbers
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -393,6 +394,11 @@ def _call_custom(label: str, fn: Callable[..., Any], y_true: Any, y_pred: Any) -
         raise InvalidInput(
             f"{label} returned {type(value).__name__} {value!r:.60}, not a number",
             hint="return a float",
+        )
+    if not math.isfinite(float(value)):
+        raise InvalidInput(
+            f"{label} returned {value}, not a finite number",
+            hint="guard against empty groups and division by zero in the metric",
         )
     return float(value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from lightkeeper.clock import Clock
 from lightkeeper.errors import LightkeeperError, ManifestError
 from lightkeeper.events import EventBus, GateFailed, GatePassed
 from lightkeeper.gate import evaluate
-from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed, skipped
+from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed
 from lightkeeper.gold import load_gold
 from lightkeeper.manifest import Manifest, parse_manifest
 from lightkeeper.registry import TAG, Registry, VersionInfo
@@ -100,6 +101,7 @@ def run_gate(
         timings={"predict_s": predict_s, "total_s": total_s},
         finished_at=ctx.clock.now().isoformat(),
     )
+    result = _finite(result)
     run_id = ctx.runs.add_run(
         model=info.model,
         version=info.version,
@@ -111,12 +113,6 @@ def run_gate(
         result=result,
     )
     result["id"] = run_id
-    step("writing the report")
-    from lightkeeper.gate.report import write_report
-
-    html, _json = write_report(result, ctx.reports / info.model / str(info.version) / str(run_id))
-    ctx.runs.set_report(run_id, str(html), result)
-    _tag_version(ctx.registry, info, run_id, verdict)
     failed_names = [c.name for c in checks if c.status in ("failed", "error")]
     event_type = GatePassed if verdict == "passed" else GateFailed
     ctx.bus.publish(
@@ -129,7 +125,41 @@ def run_gate(
             failed_checks=failed_names,
         )
     )
+    step("writing the report")
+    _publish_report(ctx, info, run_id, verdict, result)
     return ctx.runs.get(run_id)
+
+
+def _publish_report(
+    ctx: GateContext, info: VersionInfo, run_id: int, verdict: str, result: dict[str, Any]
+) -> None:
+    """Write the report and tag the MLflow version; the stored run stands either way."""
+    from lightkeeper.gate.report import write_report
+
+    try:
+        html, _json = write_report(
+            result, ctx.reports / info.model / str(info.version) / str(run_id)
+        )
+        ctx.runs.set_report(run_id, str(html), result)
+    except OSError as exc:
+        log.error("gate run %s: cannot write the report: %s", run_id, exc)
+    try:
+        _tag_version(ctx.registry, info, run_id, verdict)
+    except Exception as exc:
+        log.error(
+            "gate run %s: cannot tag %s v%s in MLflow: %s", run_id, info.model, info.version, exc
+        )
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None (PostgreSQL's json refuses them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _manifest(registry: Registry, info: VersionInfo) -> Manifest:
@@ -231,6 +261,19 @@ def _score_and_check(
     assert manifest.gate is not None
     gate = manifest.gate
     frame = load_gold(gold)
+    missing = [c for c in [*manifest.feature_names, gold.label_column] if c not in frame.columns]
+    if missing:
+        checks.append(
+            failed(
+                "gold:schema",
+                "gold",
+                f"gold dataset {gold.name} version {gold.version} lacks column(s) "
+                f"{', '.join(missing)} that this version's input schema needs",
+                f"add the gold set again for the current schema: lightkeeper gold add {gold.name} "
+                "FILE ... --project PROJECT_DIR",
+            )
+        )
+        return 0.0
     with tempfile.TemporaryDirectory(prefix="lightkeeper-gate-") as tmp:
         out = Path(tmp)
         probe_rows(manifest, frame).to_parquet(out / "contract.parquet", index=False)
@@ -271,10 +314,35 @@ def _score_and_check(
         elif champion_report is not None:
             result["champion"]["error"] = champion_report["error"]
     checks.append(_contract(candidate_report["contract"]))
-    latency, summary = latency_check(candidate_report["latency_ms"]["samples"], gate.latency_p99_ms)
-    checks.append(latency)
-    result["latency"] = summary
-    _model_checks(ctx, info, manifest, frame, gold, candidate, champion_scored, result, checks)
+    if "latency_ms" in candidate_report:
+        latency, summary = latency_check(
+            candidate_report["latency_ms"]["samples"], gate.latency_p99_ms
+        )
+        checks.append(latency)
+        result["latency"] = summary
+    else:
+        checks.append(
+            failed(
+                "latency:p99",
+                "latency",
+                candidate_report.get("latency_error", "single-row predict failed"),
+                "the model must score one row at a time, the way online requests arrive",
+            )
+        )
+    try:
+        _model_checks(ctx, info, manifest, frame, gold, candidate, champion_scored, result, checks)
+    except LightkeeperError as exc:
+        # The run is still stored, with what went wrong, rather than lost to a traceback.
+        checks.append(
+            Check(
+                "quality:evaluation",
+                "quality",
+                "error",
+                exc.message,
+                exc.hint
+                or "check that the gold labels and the model's predictions are of one kind",
+            )
+        )
     predict_s = float(candidate_report["predict_s"])
     if champion_report is not None and "predict_s" in champion_report:
         predict_s += float(champion_report["predict_s"])
@@ -307,19 +375,25 @@ def _model_checks(
         gate, task, y_true, candidate, champion, positive_class=positive
     )
     result["comparison"], result["champion_metrics"] = comparison, champion_metrics
-    if check is not None:
+    champion_error = (result["champion"] or {}).get("error")
+    if check is not None and not (champion is None and champion_error):
         checks.append(check)
-    if champion is None and result["champion"] and result["champion"].get("error"):
+    if champion is None and champion_error and gate.non_inferiority is not None:
+        # There is a champion but it could not be scored: no comparison is no pass.
         checks.append(
-            skipped(
-                "non-inferiority:champion",
+            failed(
+                f"non-inferiority:{gate.non_inferiority.metric}",
                 "comparison",
-                f"champion version {result['champion']['version']} could not be scored: "
-                f"{result['champion']['error']}",
+                f"champion version {result['champion']['version']} could not be scored, so "
+                f"the candidate was not compared: {champion_error}",
+                "fix or re-register the champion (lightkeeper models show), then run the gate "
+                "again",
             )
         )
-    segment_column = gold.segment_column
-    segment_values = frame[segment_column] if segment_column else None
+    segment_column = gate.segments.column if gate.segments else gold.segment_column
+    segment_values = (
+        frame[segment_column] if segment_column and segment_column in frame.columns else None
+    )
     result["segments"], segment_checks = evaluate.segments(
         gate, task, y_true, candidate, segment_values, positive_class=positive
     )
@@ -357,6 +431,9 @@ def _run_worker(job: dict[str, Any], out: Path) -> dict[str, Any] | Check:
     job_path.write_text(json.dumps(job))
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env["MLFLOW_CONFIGURE_LOGGING"] = "false"
+    # The worker runs this very lightkeeper, whatever else sits on the default path.
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     started = time.perf_counter()
     try:
         done = subprocess.run(

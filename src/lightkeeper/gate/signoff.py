@@ -7,7 +7,7 @@ a version into production) calls.
 from __future__ import annotations
 
 from lightkeeper.auth import Principal
-from lightkeeper.errors import GateNotAccepted, GateSignoffRefused
+from lightkeeper.errors import GateNotAccepted, GateRunNotFound, GateSignoffRefused
 from lightkeeper.events import EventBus, GateSignedOff
 from lightkeeper.store.gate import GateRun, GateStore, Signoff
 
@@ -74,12 +74,23 @@ def sign_off(
 
 
 def require_accepted(runs: GateStore, model: str, version: int) -> Signoff:
-    """The sign-off that allows a version into production, or :class:`GateNotAccepted`."""
-    signoff = runs.signoff_for(model, version)
-    if signoff is None:
+    """The sign-off that allows a version into production, or :class:`GateNotAccepted`.
+
+    Only the newest gate run counts: a later failed run (say, on a corrected gold set)
+    withdraws an earlier acceptance until it is accepted or overridden in turn.
+    """
+    hint = (
+        f"run `lightkeeper gate run {model} {version}`, then an operator runs "
+        f"`lightkeeper gate accept {model} {version}`"
+    )
+    try:
+        latest = runs.latest(model, version)
+    except GateRunNotFound:
+        raise GateNotAccepted(f"{model} version {version} has no gate run", hint=hint) from None
+    if latest.signoff is None:
         raise GateNotAccepted(
-            f"{model} version {version} has no accepted gate run",
-            hint=f"run `lightkeeper gate run {model} {version}`, then an operator runs "
-            f"`lightkeeper gate accept {model} {version}`",
+            f"the newest gate run ({latest.id}, {latest.verdict}) of {model} version {version} "
+            "is not accepted",
+            hint=hint,
         )
-    return signoff
+    return latest.signoff

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +37,11 @@ class AuditEntry:
             "reason": self.reason,
             "payload": self.payload,
         }
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite drops offsets when binding, so compare in UTC; naive means UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class AuditStore:
@@ -106,9 +111,9 @@ class AuditStore:
                 )
             )
         if since:
-            query = query.where(audit_events.c.at >= since)
+            query = query.where(audit_events.c.at >= _utc(since))
         if until:
-            query = query.where(audit_events.c.at < until)
+            query = query.where(audit_events.c.at < _utc(until))
         with self._db.read() as conn:
             rows = conn.execute(query).mappings().all()
         return [

@@ -74,13 +74,20 @@ class Database:
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:
-            return sa.create_engine(
-                self.url,
-                pool_pre_ping=True,
-                pool_size=5,
-                max_overflow=10,
-                connect_args={"connect_timeout": 5},
-            )
+            try:
+                return sa.create_engine(
+                    self.url,
+                    pool_pre_ping=True,
+                    pool_size=5,
+                    max_overflow=10,
+                    connect_args={"connect_timeout": 5},
+                )
+            except ImportError as exc:
+                raise SettingsError(
+                    f"database_url {self.display_url} needs a driver that is not installed "
+                    f"({exc.name})",
+                    hint="pip install 'lightkeeper[postgres]'",
+                ) from None
         database = self.url.database
         if database and database != ":memory:":
             try:

@@ -77,9 +77,24 @@ class GoldStore:
             row = conn.execute(query).first()
         return _gold(row._mapping) if row else None
 
+    def add_or_get(self, **fields: Any) -> tuple[GoldVersion, bool]:
+        """Record a new version, or return the one a concurrent writer stored first."""
+        try:
+            return self.add(**fields), True
+        except sa.exc.IntegrityError:
+            existing = self.find_hash(fields["name"], fields["content_hash"])
+            if existing is None:
+                raise
+            return existing, False
+
     def add(self, **fields: Any) -> GoldVersion:
         """Record a new version (numbered max + 1 inside the write transaction)."""
         with self._db.write() as conn:
+            if not self._db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises writers
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                    {"name": "gold:" + fields["name"]},
+                )
             current = conn.execute(
                 sa.select(sa.func.max(gold_datasets.c.version)).where(
                     gold_datasets.c.name == fields["name"]

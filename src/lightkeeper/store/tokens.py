@@ -91,11 +91,11 @@ class TokenStore:
             rows = conn.execute(sa.select(api_tokens).order_by(api_tokens.c.id.desc())).all()
         return [_token(r._mapping) for r in rows]
 
-    def count_active(self) -> int:
-        """How many tokens are not revoked."""
+    def count(self) -> int:
+        """How many tokens were ever created (revoked ones included)."""
         with self._db.read() as conn:
-            query = sa.select(sa.func.count()).where(api_tokens.c.revoked_at.is_(None))
-            return int(conn.execute(query.select_from(api_tokens)).scalar_one())
+            query = sa.select(sa.func.count()).select_from(api_tokens)
+            return int(conn.execute(query).scalar_one())
 
     def revoke(self, token_id: int) -> ApiToken:
         """Revoke a token; it stops working at once."""

@@ -214,8 +214,7 @@ def build_api(lk: Lightkeeper) -> FastAPI:
     # -- tokens ---------------------------------------------------------------------------
     @router.get("/tokens", summary="API tokens (never their secrets)")
     def tokens_list(who: Principal = Who) -> dict[str, Any]:
-        who.require("tokens.manage")
-        return {"tokens": [t.to_dict() for t in lk.tokens.list()]}
+        return {"tokens": [t.to_dict() for t in lk.token_list(by=who)]}
 
     @router.post("/tokens", status_code=201, summary="Create a token; the secret is returned once")
     def tokens_create(body: TokenRequest, who: Principal = Who) -> dict[str, Any]:

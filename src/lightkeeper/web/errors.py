@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from lightkeeper import errors
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.ModelNotFound: 404,
@@ -37,8 +43,30 @@ def status_for(exc: errors.LightkeeperError) -> int:
 
 
 def install(app: FastAPI) -> None:
-    """Render every :class:`LightkeeperError` as ``{"error": {code, message, hint}}``."""
+    """Render every error as ``{"error": {code, message, hint}}``.
+
+    Request validation keeps FastAPI's ``detail`` list (each entry names the field) and
+    adds the same ``error`` object; anything unexpected is a logged 500 with ``LK-ERROR``.
+    """
 
     @app.exception_handler(errors.LightkeeperError)
     async def _handle(_request: Request, exc: errors.LightkeeperError) -> JSONResponse:
         return JSONResponse({"error": exc.to_dict()}, status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = jsonable_encoder(exc.errors())
+        fields = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in detail[:5]
+        )
+        error = errors.InvalidInput(fields, hint="see detail for every field that was wrong")
+        return JSONResponse({"error": error.to_dict(), "detail": detail}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        error = errors.LightkeeperError(
+            f"internal error: {type(exc).__name__}",
+            hint="the server log has the details; please report it",
+        )
+        return JSONResponse({"error": error.to_dict()}, status_code=500)
