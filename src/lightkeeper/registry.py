@@ -416,6 +416,23 @@ class Registry:
         data: dict[str, Any] = json.loads(text)
         return data
 
+    def model_code(self, name: str, version: int | str, into: Path) -> Path | None:
+        """Download the project code shipped with a version; ``None`` if it has none."""
+        from mlflow.artifacts import download_artifacts
+
+        number = self.resolve_version(name, version)
+        with self._translate(name, number):
+            location = self.client.get_model_version_download_uri(name, str(number))
+            try:
+                folder = download_artifacts(
+                    artifact_uri=f"{location.rstrip('/')}/code", dst_path=str(into)
+                )
+            except Exception as exc:
+                log.info("%s v%s ships no code: %s", name, number, _first_line(exc))
+                return None
+        path = Path(folder)
+        return path if path.is_dir() and any(path.iterdir()) else None
+
     def manifest_text(self, name: str, version: int | str) -> str | None:
         """The ``lightkeeper.yaml`` snapshot stored with a version, ``None`` if it has none."""
         return self._run_text(name, version, MANIFEST_ARTIFACT)

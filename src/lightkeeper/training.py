@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +13,7 @@ from lightkeeper.errors import LightkeeperError, TrainingFailed
 from lightkeeper.events import EventBus, TrainingFailedEvent, VersionRegistered
 from lightkeeper.lineage import code_version, fingerprint_frame, text_hash
 from lightkeeper.manifest import Manifest, load_manifest
+from lightkeeper.project_code import fresh_import, on_path, project_code
 from lightkeeper.registry import (
     LINEAGE_ARTIFACT,
     MANIFEST_ARTIFACT,
@@ -83,7 +81,7 @@ def train_project(
                 run_id = run.info.run_id
                 step(f"running {manifest.entrypoints.train} (MLflow run {run_id[:8]})")
                 started = time.perf_counter()
-                with _on_path(project_dir):
+                with on_path(project_dir):
                     result = _call(train_fn, manifest.entrypoints.train)
                 mlflow.log_metric("lightkeeper.train_seconds", time.perf_counter() - started)
                 if result.params:
@@ -144,17 +142,6 @@ def train_project(
         )
     )
     return info
-
-
-def project_code(project_dir: Path) -> list[str]:
-    """The project's own Python: top-level modules and packages (data files stay out)."""
-    modules = sorted(str(p) for p in project_dir.glob("*.py"))
-    packages = sorted(
-        str(p.parent)
-        for p in project_dir.glob("*/__init__.py")
-        if not p.parent.name.startswith(".")
-    )
-    return modules + packages
 
 
 def _call(train_fn: Callable[[], Any], name: str) -> TrainResult:
@@ -225,15 +212,14 @@ def _artifacts(
 
 def _entrypoint(project_dir: Path, spec: str) -> Callable[[], Any]:
     module_name, _, func_name = spec.partition(":")
-    with _project_on_path(project_dir, module_name):
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise TrainingFailed(
-                f"cannot import {module_name!r} from {project_dir}: {type(exc).__name__}: {exc}",
-                hint=f"entrypoints.train in lightkeeper.yaml names {spec!r}; check the module "
-                "exists in the project folder and imports cleanly",
-            ) from exc
+    try:
+        module = fresh_import(project_dir, module_name)
+    except Exception as exc:
+        raise TrainingFailed(
+            f"cannot import {module_name!r} from {project_dir}: {type(exc).__name__}: {exc}",
+            hint=f"entrypoints.train in lightkeeper.yaml names {spec!r}; check the module "
+            "exists in the project folder and imports cleanly",
+        ) from exc
     func = getattr(module, func_name, None)
     if not callable(func):
         raise TrainingFailed(
@@ -241,27 +227,3 @@ def _entrypoint(project_dir: Path, spec: str) -> Callable[[], Any]:
             hint=f"define def {func_name}(): ... returning (model, training_frame)",
         )
     return func
-
-
-@contextmanager
-def _on_path(project_dir: Path) -> Iterator[None]:
-    """The project folder first on sys.path while its code runs."""
-    sys.path.insert(0, str(project_dir))
-    try:
-        yield
-    finally:
-        sys.path.remove(str(project_dir))
-
-
-@contextmanager
-def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
-    """Import from the project folder, never from a same-named module imported earlier."""
-    # Every module this project defines is imported afresh: a long-lived process
-    # (notebook, API) must not reuse a same-named module of another project.
-    own = {module_name.split(".")[0]} | {Path(path).stem for path in project_code(project_dir)}
-    own -= set(sys.stdlib_module_names)
-    for name in list(sys.modules):
-        if name.split(".")[0] in own:
-            del sys.modules[name]
-    with _on_path(project_dir):
-        yield

@@ -96,3 +96,26 @@ def test_regression_gate_with_a_custom_metric(lk: Lightkeeper, tmp_path: Path) -
     residuals = run.result["plots"]["residuals"]
     assert len(residuals["predicted"]) == len(residuals["actual"]) == 800
     assert "<svg" in Path(run.report_path).read_text()
+
+
+def test_custom_metrics_come_from_the_code_shipped_with_the_version(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    """The gate runs where the project folder is gone (an ops machine)."""
+    import shutil
+
+    project = tmp_path / "prices"
+    project.mkdir()
+    (project / "lightkeeper.yaml").write_text(MANIFEST)
+    (project / "prices_train.py").write_text(textwrap.dedent(TRAIN))
+    (project / "metrics_extra.py").write_text(METRICS)
+    gold = pd.DataFrame(
+        {"size": [50.0, 100.0, 200.0], "rooms": [1, 2, 3], "price": [115.0, 230.0, 445.0]}
+    )
+    lk.gold_add("prices-gold", gold, owner="o", label_column="price", project_dir=project, by=ADMIN)
+    lk.gold_approve("prices-gold", 1, by=ADMIN)
+    info = lk.train(project, by=ADMIN)
+    shutil.rmtree(project)
+    run = lk.gate_run("prices", info.version, by=ADMIN)
+    assert "within_10pct" in run.result["metrics"]
+    assert {c["name"]: c["status"] for c in run.result["checks"]}["metric:within_10pct"] == "passed"

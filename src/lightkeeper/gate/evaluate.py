@@ -120,10 +120,11 @@ def comparison(
     champion: Scored | None,
     *,
     positive_class: Any,
+    custom: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, float] | None, Check | None]:
     """Non-inferiority against the champion, on a paired bootstrap interval."""
     from lightkeeper.gate.bootstrap import decide, paired_bootstrap
-    from lightkeeper.gate.metrics import compute_metrics
+    from lightkeeper.gate.metrics import compute_metrics, custom_metric
 
     policy = gate.non_inferiority
     if policy is None:
@@ -149,8 +150,11 @@ def comparison(
         positive_class=positive_class,
     )
     try:
+        chosen: Any = policy.metric
+        if custom and policy.metric in custom:  # higher is better for custom metrics
+            chosen = custom_metric(policy.metric, custom[policy.metric], task=task)  # type: ignore[arg-type]
         interval = paired_bootstrap(
-            policy.metric,
+            chosen,
             y_true,
             candidate.predictions,
             champion.predictions,

@@ -10,12 +10,9 @@ division counts as 0. Custom metrics are ``"module:function"`` specs in the proj
 
 from __future__ import annotations
 
-import importlib
 import math
 import numbers
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -24,6 +21,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from lightkeeper.errors import InvalidInput, LightkeeperError
+from lightkeeper.project_code import fresh_import
 
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
@@ -430,29 +428,14 @@ def load_custom_metric(spec: str, project_dir: Path) -> CustomFn:
 
     if not sep or not all(part.isidentifier() for part in [*module_name.split("."), func_name]):
         raise error("not of the form 'module:function'", "e.g. 'business:profit' for business.py")
-    with _project_on_path(Path(project_dir), module_name):
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            what = f"cannot import {module_name!r} from {project_dir}: {type(exc).__name__}: {exc}"
-            raise error(what, "check the module is in the project folder and imports") from exc
+    try:
+        module = fresh_import(Path(project_dir), module_name)
+    except Exception as exc:
+        what = f"cannot import {module_name!r} from {project_dir}: {type(exc).__name__}: {exc}"
+        raise error(what, "check the module is in the project folder and imports") from exc
     fn = getattr(module, func_name, None)
     if fn is None:
         raise error(f"module {module_name!r} has no {func_name!r}")
     if not callable(fn):
         raise error(f"{func_name!r} is a {type(fn).__name__}, not callable")
     return _LoadedMetric(spec, fn)
-
-
-@contextmanager
-def _project_on_path(project_dir: Path, module_name: str) -> Iterator[None]:
-    """Import from the project folder, never from a same-named module imported earlier."""
-    top = module_name.split(".")[0]
-    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-        del sys.modules[name]
-    entry = str(project_dir)
-    sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        sys.path.remove(entry)  # the first occurrence: the one inserted above

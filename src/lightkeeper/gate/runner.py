@@ -364,7 +364,7 @@ def _model_checks(
     gate, task = manifest.gate, _task(manifest)
     positive = manifest.target.positive_class if manifest.target else None
     y_true = evaluate.align_labels(frame[gold.label_column], candidate.predictions)
-    custom, custom_checks = _custom_metrics(gate.custom_metrics, info)
+    custom, custom_checks = _custom_metrics(ctx.registry, gate.custom_metrics, info)
     checks.extend(custom_checks)
     metrics, quality = evaluate.quality(
         gate, task, y_true, candidate, positive_class=positive, custom=custom
@@ -372,7 +372,7 @@ def _model_checks(
     result["metrics"] = metrics
     checks.extend(quality)
     comparison, champion_metrics, check = evaluate.comparison(
-        gate, task, y_true, candidate, champion, positive_class=positive
+        gate, task, y_true, candidate, champion, positive_class=positive, custom=custom
     )
     result["comparison"], result["champion_metrics"] = comparison, champion_metrics
     champion_error = (result["champion"] or {}).get("error")
@@ -401,28 +401,37 @@ def _model_checks(
     result["plots"] = evaluate.plots(task, y_true, candidate)
 
 
-def _custom_metrics(specs: dict[str, str], info: VersionInfo) -> tuple[dict[str, Any], list[Check]]:
+def _custom_metrics(
+    registry: Registry, specs: dict[str, str], info: VersionInfo
+) -> tuple[dict[str, Any], list[Check]]:
+    """Custom metrics from the code shipped with the version (else its project folder)."""
     from lightkeeper.gate.metrics import load_custom_metric
 
     functions: dict[str, Any] = {}
     checks: list[Check] = []
-    project = Path(info.lineage.project) if info.lineage.project else None
-    for name, spec in specs.items():
-        if project is None or not project.is_dir():
-            checks.append(
-                failed(
-                    f"metric:{name}",
-                    "quality",
-                    f"custom metric {spec} lives in the project folder, which is not available "
-                    f"here ({project})",
-                    "run the gate where the project folder the version was trained from exists",
+    if not specs:
+        return functions, checks
+    with tempfile.TemporaryDirectory(prefix="lightkeeper-code-") as tmp:
+        folder = registry.model_code(info.model, info.version, Path(tmp))
+        if folder is None and info.lineage.project and Path(info.lineage.project).is_dir():
+            folder = Path(info.lineage.project)
+        for name, spec in specs.items():
+            if folder is None:
+                checks.append(
+                    failed(
+                        f"metric:{name}",
+                        "quality",
+                        f"custom metric {spec} is neither shipped with the version nor in its "
+                        f"project folder ({info.lineage.project})",
+                        "train the version with `lightkeeper train`, which ships the project's "
+                        "modules with the model",
+                    )
                 )
-            )
-            continue
-        try:
-            functions[name] = load_custom_metric(spec, project)
-        except LightkeeperError as exc:
-            checks.append(failed(f"metric:{name}", "quality", exc.message, exc.hint))
+                continue
+            try:
+                functions[name] = load_custom_metric(spec, folder)
+            except LightkeeperError as exc:
+                checks.append(failed(f"metric:{name}", "quality", exc.message, exc.hint))
     return functions, checks
 
 
