@@ -23,12 +23,17 @@ OPS = Principal("olga", "operator")
 OWNER = Principal("bea", "owner")
 
 
-def add_gold(lk: Lightkeeper, project: Path, tmp_path: Path, *, approve: bool = True) -> None:
-    path = tmp_path / "gold.csv"
-    gold_frame().to_csv(path, index=False)
+def add_gold(
+    lk: Lightkeeper, project: Path, tmp_path: Path, *, approve: bool = True, frame=None
+) -> None:
+    """Add (from a CSV file, or the given frame) and approve the credit gold set."""
+    data = frame
+    if data is None:
+        data = tmp_path / "gold.csv"
+        gold_frame().to_csv(data, index=False)
     version, _ = lk.gold_add(
         "credit-gold",
-        path,
+        data,
         owner="risk-desk",
         label_column="defaulted",
         segment_column="region",
@@ -248,16 +253,7 @@ def test_a_newer_failed_run_withdraws_the_acceptance(lk: Lightkeeper, tmp_path: 
     assert lk.require_accepted("credit", info.version).decision == "accepted"
     # the business corrects its gold set; the new labels make the model fail its threshold
     wrong = gold_frame().assign(defaulted=lambda f: 1 - f["defaulted"])
-    version, _ = lk.gold_add(
-        "credit-gold",
-        wrong,
-        owner="risk-desk",
-        label_column="defaulted",
-        segment_column="region",
-        project_dir=project,
-        by=OWNER,
-    )
-    lk.gold_approve("credit-gold", version.version, by=OWNER)
+    add_gold(lk, project, tmp_path, frame=wrong)
     rerun = lk.gate_run("credit", info.version, by=ANA)
     assert rerun.verdict == "failed"
     with pytest.raises(GateNotAccepted, match=r"newest gate run .* failed\) .* is not accepted"):
@@ -298,16 +294,7 @@ def test_a_segment_minimum_that_cannot_be_computed_fails(lk: Lightkeeper, tmp_pa
     gold = gold_frame()
     # one region where every gold row has the same label: roc_auc is undefined there
     gold.loc[gold["region"] == "east", "defaulted"] = 0
-    version, _ = lk.gold_add(
-        "credit-gold",
-        gold,
-        owner="risk-desk",
-        label_column="defaulted",
-        segment_column="region",
-        project_dir=project,
-        by=OWNER,
-    )
-    lk.gold_approve("credit-gold", version.version, by=OWNER)
+    add_gold(lk, project, tmp_path, frame=gold)
     run = lk.gate_run("credit", info.version, by=ANA)
     check = checks(run)["segment:region:roc_auc"]
     assert (
@@ -337,3 +324,19 @@ def test_gold_that_lacks_a_feature_of_the_version_fails_cleanly(
     run = lk.gate_run("credit", info.version, by=ANA)
     assert run.verdict == "failed"
     assert "lacks column(s) tenure" in checks(run)["gold:schema"]["message"]
+
+
+def test_a_better_model_than_the_champion_passes_with_a_positive_interval(
+    lk: Lightkeeper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
+    add_gold(lk, project, tmp_path)
+    monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.4")
+    champion(lk, lk.train(project, by=ANA).version)
+    monkeypatch.delenv("CREDIT_LABEL_NOISE")
+    better = lk.train(project, by=ANA)
+    run = lk.gate_run("credit", better.version, by=ANA)
+    comparison = run.result["comparison"]
+    assert run.verdict == "passed"
+    assert comparison["improvement"] > 0 and comparison["low"] > 0
+    assert run.result["metrics"]["accuracy"] > run.result["champion_metrics"]["accuracy"]
