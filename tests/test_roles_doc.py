@@ -12,6 +12,9 @@ LABELS = {
     "gate.run": "`gate run`",
     "gate.accept": "`gate accept` (the hand-over)",
     "gate.override": "`gate accept --override",
+    "deploy.create": "`deployments create`",
+    "deploy.release": "`release`, `promote`",
+    "deploy.rollback": "`rollback`",
     "tokens.manage": "`tokens create",
 }
 

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from lightkeeper.auth import Principal, Role
+    from lightkeeper.deploy.releases import Releases
     from lightkeeper.gate.runner import GateContext
     from lightkeeper.registry import ModelSummary, Predictor, Registry, VersionInfo
     from lightkeeper.store import AuditEntry, AuditStore, Database
+    from lightkeeper.store.deploy import Deployment, DeployStore, Release
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
     from lightkeeper.store.gold import GoldStore, GoldVersion
     from lightkeeper.store.tokens import ApiToken, TokenStore
@@ -114,6 +116,20 @@ class Lightkeeper:
         from lightkeeper.store.tokens import TokenStore
 
         return TokenStore(self.database, self.clock)
+
+    @cached_property
+    def deploy_store(self) -> DeployStore:
+        """Deployments and release history."""
+        from lightkeeper.store.deploy import DeployStore
+
+        return DeployStore(self.database, self.clock)
+
+    @cached_property
+    def releases(self) -> Releases:
+        """Release, promote, roll back."""
+        from lightkeeper.deploy.releases import Releases
+
+        return Releases(self.deploy_store, self.gate_store, self.registry, self.bus)
 
     # -- who is acting ----------------------------------------------------------------
     def principal(self, token: str | None = None, *, use_settings_token: bool = True) -> Principal:
@@ -339,6 +355,56 @@ class Lightkeeper:
         return require_accepted(
             self.gate_store, model, self.registry.resolve_version(model, version)
         )
+
+    # -- deployments and releases -----------------------------------------------------
+    def deployment_create(
+        self, name: str, *, model: str, kind: str, by: Principal | None = None
+    ) -> Deployment:
+        """A named place for a model to run: kind online, batch or stream."""
+        from lightkeeper.errors import InvalidInput
+
+        principal = by or self.principal()
+        principal.require("deploy.create")
+        if kind not in ("online", "batch", "stream"):
+            raise InvalidInput(
+                f"{kind!r} is not a deployment kind", hint="use online, batch or stream"
+            )
+        if not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise InvalidInput(
+                f"{name!r} is not a usable deployment name", hint="use letters, digits, - and _"
+            )
+        self.registry.get_model(model)
+        return self.deploy_store.create(name, model, kind, actor=principal.name)
+
+    def release(
+        self,
+        deployment: str,
+        version: int | str,
+        *,
+        strategy: str = "direct",
+        percent: float | None = None,
+        reason: str,
+        by: Principal | None = None,
+    ) -> Release:
+        """Put a version into a deployment (refused without an accepted gate run)."""
+        return self.releases.release(
+            deployment,
+            version,
+            strategy=strategy,
+            percent=percent,
+            reason=reason,
+            by=by or self.principal(),
+        )
+
+    def promote(self, deployment: str, *, reason: str, by: Principal | None = None) -> Release:
+        """The challenger becomes the champion."""
+        return self.releases.promote(deployment, reason=reason, by=by or self.principal())
+
+    def rollback(
+        self, deployment: str, *, reason: str = "rollback", by: Principal | None = None
+    ) -> Release:
+        """One step back: drop the challenger, or return to the previous champion."""
+        return self.releases.rollback(deployment, reason=reason, by=by or self.principal())
 
     # -- tokens -----------------------------------------------------------------------
     def token_create(

@@ -24,6 +24,9 @@ Action = Literal[
     "gate.run",
     "gate.accept",
     "gate.override",
+    "deploy.create",
+    "deploy.release",
+    "deploy.rollback",
     "tokens.manage",
 ]
 
@@ -37,6 +40,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "gate.run": frozenset({"data-scientist", "operator", "admin"}),
     "gate.accept": frozenset({"operator", "admin"}),
     "gate.override": frozenset({"operator", "admin"}),
+    "deploy.create": frozenset({"operator", "admin"}),
+    "deploy.release": frozenset({"operator", "admin"}),
+    "deploy.rollback": frozenset({"operator", "admin"}),
     "tokens.manage": frozenset({"admin"}),
 }
 

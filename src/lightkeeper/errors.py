@@ -137,6 +137,18 @@ class GateSignoffRefused(LightkeeperError, RuntimeError):
     code = "LK-GATE-SIGNOFF-REFUSED"
 
 
+class DeploymentNotFound(LightkeeperError, LookupError):
+    """No deployment by that name."""
+
+    code = "LK-DEPLOYMENT-NOT-FOUND"
+
+
+class ReleaseRefused(LightkeeperError, RuntimeError):
+    """The release, promotion or rollback is not possible in the deployment's state."""
+
+    code = "LK-RELEASE-REFUSED"
+
+
 ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     LightkeeperError,
     SettingsError,
@@ -156,4 +168,6 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     GateRunNotFound,
     GateNotAccepted,
     GateSignoffRefused,
+    DeploymentNotFound,
+    ReleaseRefused,
 )

@@ -207,3 +207,21 @@ class TokenChanged(Event):
     @property
     def subject(self) -> str:
         return f"token:{self.token_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DesiredStateChanged(Event):
+    """A release, promotion or rollback changed what a deployment should serve."""
+
+    kind: ClassVar[str] = "deployment.changed"
+    deployment: str
+    model: str
+    action: str
+    champion: int | None
+    challenger: int | None
+    strategy: str | None
+    percent: float | None
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.responses import HTMLResponse
@@ -48,6 +48,32 @@ class Acceptance(BaseModel):
     model_config = ConfigDict(extra="forbid")
     override: bool = False
     reason: str = ""
+
+
+class DeploymentRequest(BaseModel):
+    """A new deployment."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    model: str = Field(min_length=1)
+    kind: Literal["online", "batch", "stream"] = "online"
+
+
+class ReleaseRequest(BaseModel):
+    """Put a version into a deployment."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(min_length=1, description="number or alias")
+    strategy: Literal["direct", "canary", "shadow"] = "direct"
+    percent: float | None = Field(None, gt=0, le=100)
+    reason: str = Field(min_length=1)
+
+
+class Reason(BaseModel):
+    """Why, for the audit trail."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = "by hand"
 
 
 class TokenRequest(BaseModel):
@@ -210,6 +236,50 @@ def build_api(lk: Lightkeeper) -> FastAPI:
                 hint="run the gate again, or read the JSON twin at /api/v1/gate/runs/{id}",
             )
         return HTMLResponse(Path(run.report_path).read_text(encoding="utf-8"))
+
+    # -- deployments and releases ---------------------------------------------------------
+    def _deployment(name: str) -> dict[str, Any]:
+        deployment = lk.deploy_store.get(name)
+        current = lk.releases.current(name)
+        return {**deployment.to_dict(), "state": current.to_dict() if current else None}
+
+    @router.get("/deployments", summary="Deployments with their desired state")
+    def deployments(_who: Principal = Reader) -> dict[str, Any]:
+        return {"deployments": [_deployment(d.name) for d in lk.deploy_store.all()]}
+
+    @router.post("/deployments", status_code=201, summary="Create a deployment")
+    def deployment_create(body: DeploymentRequest, who: Principal = Who) -> dict[str, Any]:
+        lk.deployment_create(body.name, model=body.model, kind=body.kind, by=who)
+        return _deployment(body.name)
+
+    @router.get("/deployments/{name}", summary="A deployment, its state and release history")
+    def deployment(name: str, _who: Principal = Reader) -> dict[str, Any]:
+        history = lk.deploy_store.history(name)
+        return {**_deployment(name), "releases": [r.to_dict() for r in history]}
+
+    @router.post(
+        "/deployments/{name}/releases",
+        status_code=201,
+        summary="Release a version (refused without an accepted gate run)",
+    )
+    def release(name: str, body: ReleaseRequest, who: Principal = Who) -> dict[str, Any]:
+        record = lk.release(
+            name,
+            body.version,
+            strategy=body.strategy,
+            percent=body.percent,
+            reason=body.reason,
+            by=who,
+        )
+        return record.to_dict()
+
+    @router.post("/deployments/{name}/promote", summary="The challenger becomes the champion")
+    def promote(name: str, body: Reason, who: Principal = Who) -> dict[str, Any]:
+        return lk.promote(name, reason=body.reason, by=who).to_dict()
+
+    @router.post("/deployments/{name}/rollback", summary="One step back")
+    def rollback(name: str, body: Reason, who: Principal = Who) -> dict[str, Any]:
+        return lk.rollback(name, reason=body.reason, by=who).to_dict()
 
     # -- tokens ---------------------------------------------------------------------------
     @router.get("/tokens", summary="API tokens (never their secrets)")

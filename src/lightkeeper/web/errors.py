@@ -31,6 +31,8 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.GateRunNotFound: 404,
     errors.GateNotAccepted: 409,
     errors.GateSignoffRefused: 409,
+    errors.DeploymentNotFound: 404,
+    errors.ReleaseRefused: 409,
 }
 
 

@@ -1,0 +1,152 @@
+"""``lightkeeper deployments``, ``release``, ``promote``, ``rollback``, ``releases``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from lightkeeper.cli._output import console, print_json, table
+
+deployments_app = typer.Typer(help="Deployments: named places a model runs.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app."""
+    app.add_typer(deployments_app, name="deployments")
+    app.command("release")(release)
+    app.command("promote")(promote)
+    app.command("rollback")(rollback)
+    app.command("releases")(releases)
+
+
+@deployments_app.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Deployment name, e.g. churn-online."),
+    model: str = typer.Option(..., "--model", help="Registered model it runs."),
+    kind: str = typer.Option("online", "--kind", help="online, batch or stream."),
+) -> None:
+    """Create a deployment (operator)."""
+    deployment = ctx.obj.lk().deployment_create(name, model=model, kind=kind)
+    console.print(
+        f"[bold green]created[/bold green] {escape(deployment.name)} ({deployment.kind}) for "
+        f"{escape(deployment.model)}; next: lightkeeper release {escape(deployment.name)} VERSION "
+        '--reason "..."'
+    )
+
+
+@deployments_app.command("list")
+def list_deployments(
+    ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Every deployment with what it should serve now."""
+    lk = ctx.obj.lk()
+    rows = []
+    for deployment in lk.deploy_store.all():
+        current = lk.releases.current(deployment.name)
+        rows.append({**deployment.to_dict(), "state": current.to_dict() if current else None})
+    if json:
+        print_json({"deployments": rows})
+        return
+    table(
+        "deployments",
+        ["name", "kind", "model", "champion", "challenger", "strategy", "since"],
+        [
+            (
+                r["name"],
+                r["kind"],
+                r["model"],
+                (r["state"] or {}).get("champion"),
+                (r["state"] or {}).get("challenger"),
+                _strategy(r["state"]),
+                (r["state"] or {}).get("at"),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _strategy(state: dict[str, Any] | None) -> str | None:
+    if not state or state.get("challenger") is None:
+        return None
+    percent = state.get("percent")
+    return f"{state['strategy']} {percent:g}%" if percent is not None else state["strategy"]
+
+
+def release(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Deployment name."),
+    version: str = typer.Argument(..., help="Version number or alias."),
+    strategy: str = typer.Option("direct", "--strategy", help="direct, canary or shadow."),
+    percent: float | None = typer.Option(
+        None, "--percent", help="Canary traffic share (1-100); shadow copies 100% by default."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why, for the audit trail."),
+) -> None:
+    """Put a version into a deployment; refused without an accepted gate run (operator)."""
+    record = ctx.obj.lk().release(
+        deployment, version, strategy=strategy, percent=percent, reason=reason
+    )
+    _print_state("released", record.to_dict())
+
+
+def promote(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Deployment name."),
+    reason: str = typer.Option("promoted by hand", "--reason", help="Why."),
+) -> None:
+    """Make the challenger the champion (operator)."""
+    _print_state("promoted", ctx.obj.lk().promote(deployment, reason=reason).to_dict())
+
+
+def rollback(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Deployment name."),
+    reason: str = typer.Option("rollback", "--reason", help="Why."),
+) -> None:
+    """One step back: drop the challenger, or return to the previous champion (operator)."""
+    _print_state("rolled back", ctx.obj.lk().rollback(deployment, reason=reason).to_dict())
+
+
+def releases(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Deployment name."),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The release history of a deployment: who, when, why, which gate run."""
+    lk = ctx.obj.lk()
+    lk.deploy_store.get(deployment)
+    history = lk.deploy_store.history(deployment)
+    if json:
+        print_json({"deployment": deployment, "releases": [r.to_dict() for r in history]})
+        return
+    table(
+        f"{deployment}: releases",
+        ["id", "at", "action", "champion", "challenger", "strategy", "gate run", "by", "reason"],
+        [
+            (
+                r.id,
+                r.at,
+                r.action,
+                r.champion,
+                r.challenger,
+                _strategy(r.to_dict()),
+                r.gate_run_id,
+                r.actor,
+                r.reason,
+            )
+            for r in history
+        ],
+    )
+
+
+def _print_state(verb: str, state: dict[str, Any]) -> None:
+    challenger = ""
+    if state["challenger"] is not None:
+        challenger = f", challenger {state['challenger']} ({_strategy(state)})"
+    console.print(
+        f"[bold green]{verb}[/bold green] {escape(state['deployment'])}: champion "
+        f"{state['champion']}{challenger}"
+    )

@@ -1,0 +1,1 @@
+"""Releases: put a version into a deployment (direct, canary, shadow), promote, roll back."""

@@ -1,0 +1,220 @@
+"""Releases change a deployment's desired state; the data plane follows it.
+
+The desired state is the newest release record: a champion, and optionally a challenger
+on canary (a share of traffic) or shadow (a copy of the traffic, off the response path).
+Every change is a new record with who, when, why and the gate sign-off that allowed it,
+so rollback is one step, and the MLflow aliases ``champion`` and ``challenger`` mirror it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lightkeeper.auth import Principal
+from lightkeeper.errors import InvalidInput, ReleaseRefused
+from lightkeeper.events import DesiredStateChanged, EventBus
+from lightkeeper.registry import Registry
+from lightkeeper.store.deploy import DeployStore, Release
+from lightkeeper.store.gate import GateStore
+
+log = logging.getLogger(__name__)
+
+Strategy = Literal["direct", "canary", "shadow"]
+STRATEGIES: tuple[Strategy, ...] = ("direct", "canary", "shadow")
+
+
+@dataclass
+class Releases:
+    """Release, promote and roll back deployments."""
+
+    store: DeployStore
+    gates: GateStore
+    registry: Registry
+    bus: EventBus
+
+    def release(
+        self,
+        deployment: str,
+        version: int | str,
+        *,
+        strategy: str = "direct",
+        percent: float | None = None,
+        reason: str,
+        by: Principal,
+    ) -> Release:
+        """Put a version into a deployment; refused without an accepted gate run."""
+        from lightkeeper.gate.signoff import require_accepted
+
+        by.require("deploy.release")
+        target = self.store.get(deployment)
+        if strategy not in STRATEGIES:
+            raise InvalidInput(
+                f"{strategy!r} is not a release strategy", hint="use direct, canary or shadow"
+            )
+        if not reason.strip():
+            raise InvalidInput(
+                "a release needs a reason for the audit trail", hint='add --reason "why now"'
+            )
+        number = self.registry.get_version(target.model, version).version
+        signoff = require_accepted(self.gates, target.model, number)
+        current = self.current(deployment)
+        champion = current.champion if current else None
+        state: dict[str, Any]
+        if strategy == "direct":
+            state = {"champion": number, "challenger": None, "strategy": "direct", "percent": None}
+        else:
+            if champion is None:
+                raise ReleaseRefused(
+                    f"{deployment} has no champion yet, so there is nothing to {strategy} against",
+                    hint=f"release the first version directly: lightkeeper release {deployment} "
+                    f"{number} --strategy direct",
+                )
+            if champion == number:
+                raise ReleaseRefused(
+                    f"version {number} is already the champion of {deployment}",
+                    hint="release another version as challenger",
+                )
+            share = _percent(strategy, percent)
+            state = {
+                "champion": champion,
+                "challenger": number,
+                "strategy": strategy,
+                "percent": share,
+            }
+        return self._record(
+            deployment, target.model, "release", state, reason, by, gate_run_id=signoff.gate_run_id
+        )
+
+    def promote(self, deployment: str, *, reason: str, by: Principal) -> Release:
+        """The challenger becomes the champion."""
+        by.require("deploy.release")
+        target = self.store.get(deployment)
+        current = self.current(deployment)
+        if current is None or current.challenger is None:
+            raise ReleaseRefused(
+                f"{deployment} has no challenger to promote",
+                hint="release a version with --strategy canary or shadow first",
+            )
+        state = {
+            "champion": current.challenger,
+            "challenger": None,
+            "strategy": "direct",
+            "percent": None,
+        }
+        return self._record(deployment, target.model, "promote", state, reason, by)
+
+    def rollback(self, deployment: str, *, reason: str, by: Principal) -> Release:
+        """One step back: drop the challenger, or else return to the previous champion."""
+        by.require("deploy.rollback")
+        target = self.store.get(deployment)
+        history = self.store.history(deployment)
+        if not history:
+            raise ReleaseRefused(f"{deployment} has never been released", hint="nothing to undo")
+        current = history[0]
+        if current.challenger is not None:
+            state = {
+                "champion": current.champion,
+                "challenger": None,
+                "strategy": "direct",
+                "percent": None,
+            }
+        else:
+            previous = _previous_champion(history)
+            if previous is None:
+                raise ReleaseRefused(
+                    f"{deployment} has had only one champion (version {current.champion}), so "
+                    "there is no previous version to return to",
+                    hint="release another version instead",
+                )
+            state = {
+                "champion": previous,
+                "challenger": None,
+                "strategy": "direct",
+                "percent": None,
+            }
+        return self._record(deployment, target.model, "rollback", state, reason, by)
+
+    def current(self, deployment: str) -> Release | None:
+        """The desired state: the newest release record, ``None`` before the first release."""
+        newest = self.store.history(deployment, limit=1)
+        return newest[0] if newest else None
+
+    def _record(
+        self,
+        deployment: str,
+        model: str,
+        action: str,
+        state: dict[str, Any],
+        reason: str,
+        by: Principal,
+        *,
+        gate_run_id: int | None = None,
+    ) -> Release:
+        record = self.store.add(
+            deployment,
+            action=action,
+            gate_run_id=gate_run_id,
+            actor=by.name,
+            reason=reason,
+            **state,
+        )
+        self._mirror_aliases(model, record)
+        self.bus.publish(
+            DesiredStateChanged(
+                actor=by.name,
+                reason=reason,
+                deployment=deployment,
+                model=model,
+                action=action,
+                champion=record.champion,
+                challenger=record.challenger,
+                strategy=record.strategy,
+                percent=record.percent,
+            )
+        )
+        return record
+
+    def _mirror_aliases(self, model: str, record: Release) -> None:
+        """MLflow's ``champion``/``challenger`` aliases show the same truth to other tools."""
+        client = self.registry.client
+        try:
+            if record.champion is not None:
+                client.set_registered_model_alias(model, "champion", str(record.champion))
+            if record.challenger is not None:
+                client.set_registered_model_alias(model, "challenger", str(record.challenger))
+            elif "challenger" in self.registry.get_model(model).aliases:
+                client.delete_registered_model_alias(model, "challenger")
+        except Exception as exc:  # the release stands; the mirror is best effort, and said
+            log.error("cannot mirror release %s to MLflow aliases of %s: %s", record.id, model, exc)
+
+
+def _percent(strategy: str, percent: float | None) -> float:
+    if strategy == "shadow":
+        return 100.0 if percent is None else _checked(percent)
+    if percent is None:
+        raise InvalidInput("a canary needs --percent", hint="for example --percent 10")
+    return _checked(percent)
+
+
+def _checked(percent: float) -> float:
+    if not 0 < percent <= 100:
+        raise InvalidInput(f"--percent {percent:g} is outside (0, 100]", hint="use 1 to 100")
+    return float(percent)
+
+
+def _previous_champion(history: list[Release]) -> int | None:
+    """The champion before the current one took over (history newest first)."""
+    current = history[0].champion
+    # the record that made the current champion champion (not by a rollback)
+    index = next(
+        (i for i, r in enumerate(history) if r.champion == current and r.action != "rollback"),
+        None,
+    )
+    if index is None:
+        return None
+    for record in history[index + 1 :]:
+        if record.champion is not None and record.champion != current:
+            return record.champion
+    return None

@@ -1,0 +1,81 @@
+"""Releases through the CLI and over HTTP."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_releases import OPS, accepted_versions
+
+from lightkeeper import Lightkeeper
+
+
+def test_release_and_rollback_from_the_command_line(cli, lk: Lightkeeper, tmp_path: Path) -> None:
+    v1, v2 = accepted_versions(lk, tmp_path, 2)
+    code, out, err = cli("deployments", "create", "credit-online", "--model", "credit")
+    assert code == 0, err
+    code, out, err = cli("release", "credit-online", str(v2), "--reason", "first")
+    assert code == 0 and f"champion {v2}" in out, err
+    code, out, err = cli(
+        "release",
+        "credit-online",
+        str(v1),
+        "--strategy",
+        "canary",
+        "--percent",
+        "5",
+        "--reason",
+        "try the older one",
+    )
+    assert code == 0 and f"challenger {v1} (canary 5%)" in out, err
+    code, out, _ = cli("deployments", "list", "--json")
+    [state] = json.loads(out)["deployments"]
+    assert (state["state"]["champion"], state["state"]["challenger"]) == (v2, v1)
+    code, out, _ = cli("rollback", "credit-online")
+    assert code == 0 and "rolled back credit-online: champion" in out
+    code, out, _ = cli("releases", "credit-online", "--json")
+    assert [r["action"] for r in json.loads(out)["releases"]] == ["rollback", "release", "release"]
+    code, out, _ = cli("releases", "credit-online")
+    assert code == 0 and "try the older one" in out
+    code, _, err = cli("release", "credit-online", "99", "--reason", "x")
+    assert code == 2 and "LK-VERSION-NOT-FOUND" in err
+    code, _, err = cli("rollback", "nope")
+    assert code == 2 and "LK-DEPLOYMENT-NOT-FOUND" in err
+
+
+def test_releases_over_http(lk: Lightkeeper, tmp_path: Path, serve) -> None:
+    v1, v2 = accepted_versions(lk, tmp_path, 2)
+    base = serve(lk.api_app())
+    with httpx.Client(base_url=base, timeout=60) as http:
+        created = http.post("/api/v1/deployments", json={"name": "d", "model": "credit"})
+        assert created.status_code == 201 and created.json()["state"] is None
+        bad = http.post(
+            "/api/v1/deployments/d/releases", json={"version": "1", "strategy": "x", "reason": "r"}
+        )
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "LK-INVALID-INPUT"
+        first = http.post(
+            "/api/v1/deployments/d/releases", json={"version": str(v1), "reason": "go"}
+        )
+        assert first.status_code == 201 and first.json()["champion"] == v1
+        canary = http.post(
+            "/api/v1/deployments/d/releases",
+            json={"version": str(v2), "strategy": "canary", "percent": 20, "reason": "canary"},
+        )
+        assert canary.json()["challenger"] == v2
+        promoted = http.post("/api/v1/deployments/d/promote", json={"reason": "good"})
+        assert promoted.json()["champion"] == v2
+        back = http.post("/api/v1/deployments/d/rollback", json={})
+        assert back.json()["champion"] == v1
+        shown = http.get("/api/v1/deployments/d").json()
+        assert shown["state"]["champion"] == v1 and len(shown["releases"]) == 4
+        missing = http.post("/api/v1/deployments/zz/rollback", json={})
+        assert missing.status_code == 404
+        refused = http.post("/api/v1/deployments/d/promote", json={})
+        assert (
+            refused.status_code == 409 and refused.json()["error"]["code"] == "LK-RELEASE-REFUSED"
+        )
+    assert OPS.role == "operator"
