@@ -493,6 +493,12 @@ class Lightkeeper:
 
         return build_api(self)
 
+    def serving_app(self, deployment: str) -> FastAPI:
+        """The model server of one deployment (``lightkeeper serve``)."""
+        from lightkeeper.serving.app import build_serving_app
+
+        return build_serving_app(self, deployment)
+
     def close(self) -> None:
         """Release database connections."""
         if "database" in self.__dict__:

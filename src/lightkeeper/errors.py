@@ -149,6 +149,12 @@ class ReleaseRefused(LightkeeperError, RuntimeError):
     code = "LK-RELEASE-REFUSED"
 
 
+class ServiceNotReady(LightkeeperError, RuntimeError):
+    """The model server has no model loaded (yet); /readyz says why."""
+
+    code = "LK-NOT-READY"
+
+
 ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     LightkeeperError,
     SettingsError,
@@ -170,4 +176,5 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     GateSignoffRefused,
     DeploymentNotFound,
     ReleaseRefused,
+    ServiceNotReady,
 )

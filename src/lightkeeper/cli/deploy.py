@@ -19,6 +19,31 @@ def register(app: typer.Typer) -> None:
     app.command("promote")(promote)
     app.command("rollback")(rollback)
     app.command("releases")(releases)
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Online deployment to serve."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Listen address."),
+    port: int = typer.Option(8080, "--port", help="Listen port."),
+) -> None:
+    """Serve a deployment's champion over HTTP: /predict, /invocations, /healthz, /readyz."""
+    import uvicorn
+
+    lk = ctx.obj.lk()
+    app = lk.serving_app(deployment)
+    console.print(
+        f"serving {escape(deployment)} on http://{host}:{port} "
+        "(POST /predict, POST /invocations, GET /readyz)"
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=lk.settings.log_level.lower(),
+        access_log=ctx.obj.verbose,
+    )
 
 
 @deployments_app.command("create")

@@ -33,6 +33,7 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.GateSignoffRefused: 409,
     errors.DeploymentNotFound: 404,
     errors.ReleaseRefused: 409,
+    errors.ServiceNotReady: 503,
 }
 
 

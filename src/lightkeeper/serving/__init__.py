@@ -1,0 +1,1 @@
+"""Online serving: the model server of a deployment."""
