@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, cast
@@ -334,7 +335,7 @@ def _on_units(
     return kernel, unit
 
 
-class _Kernel:
+class _Kernel(ABC):
     """A built-in metric of both models as a function of resample counts over units.
 
     The units are the rows, or cells of identical rows (``weights``: rows per cell);
@@ -351,8 +352,9 @@ class _Kernel:
         a = self.value(counts, self.a)
         return a, a if self.same else self.value(counts, self.b)
 
+    @abstractmethod
     def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
-        raise NotImplementedError
+        """One model's metric per resample."""
 
 
 class _MeanKernel(_Kernel):

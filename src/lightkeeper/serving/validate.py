@@ -25,6 +25,11 @@ def check_rows(rows: list[Any], manifest: Manifest) -> list[list[str]]:
             f"the request has {len(rows):,} rows, more than {MAX_ROWS:,}",
             hint="split it, or score large sets with a batch deployment",
         )
+    allowed = {
+        f.name: {str(c) for c in f.categories}
+        for f in manifest.input_schema
+        if f.categories is not None
+    }
     flags: list[list[str]] = []
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -34,7 +39,7 @@ def check_rows(rows: list[Any], manifest: Manifest) -> list[list[str]]:
             )
         row_flags: list[str] = []
         for field in manifest.input_schema:
-            problem = _problem(field, row.get(field.name))
+            problem = _problem(field, row.get(field.name), allowed.get(field.name))
             if problem is None:
                 continue
             where = f"rows[{index}].{field.name}"
@@ -46,7 +51,7 @@ def check_rows(rows: list[Any], manifest: Manifest) -> list[list[str]]:
     return flags
 
 
-def _problem(field: InputField, value: Any) -> str | None:
+def _problem(field: InputField, value: Any, categories: set[str] | None) -> str | None:
     if value is None:
         return "is required" if field.required else None
     kind = field.type
@@ -72,7 +77,7 @@ def _problem(field: InputField, value: Any) -> str | None:
             return f"{value} is below the minimum {field.min}"
         if field.max is not None and value > field.max:
             return f"{value} is above the maximum {field.max}"
-    if field.categories is not None and str(value) not in {str(c) for c in field.categories}:
+    if categories is not None and str(value) not in categories:
         return f"{value!r} is not a known category"
     return None
 
