@@ -9,8 +9,7 @@ import pytest
 
 from lightkeeper import GoldDatasetInvalid, GoldDatasetNotFound, Lightkeeper, PermissionDenied
 from lightkeeper.auth import Principal
-
-from conftest import make_project
+from support import make_project
 
 OWNER = Principal("bea", "owner")
 ANA = Principal("ana", "data-scientist")

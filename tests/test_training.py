@@ -10,8 +10,7 @@ import pytest
 from lightkeeper import Lightkeeper, ModelLoadFailed, ModelNotFound, TrainingFailed, VersionNotFound
 from lightkeeper.auth import Principal
 from lightkeeper.errors import ManifestError
-
-from conftest import make_project
+from support import make_project
 
 ANA = Principal("ana", "data-scientist")
 BO = Principal("bo", "admin")

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from lightkeeper.store.deploy import Deployment, DeployStore, Release
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
     from lightkeeper.store.gold import GoldStore, GoldVersion
+    from lightkeeper.store.leases import LeaseStore
+    from lightkeeper.store.predictions import PredictionStore
+    from lightkeeper.store.signals import SignalStore
     from lightkeeper.store.tokens import ApiToken, TokenStore
     from lightkeeper.training import Step
 
@@ -123,6 +126,27 @@ class Lightkeeper:
         from lightkeeper.store.deploy import DeployStore
 
         return DeployStore(self.database, self.clock)
+
+    @cached_property
+    def prediction_store(self) -> PredictionStore:
+        """Prediction logs."""
+        from lightkeeper.store.predictions import PredictionStore
+
+        return PredictionStore(self.database)
+
+    @cached_property
+    def signal_store(self) -> SignalStore:
+        """Life signals (heartbeats) of running instances."""
+        from lightkeeper.store.signals import SignalStore
+
+        return SignalStore(self.database)
+
+    @cached_property
+    def lease_store(self) -> LeaseStore:
+        """Leases, so a controller runs in one process at a time."""
+        from lightkeeper.store.leases import LeaseStore
+
+        return LeaseStore(self.database, self.clock)
 
     @cached_property
     def releases(self) -> Releases:
@@ -493,11 +517,15 @@ class Lightkeeper:
 
         return build_api(self)
 
-    def serving_app(self, deployment: str) -> FastAPI:
-        """The model server of one deployment (``lightkeeper serve``)."""
+    def serving_app(self, deployment: str, **options: Any) -> FastAPI:
+        """The model server of one deployment (``lightkeeper serve``).
+
+        Options go to :func:`lightkeeper.serving.app.build_serving_app` (``poll``,
+        ``heartbeat``, ``controller``).
+        """
         from lightkeeper.serving.app import build_serving_app
 
-        return build_serving_app(self, deployment)
+        return build_serving_app(self, deployment, **options)
 
     def close(self) -> None:
         """Release database connections."""

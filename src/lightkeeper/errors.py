@@ -155,6 +155,18 @@ class ServiceNotReady(LightkeeperError, RuntimeError):
     code = "LK-NOT-READY"
 
 
+class PayloadTooLarge(InvalidInput):
+    """A scoring request has more bytes or rows than the server takes in one request."""
+
+    code = "LK-PAYLOAD-TOO-LARGE"
+
+
+class PredictionFailed(LightkeeperError, RuntimeError):
+    """The served model raised while scoring valid rows."""
+
+    code = "LK-PREDICTION-FAILED"
+
+
 ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     LightkeeperError,
     SettingsError,
@@ -177,4 +189,6 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     DeploymentNotFound,
     ReleaseRefused,
     ServiceNotReady,
+    PayloadTooLarge,
+    PredictionFailed,
 )

@@ -225,3 +225,54 @@ class DesiredStateChanged(Event):
     @property
     def subject(self) -> str:
         return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingSwapped(Event):
+    """A server instance now serves a deployment's new desired state."""
+
+    kind: ClassVar[str] = "serving.swapped"
+    deployment: str
+    instance_id: str
+    release_id: int
+    champion: int | None
+    challenger: int | None
+    strategy: str | None
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingSwapFailed(Event):
+    """A server could not load or warm up a release; it keeps serving what it had."""
+
+    kind: ClassVar[str] = "serving.swap_failed"
+    deployment: str
+    instance_id: str
+    release_id: int
+    version: int
+    serving: int | None
+    error: str
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutDecided(Event):
+    """The rollout controller promoted or rolled back a challenger, with its evidence."""
+
+    kind: ClassVar[str] = "rollout.decided"
+    deployment: str
+    model: str
+    decision: str  # promote | rollback
+    challenger: int
+    champion: int | None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"

@@ -293,6 +293,17 @@ class Logging(_Model):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class Rollout(_Model):
+    """How the rollout controller judges a challenger on canary or shadow."""
+
+    observe_seconds: float = Field(default=600, gt=0)
+    min_requests: int = Field(default=200, ge=1)
+    max_error_rate: float = Field(default=0.01, ge=0, le=1)
+    max_p99_ratio: float = Field(default=2.0, ge=1)
+    max_divergence: float = Field(default=0.3, gt=0, le=1)
+    promote: Literal["auto", "manual"] = "auto"
+
+
 class GateMetric(_Model):
     """A bound on one metric measured on the gold dataset."""
 
@@ -377,6 +388,7 @@ class Manifest(_Model):
     runbook: list[RunbookEntry] = Field(default_factory=list)
     alarms: Alarms = Field(default_factory=Alarms)
     logging: Logging = Field(default_factory=Logging)
+    rollout: Rollout = Field(default_factory=Rollout)
     gate: Gate | None = None
     schedules: list[Schedule] = Field(default_factory=list)
     monitoring: dict[str, Any] = Field(default_factory=dict)

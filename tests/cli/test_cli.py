@@ -66,7 +66,7 @@ def test_user_errors_print_code_and_hint_without_traceback(
 
 
 def test_a_failing_train_entrypoint_is_a_clear_error(run, tmp_path: Path) -> None:
-    from conftest import make_project
+    from support import make_project
 
     project = make_project(tmp_path, body="raise ValueError('labels missing')")
     code, out, err = run("train", str(project))

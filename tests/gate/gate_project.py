@@ -111,8 +111,10 @@ def write_project(
     segment_min: float = 0.5,
     latency: float = 1000,
     drop: tuple[str, ...] = (),
+    append: str = "",
 ) -> Path:
-    """Write the project; ``drop`` removes top-level manifest sections (e.g. runbook)."""
+    """Write the project; ``drop`` removes top-level manifest sections (e.g. runbook),
+    ``append`` adds YAML at the end (e.g. a rollout section)."""
     module = f"credit_{uuid.uuid4().hex[:8]}"
     folder = parent / f"credit-{module}"
     folder.mkdir(parents=True)
@@ -121,7 +123,7 @@ def write_project(
     )
     for section in drop:
         manifest = _drop_section(manifest, section)
-    (folder / "lightkeeper.yaml").write_text(manifest)
+    (folder / "lightkeeper.yaml").write_text(manifest + append)
     (folder / f"{module}.py").write_text(textwrap.dedent(TRAIN.format(extra=extra)))
     return folder
 

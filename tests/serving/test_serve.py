@@ -2,44 +2,36 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import time
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "deploy"))
-from test_releases import OPS, accepted_versions
+from credit_workspace import OPS, ROW
 
 from lightkeeper import Lightkeeper
 
-ROW = {"income": 40.0, "age": 35, "region": "south"}
-
 
 @pytest.fixture
-def served(lk: Lightkeeper, tmp_path: Path, serve) -> tuple[str, int]:
-    [version] = accepted_versions(lk, tmp_path, 1)
-    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
-    lk.release("credit-online", version, reason="go", by=OPS)
-    return serve(lk.serving_app("credit-online")), version
+def served(lk: Lightkeeper, serve) -> str:
+    lk.release("credit-online", 1, reason="go", by=OPS)
+    return serve(lk.serving_app("credit-online"))
 
 
 def test_predict_one_and_many_with_version_arm_and_request_id(lk: Lightkeeper, served) -> None:
-    base, version = served
-    expected = lk.load("credit", version).predict([ROW, {**ROW, "income": 400.0}]).tolist()
-    with httpx.Client(base_url=base, timeout=30) as http:
+    expected = lk.load("credit", 1).predict([ROW, {**ROW, "income": 400.0}]).tolist()
+    with httpx.Client(base_url=served, timeout=30) as http:
         assert http.get("/healthz").json() == {"status": "alive"}
         ready = http.get("/readyz")
-        assert ready.status_code == 200 and ready.json()["version"] == version
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["version"] == 1 and ready.json()["warmed_on_rows"] == {"champion": 32}
         one = http.post("/predict", json=ROW, headers={"x-request-id": "abc"}).json()
         assert one["predictions"] == expected[:1]
-        assert (one["version"], one["arm"], one["request_id"]) == (version, "champion", "abc")
+        assert (one["version"], one["arm"], one["request_id"]) == (1, "champion", "abc")
         many = http.post("/predict", json=[ROW, {**ROW, "income": 400.0}]).json()
         assert many["predictions"] == expected and len(many["request_id"]) == 32
 
 
 def test_mlflow_invocation_formats(served) -> None:
-    base, _ = served
     columns = ["income", "age", "region"]
     bodies = [
         {"dataframe_split": {"columns": columns, "data": [[40.0, 35, "south"]]}},
@@ -47,7 +39,7 @@ def test_mlflow_invocation_formats(served) -> None:
         {"instances": [ROW]},
         {"inputs": {"income": [40.0], "age": [35], "region": ["south"]}},
     ]
-    with httpx.Client(base_url=base, timeout=30) as http:
+    with httpx.Client(base_url=served, timeout=30) as http:
         answers = [http.post("/invocations", json=body).json()["predictions"] for body in bodies]
     assert all(answer == answers[0] and len(answer) == 1 for answer in answers)
 
@@ -60,11 +52,16 @@ BAD_BODIES = [
     ([ROW, 5], "rows[1] is a int, not an object"),
     ([], "no rows"),
 ]
+BAD_INVOCATIONS = [
+    ({"rows": [ROW]}, "unknown /invocations format"),
+    ({"dataframe_split": {"columns": ["income"], "data": [[1, 2]]}}, "data[0] does not have 1"),
+    ({"inputs": {"income": [1.0, 2.0], "age": [30]}}, "a list of equal length per column"),
+    ({"instances": [ROW], "inputs": [ROW]}, "an object with one key"),
+]
 
 
 def test_bad_payloads_are_4xx_naming_the_field(served) -> None:
-    base, _ = served
-    with httpx.Client(base_url=base, timeout=30) as http:
+    with httpx.Client(base_url=served, timeout=30) as http:
         for body, match in BAD_BODIES:
             response = http.post("/predict", json=body)
             assert response.status_code == 422, body
@@ -72,18 +69,63 @@ def test_bad_payloads_are_4xx_naming_the_field(served) -> None:
             assert match in response.json()["error"]["message"]
         broken = http.post("/predict", content=b"{not json")
         assert broken.status_code == 422 and "not JSON" in broken.json()["error"]["message"]
-        unknown = http.post("/invocations", json={"rows": [ROW]})
-        assert unknown.status_code == 422 and "unknown /invocations format" in unknown.text
+        for body, match in BAD_INVOCATIONS:
+            response = http.post("/invocations", json=body)
+            assert response.status_code == 422 and match in response.text, body
+        too_many = http.post("/predict", json=[ROW] * 10_001)
+        assert too_many.status_code == 413
+        assert too_many.json()["error"]["code"] == "LK-PAYLOAD-TOO-LARGE"
+        too_big = http.post("/predict", content=b" " * (10 * 1024 * 1024 + 1))
+        assert too_big.status_code == 413 and "more than 10,485,760" in too_big.text
+        assert http.get("/readyz").json()["counts"]["rejected"] == 13
 
 
-def test_a_deployment_without_release_is_alive_but_not_ready(
-    lk: Lightkeeper, tmp_path: Path, serve
-) -> None:
-    accepted_versions(lk, tmp_path, 1)
-    lk.deployment_create("empty", model="credit", kind="online", by=OPS)
-    base = serve(lk.serving_app("empty"))
+def test_a_deployment_without_release_is_alive_but_not_ready(lk: Lightkeeper, serve) -> None:
+    base = serve(lk.serving_app("credit-online"))
     assert httpx.get(f"{base}/healthz", timeout=30).status_code == 200
     ready = httpx.get(f"{base}/readyz", timeout=30)
     assert ready.status_code == 503 and "no release yet" in ready.json()["detail"]
     refused = httpx.post(f"{base}/predict", json=ROW, timeout=30)
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "LK-NOT-READY"
+
+
+def test_predictions_are_logged_and_counted_in_metrics(lk: Lightkeeper, served) -> None:
+    with httpx.Client(base_url=served, timeout=30) as http:
+        for i in range(5):
+            http.post(
+                "/predict", json=[ROW, {**ROW, "age": 40 + i}], headers={"x-request-id": f"r{i}"}
+            )
+        http.post("/predict", json={**ROW, "age": 3})
+        metrics = http.get("/metrics").text
+        server = http.get("/readyz").json()
+    assert (
+        'lightkeeper_requests_total{arm="champion",deployment="credit-online",status="200",'
+        'version="1"} 5.0' in metrics
+    )
+    assert 'lightkeeper_rejected_requests_total{code="LK-INVALID-INPUT"' in metrics
+    assert "lightkeeper_prediction_latency_seconds_bucket" in metrics
+    assert 'lightkeeper_prediction_log_dropped_total{deployment="credit-online"} 0.0' in metrics
+    assert server["counts"]["predictions"] == 10
+    deadline = time.monotonic() + 10
+    while lk.prediction_store.count("credit-online") < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [first, second] = sorted(
+        lk.prediction_store.find("credit-online", request_id="r3"), key=lambda r: r.row
+    )
+    assert (first.version, first.arm, first.inputs, first.error) == (1, "champion", ROW, None)
+    assert second.inputs["age"] == 43 and second.output in (0, 1) and first.latency_ms > 0
+
+
+def test_heartbeats_name_the_instance_and_its_versions(lk: Lightkeeper, serve) -> None:
+    lk.release("credit-online", 1, reason="go", by=OPS)
+    base = serve(lk.serving_app("credit-online", heartbeat=0.2))
+    httpx.post(f"{base}/predict", json=ROW, timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        signals = lk.signal_store.all(subject="credit-online")
+        if signals and signals[0].payload["counts"]["predictions"] == 1:
+            break
+        time.sleep(0.05)
+    [signal] = signals
+    assert signal.kind == "serve" and signal.instance_id.startswith("serve-")
+    assert signal.payload["versions"] == {"champion": 1} and signal.alive(lk.clock.now())

@@ -12,8 +12,7 @@ import pytest
 
 from lightkeeper import Lightkeeper
 from lightkeeper.auth import Principal
-
-from conftest import free_port
+from support import free_port
 
 ANA = Principal("ana", "data-scientist")
 BO = Principal("bo", "admin")

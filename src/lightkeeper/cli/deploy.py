@@ -27,23 +27,23 @@ def serve(
     deployment: str = typer.Argument(..., help="Online deployment to serve."),
     host: str = typer.Option("127.0.0.1", "--host", help="Listen address."),
     port: int = typer.Option(8080, "--port", help="Listen port."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes sharing the port."),
 ) -> None:
-    """Serve a deployment's champion over HTTP: /predict, /invocations, /healthz, /readyz."""
-    import uvicorn
+    """Serve a deployment: /predict, /invocations, /healthz, /readyz, /metrics.
+
+    The server follows releases by itself (hot swap), splits canary traffic, scores shadow
+    copies, logs predictions and runs the rollout controller.
+    """
+    from lightkeeper.serving.run import serve as run
 
     lk = ctx.obj.lk()
-    app = lk.serving_app(deployment)
+    lk.deploy_store.get(deployment)  # a wrong name fails here, once, with a clear message
+    lk.close()
     console.print(
-        f"serving {escape(deployment)} on http://{host}:{port} "
-        "(POST /predict, POST /invocations, GET /readyz)"
+        f"serving {escape(deployment)} on http://{host}:{port} with {workers} worker(s) "
+        "(POST /predict, POST /invocations, GET /readyz, GET /metrics)"
     )
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=lk.settings.log_level.lower(),
-        access_log=ctx.obj.verbose,
-    )
+    run(lk.settings, deployment, host=host, port=port, workers=workers, access_log=ctx.obj.verbose)
 
 
 @deployments_app.command("create")

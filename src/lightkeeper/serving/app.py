@@ -1,132 +1,372 @@
 """The model server of one deployment: /predict, MLflow-compatible /invocations, probes.
 
-It loads the deployment's champion (the desired state in the ops database) when it
-starts and answers with the prediction, the model version, the arm and a request id.
+It follows the deployment's desired state (see :mod:`lightkeeper.serving.loader`), routes
+each request to the champion or the canary challenger, copies it to a shadow challenger
+off the response path, logs predictions through a bounded background writer, exposes
+Prometheus metrics and sends heartbeats. Every answer carries the prediction(s), the
+model version, the arm and a request id.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from lightkeeper.errors import InvalidInput, ServiceNotReady
+from lightkeeper.errors import (
+    InvalidInput,
+    LightkeeperError,
+    PayloadTooLarge,
+    PredictionFailed,
+    ServiceNotReady,
+)
+from lightkeeper.monitor.signals import HeartbeatSender, new_instance_id
+from lightkeeper.serving.loader import Arm, Follower, Plan
+from lightkeeper.serving.logwriter import PredictionLogWriter
+from lightkeeper.serving.metrics import ServingMetrics
+from lightkeeper.serving.router import choose_arm, shadowed
 from lightkeeper.serving.validate import check_rows
+from lightkeeper.store.predictions import PredictionRecord
 from lightkeeper.web import errors
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from lightkeeper.app import Lightkeeper
-    from lightkeeper.manifest import Manifest
-    from lightkeeper.registry import Predictor
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_SHADOW_IN_FLIGHT = 64
+ERROR_LOG_EVERY = 10.0  # seconds between log lines about one arm's prediction errors
 
 
-@dataclass
-class Loaded:
-    """What the server serves now, or why it serves nothing."""
+class _Server:
+    """The moving parts of one serving instance, shared by its routes."""
 
-    predictor: Predictor | None = None
-    manifest: Manifest | None = None
-    reason: str = "starting"
-    loaded_at: float = field(default_factory=time.time)
+    def __init__(
+        self, lk: Lightkeeper, deployment: str, *, poll: float, heartbeat: float, controller: bool
+    ) -> None:
+        self.lk = lk
+        self.deployment = deployment
+        self.model = lk.deploy_store.get(deployment).model
+        self.instance_id = new_instance_id("serve")
+        self.metrics = ServingMetrics(deployment)
+        self.follower = Follower(
+            lk,
+            deployment,
+            instance_id=self.instance_id,
+            poll=poll,
+            on_swap=lambda outcome: self.metrics.swaps.labels(deployment, outcome).inc(),
+        )
+        self.writer = PredictionLogWriter(lk.prediction_store.add_many)
+        self.heartbeat = HeartbeatSender(
+            lk.signal_store,
+            lk.clock,
+            instance_id=self.instance_id,
+            kind="serve",
+            subject=deployment,
+            payload=self.status,
+            cadence=heartbeat,
+        )
+        self.controller = None
+        if controller:
+            from lightkeeper.deploy.rollout import RolloutController
 
+            self.controller = RolloutController(lk, holder=self.instance_id, only=deployment)
+        self.counts = {"requests": 0, "predictions": 0, "errors": 0, "rejected": 0}
+        self.shadows: set[asyncio.Task[None]] = set()
+        self._error_log: dict[tuple[int, str], tuple[float, int]] = {}
 
-def build_serving_app(lk: Lightkeeper, deployment: str) -> FastAPI:
-    """The ASGI app serving ``deployment``."""
-    target = lk.deploy_store.get(deployment)
-    state = Loaded()
+    # -- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        self.writer.start()
+        await run_in_threadpool(self.follower.sync)
+        self.follower.start()
+        self.heartbeat.start()
+        if self.controller is not None:
+            self.controller.start()
 
-    def load() -> None:
-        from lightkeeper.manifest import parse_manifest
+    async def stop(self) -> None:
+        if self.shadows:
+            await asyncio.wait(self.shadows, timeout=5)
+        if self.controller is not None:
+            self.controller.stop()
+        self.follower.stop()
+        self.heartbeat.stop()
+        await run_in_threadpool(self.writer.close)
 
-        current = lk.releases.current(deployment)
-        if current is None or current.champion is None:
-            state.reason = f"{deployment} has no release yet: lightkeeper release {deployment} V"
+    def status(self) -> dict[str, Any]:
+        """Readiness detail and counters (also the heartbeat payload)."""
+        plan = self.follower.plan
+        return {
+            "ready": self.follower.ready,
+            "deployment": self.deployment,
+            "model": self.model,
+            "instance_id": self.instance_id,
+            "version": plan.champion.version if plan.champion else None,
+            "versions": plan.versions(),
+            "release_id": plan.release_id,
+            "strategy": plan.strategy,
+            "percent": plan.percent,
+            "warmed_on_rows": {
+                name: arm.warmed_on
+                for name, arm in (("champion", plan.champion), ("challenger", plan.challenger))
+                if arm is not None
+            },
+            "detail": self.follower.detail,
+            "counts": dict(self.counts),
+            "prediction_log": {
+                "written": self.writer.written,
+                "pending": self.writer.pending,
+                "dropped": self.writer.dropped,
+                "error": self.writer.last_error,
+            },
+        }
+
+    # -- scoring ----------------------------------------------------------------------
+    async def handle(self, request: Request, *, mlflow: bool) -> Response:
+        """Parse, validate and score one request; count what is refused."""
+        self.counts["requests"] += 1
+        try:
+            payload = await _json(request)
+            if mlflow:
+                rows = _mlflow_rows(payload)
+            else:
+                if isinstance(payload, dict) and "rows" in payload:
+                    payload = payload["rows"]
+                rows = payload if isinstance(payload, list) else [payload]
+            plan = self.follower.plan
+            if plan.champion is None:
+                raise ServiceNotReady(
+                    f"{self.deployment} is not ready: {self.follower.detail}", hint="GET /readyz"
+                )
+            manifest = plan.champion.manifest
+            flags = check_rows(rows, manifest) if manifest else None
+        except LightkeeperError as exc:
+            self.counts["rejected"] += 1
+            self.metrics.rejected.labels(self.deployment, exc.code).inc()
+            raise
+        body = await self.score(request, plan, plan.champion, rows, flags)
+        if mlflow:
+            body = {"predictions": body.pop("predictions"), **body}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    async def score(
+        self,
+        request: Request,
+        plan: Plan,
+        champion: Arm,
+        rows: list[Any],
+        flags: list[list[str]] | None,
+    ) -> dict[str, Any]:
+        """Route, predict (challenger errors fall back to the champion), log, shadow."""
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        key = request.headers.get("x-routing-key") or request.query_params.get("key")
+        arm_name = choose_arm(plan, key)
+        served: Arm = champion
+        outputs: list[Any] | None = None
+        seconds = 0.0
+        if arm_name == "challenger" and plan.challenger is not None:
+            try:
+                outputs, seconds = await plan.challenger.batcher.predict(rows)
+                served = plan.challenger
+            except Exception as exc:  # the champion answers; the error counts against it
+                self._failed(plan.challenger, "challenger", request_id, rows, exc)
+                arm_name = "champion"
+        if outputs is None:
+            try:
+                outputs, seconds = await champion.batcher.predict(rows)
+            except Exception as exc:
+                self._failed(champion, "champion", request_id, rows, exc)
+                raise PredictionFailed(
+                    f"version {champion.version} of {self.model} raised: "
+                    f"{type(exc).__name__}: {exc}",
+                    hint=f"request id {request_id}; see the server log",
+                ) from None
+        self.counts["predictions"] += len(rows)
+        self.metrics.observe(served.version, arm_name, seconds, failed=False)
+        self.metrics.answered(served.version, arm_name, 200)
+        if _sampled(champion):
+            self._log(served, arm_name, request_id, rows, outputs, seconds, flags)
+        if shadowed(plan, key) and plan.challenger is not None:
+            self._shadow(plan, request_id, rows, flags)
+        body: dict[str, Any] = {
+            "request_id": request_id,
+            "model": self.model,
+            "version": served.version,
+            "arm": arm_name,
+            "predictions": outputs,
+        }
+        if flags and any(flags):
+            body["flags"] = flags
+        return body
+
+    def _log(
+        self,
+        arm: Arm,
+        arm_name: str,
+        request_id: str,
+        rows: list[Any],
+        outputs: list[Any] | None,
+        seconds: float,
+        flags: list[list[str]] | None,
+        error: str | None = None,
+    ) -> None:
+        at = self.lk.clock.now()
+        latency = seconds * 1000
+        self.writer.add(
+            [
+                PredictionRecord(
+                    at=at,
+                    deployment=self.deployment,
+                    request_id=request_id,
+                    row=i,
+                    version=arm.version,
+                    arm=arm_name,
+                    inputs=row,
+                    output=outputs[i] if outputs is not None else None,
+                    latency_ms=latency,
+                    error=error,
+                    flags=(flags[i] or None) if flags else None,
+                )
+                for i, row in enumerate(rows)
+            ]
+        )
+
+    def _failed(
+        self, arm: Arm, arm_name: str, request_id: str, rows: list[Any], exc: BaseException
+    ) -> None:
+        self.counts["errors"] += 1
+        self.metrics.observe(arm.version, arm_name, 0.0, failed=True)
+        message = f"{type(exc).__name__}: {exc}"
+        key = (arm.version, arm_name)
+        last, quiet = self._error_log.get(key, (0.0, 0))
+        if time.monotonic() - last >= ERROR_LOG_EVERY:  # one line per arm per interval
+            log.warning(
+                "%s: version %s (%s) raised on request %s: %s%s",
+                self.deployment,
+                arm.version,
+                arm_name,
+                request_id,
+                message,
+                f" ({quiet} more since the last report)" if quiet else "",
+            )
+            self._error_log[key] = (time.monotonic(), 0)
+        else:
+            self._error_log[key] = (last, quiet + 1)
+        self._log(arm, arm_name, request_id, rows, None, 0.0, None, error=message[:2000])
+
+    def _shadow(
+        self, plan: Plan, request_id: str, rows: list[Any], flags: list[list[str]] | None
+    ) -> None:
+        if len(self.shadows) >= MAX_SHADOW_IN_FLIGHT:
+            self.metrics.shadow_skipped.labels(self.deployment).inc()
             return
-        predictor = lk.load(target.model, current.champion)
-        text = lk.registry.manifest_text(target.model, current.champion)
-        state.manifest = parse_manifest(text, source="manifest") if text else None
-        state.predictor = predictor
-        state.reason = "ready"
-        log.info("serving %s version %s on %s", target.model, current.champion, deployment)
+        challenger = plan.challenger
+        assert challenger is not None
+
+        async def run() -> None:
+            try:
+                outputs, seconds = await challenger.batcher.predict(rows)
+            except Exception as exc:
+                self._failed(challenger, "shadow", request_id, rows, exc)
+                return
+            self.metrics.observe(challenger.version, "shadow", seconds, failed=False)
+            self._log(challenger, "shadow", request_id, rows, outputs, seconds, flags)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.shadows.add(task)
+        task.add_done_callback(self.shadows.discard)
+
+
+def _sampled(arm: Arm) -> bool:
+    settings = arm.manifest.logging if arm.manifest is not None else None
+    if settings is None:
+        return True
+    if not settings.predictions:
+        return False
+    return settings.sample >= 1.0 or random.random() < settings.sample
+
+
+def build_serving_app(
+    lk: Lightkeeper,
+    deployment: str,
+    *,
+    poll: float = 0.5,
+    heartbeat: float = 5.0,
+    controller: bool = True,
+) -> FastAPI:
+    """The ASGI app serving ``deployment``.
+
+    Args:
+        lk: the workspace.
+        deployment: an online deployment.
+        poll: seconds between reads of the desired state (a release is served within
+            about this long plus the load and warm-up time).
+        heartbeat: seconds between life signals.
+        controller: also run the rollout controller (it takes a lease, so only one
+            instance across ``serve`` and ``up`` processes acts at a time).
+    """
+    server = _Server(lk, deployment, poll=poll, heartbeat=heartbeat, controller=controller)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await server.start()
         try:
-            await run_in_threadpool(load)
-        except Exception as exc:  # keep the process up and say why it is not ready
-            state.reason = f"loading failed: {exc}"
-            log.error("%s: %s", deployment, state.reason)
-        yield
+            yield
+        finally:
+            await server.stop()
 
     app = FastAPI(title=f"lightkeeper serve {deployment}", lifespan=lifespan)
+    app.state.server = server
     errors.install(app)
 
     @app.get("/healthz", summary="The process is alive")
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/readyz", summary="A model is loaded and can answer; detail says why not")
+    @app.get("/readyz", summary="A model is loaded and warmed up; detail says why not")
     def readyz() -> Response:
-        ready = state.predictor is not None
-        body = {
-            "ready": ready,
-            "deployment": deployment,
-            "model": target.model,
-            "version": state.predictor.version if state.predictor else None,
-            "detail": state.reason,
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
+        body = server.status()
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
-    async def score(request: Request, rows: list[Any]) -> dict[str, Any]:
-        predictor = state.predictor
-        if predictor is None:
-            raise ServiceNotReady(f"{deployment} is not ready: {state.reason}", hint="GET /readyz")
-        flags = check_rows(rows, state.manifest) if state.manifest else [[] for _ in rows]
-        predictions = await run_in_threadpool(predictor.predict, rows)
-        return {
-            "request_id": request.headers.get("x-request-id") or uuid.uuid4().hex,
-            "model": target.model,
-            "version": predictor.version,
-            "arm": "champion",
-            "predictions": _plain(predictions),
-            **({"flags": flags} if any(flags) else {}),
-        }
+    @app.get("/metrics", summary="Prometheus metrics")
+    def metrics() -> Response:
+        text = server.metrics.render(lambda: (server.writer.dropped, server.writer.pending))
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/predict", summary="Predict one record (an object) or many (a list)")
-    async def predict(request: Request) -> dict[str, Any]:
-        payload = await _json(request)
-        if isinstance(payload, dict) and "rows" in payload:
-            payload = payload["rows"]
-        rows = payload if isinstance(payload, list) else [payload]
-        return await score(request, rows)
+    async def predict(request: Request) -> Response:
+        return await server.handle(request, mlflow=False)
 
     @app.post("/invocations", summary="MLflow-compatible scoring endpoint")
-    async def invocations(request: Request) -> dict[str, Any]:
-        rows = _mlflow_rows(await _json(request))
-        result = await score(request, rows)
-        return {"predictions": result["predictions"], **result}
+    async def invocations(request: Request) -> Response:
+        return await server.handle(request, mlflow=True)
 
     return app
 
 
 async def _json(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"the request body has {int(declared):,} bytes, more than {MAX_BODY_BYTES:,}",
+            hint="send fewer rows per request",
+        )
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidInput(
+        raise PayloadTooLarge(
             f"the request body has {len(body):,} bytes, more than {MAX_BODY_BYTES:,}",
             hint="send fewer rows per request",
         )
@@ -147,9 +387,26 @@ def _mlflow_rows(payload: Any) -> list[Any]:
     if key == "dataframe_split":
         if not isinstance(value, dict) or "columns" not in value or "data" not in value:
             raise InvalidInput("dataframe_split needs columns and data", hint="see MLflow docs")
-        return [dict(zip(value["columns"], row, strict=True)) for row in value["data"]]
+        columns, data = value["columns"], value["data"]
+        if not isinstance(columns, list) or not isinstance(data, list):
+            raise InvalidInput("dataframe_split columns and data are lists", hint="see MLflow docs")
+        rows = []
+        for index, row in enumerate(data):
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise InvalidInput(
+                    f"dataframe_split data[{index}] does not have {len(columns)} values",
+                    hint="one value per column, in the order of columns",
+                )
+            rows.append(dict(zip(columns, row, strict=True)))
+        return rows
     if key in ("dataframe_records", "instances", "inputs"):
         if isinstance(value, dict):  # columns -> values
+            lengths = {len(v) if isinstance(v, list) else -1 for v in value.values()}
+            if len(lengths) != 1 or -1 in lengths:
+                raise InvalidInput(
+                    f"{key} as columns needs a list of equal length per column",
+                    hint='for example {"inputs": {"a": [1, 2], "b": [3, 4]}}',
+                )
             names = list(value)
             return [dict(zip(names, row, strict=True)) for row in zip(*value.values(), strict=True)]
         if isinstance(value, list):
@@ -158,7 +415,3 @@ def _mlflow_rows(payload: Any) -> list[Any]:
         f"unknown /invocations format {key!r}",
         hint="use dataframe_split, dataframe_records, instances or inputs",
     )
-
-
-def _plain(values: Any) -> list[Any]:
-    return [v.item() if hasattr(v, "item") else v for v in list(values)]

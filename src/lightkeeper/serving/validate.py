@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from lightkeeper.errors import InvalidInput
+from lightkeeper.errors import InvalidInput, PayloadTooLarge
 from lightkeeper.manifest import InputField, Manifest
 
 MAX_ROWS = 10_000
@@ -21,7 +21,7 @@ def check_rows(rows: list[Any], manifest: Manifest) -> list[list[str]]:
     if not rows:
         raise InvalidInput("the request has no rows", hint="send at least one record")
     if len(rows) > MAX_ROWS:
-        raise InvalidInput(
+        raise PayloadTooLarge(
             f"the request has {len(rows):,} rows, more than {MAX_ROWS:,}",
             hint="split it, or score large sets with a batch deployment",
         )

@@ -124,3 +124,44 @@ releases = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_releases_deployment", "deployment"),
 )
+
+prediction_logs = sa.Table(
+    "prediction_logs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deployment", sa.String(200), nullable=False),
+    sa.Column("request_id", sa.String(100), nullable=False),
+    sa.Column("row", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("arm", sa.String(20), nullable=False),
+    sa.Column("inputs", sa.JSON, nullable=False),
+    sa.Column("output", sa.JSON),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("flags", sa.JSON),
+    sa.Index("ix_prediction_logs_deployment_at", "deployment", "at"),
+    sa.Index("ix_prediction_logs_request_id", "request_id"),
+)
+
+life_signals = sa.Table(
+    "life_signals",
+    metadata,
+    sa.Column("instance_id", sa.String(100), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cadence_seconds", sa.Float, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -34,6 +34,8 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.DeploymentNotFound: 404,
     errors.ReleaseRefused: 409,
     errors.ServiceNotReady: 503,
+    errors.PayloadTooLarge: 413,
+    errors.PredictionFailed: 500,
 }
 
 

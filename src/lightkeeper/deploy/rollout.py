@@ -1,0 +1,315 @@
+"""The rollout controller: promote a good challenger, take a bad one out by itself.
+
+For each deployment with a challenger it reads the prediction logs since the release and
+compares the arms: error rate, p99 latency and prediction divergence. The policy is the
+challenger's manifest ``rollout`` section. A rollback can come early (errors show quickly);
+a promotion only after the observation period and the minimum traffic. Each decision is
+a release record by ``rollout-controller`` plus a ``rollout.decided`` event with the
+evidence, which the alarm system picks up. A database lease keeps it to one acting
+process across ``lightkeeper up`` and ``lightkeeper serve`` instances.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from lightkeeper.auth import Principal
+from lightkeeper.events import RolloutDecided
+from lightkeeper.manifest import Rollout
+from lightkeeper.store.tables import prediction_logs
+
+if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.store.deploy import Release
+
+log = logging.getLogger(__name__)
+
+CONTROLLER = Principal("rollout-controller", "admin")
+LEASE = "rollout-controller"
+EARLY_ROLLBACK_MIN = 20  # challenger predictions before an error-rate rollback may happen
+MIN_FOR_SHAPE = 30  # successful predictions per arm before p99 and divergence count
+WINDOW_ROWS = 50_000
+
+
+@dataclass
+class ArmStats:
+    """What the logs say about one arm since the release."""
+
+    predictions: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    outputs: dict[tuple[str, int], Any] = field(default_factory=dict)
+
+    @property
+    def error_rate(self) -> float:
+        """Share of predictions that raised."""
+        return self.errors / self.predictions if self.predictions else 0.0
+
+    @property
+    def p99_ms(self) -> float | None:
+        """99th percentile model latency of successful predictions."""
+        if len(self.latencies) < MIN_FOR_SHAPE:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready evidence."""
+        p99 = self.p99_ms
+        return {
+            "predictions": self.predictions,
+            "errors": self.errors,
+            "error_rate": round(self.error_rate, 4),
+            "p99_ms": None if p99 is None else round(p99, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """promote, rollback or wait, and why."""
+
+    action: str
+    reason: str
+    evidence: dict[str, Any]
+
+
+def divergence(champion: ArmStats, challenger: ArmStats, *, paired: bool) -> float | None:
+    """How differently the arms predict, in [0, 1].
+
+    Shadow traffic is paired (same request, same row): the share of rows where the
+    labels differ. Canary traffic is not: the total variation distance between the
+    label distributions, or for numeric outputs the two-sample KS statistic.
+    """
+    if len(champion.outputs) < MIN_FOR_SHAPE or len(challenger.outputs) < MIN_FOR_SHAPE:
+        return None
+    numeric = all(
+        isinstance(v, float) and not float(v).is_integer()
+        for v in list(champion.outputs.values())[:50]
+    )
+    if paired and not numeric:
+        common = champion.outputs.keys() & challenger.outputs.keys()
+        if len(common) < MIN_FOR_SHAPE:
+            return None
+        return sum(champion.outputs[k] != challenger.outputs[k] for k in common) / len(common)
+    a, b = list(champion.outputs.values()), list(challenger.outputs.values())
+    if numeric:
+        from scipy.stats import ks_2samp
+
+        return float(ks_2samp(a, b).statistic)
+    ca, cb = Counter(map(str, a)), Counter(map(str, b))
+    return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in ca.keys() | cb.keys())
+
+
+def judge(
+    champion: ArmStats,
+    challenger: ArmStats,
+    policy: Rollout,
+    *,
+    elapsed: float,
+    paired: bool,
+) -> Verdict:
+    """The controller's decision for one challenger."""
+    spread = divergence(champion, challenger, paired=paired)
+    evidence = {
+        "champion": champion.summary(),
+        "challenger": challenger.summary(),
+        "divergence": None if spread is None else round(spread, 4),
+        "elapsed_seconds": round(elapsed, 1),
+        "policy": policy.model_dump(),
+    }
+    if (
+        challenger.predictions >= EARLY_ROLLBACK_MIN
+        and challenger.error_rate > policy.max_error_rate
+        and challenger.error_rate > champion.error_rate
+    ):
+        return Verdict(
+            "rollback",
+            f"challenger error rate {challenger.error_rate:.1%} over {challenger.predictions} "
+            f"predictions is above the allowed {policy.max_error_rate:.1%} (champion "
+            f"{champion.error_rate:.1%})",
+            evidence,
+        )
+    observed = elapsed >= policy.observe_seconds and challenger.predictions >= policy.min_requests
+    if not observed:
+        return Verdict(
+            "wait",
+            f"observing: {challenger.predictions}/{policy.min_requests} predictions, "
+            f"{elapsed:.0f}/{policy.observe_seconds:.0f} s",
+            evidence,
+        )
+    ours, theirs = challenger.p99_ms, champion.p99_ms
+    if ours is not None and theirs is not None and ours > policy.max_p99_ratio * max(theirs, 1.0):
+        return Verdict(
+            "rollback",
+            f"challenger p99 latency {ours:.1f} ms is more than {policy.max_p99_ratio:g}x the "
+            f"champion's {theirs:.1f} ms",
+            evidence,
+        )
+    if spread is not None and spread > policy.max_divergence:
+        return Verdict(
+            "rollback",
+            f"challenger predictions diverge from the champion's by {spread:.2f}, above the "
+            f"allowed {policy.max_divergence:g}",
+            evidence,
+        )
+    if policy.promote == "manual":
+        return Verdict("wait", "healthy; promotion is manual: lightkeeper promote", evidence)
+    return Verdict(
+        "promote",
+        f"healthy after {elapsed:.0f} s and {challenger.predictions} predictions: error rate "
+        f"{challenger.error_rate:.1%}, p99 {_ms(ours)}, divergence {_num(spread)}",
+        evidence,
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+class RolloutController:
+    """Watch challengers and act on their verdicts (one process at a time, by lease)."""
+
+    def __init__(
+        self,
+        lk: Lightkeeper,
+        *,
+        holder: str,
+        only: str | None = None,
+        interval: float = 1.0,
+    ) -> None:
+        self.lk = lk
+        self.holder = holder
+        self.only = only
+        self.interval = interval
+        self.last: dict[str, Verdict] = {}
+        self._policies: dict[tuple[str, int], Rollout] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing: str | None = None
+
+    def start(self) -> None:
+        """Run in a background thread."""
+        self._thread = threading.Thread(target=self._run, name="lk-rollout", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop, giving the lease up."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            self.lk.lease_store.release(LEASE, self.holder)
+        except Exception as exc:  # the lease expires by itself
+            log.debug("cannot release the rollout lease: %s", exc)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick()
+            except Exception as exc:  # the database is down, say: try again next tick
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                if message != self._failing:
+                    log.warning("rollout controller: %s", message)
+                    self._failing = message
+            else:
+                self._failing = None
+
+    def tick(self) -> list[tuple[str, Verdict]]:
+        """One pass over the deployments with a challenger; returns the verdicts acted on."""
+        if not self.lk.lease_store.acquire(LEASE, self.holder, seconds=max(10, 5 * self.interval)):
+            return []
+        acted = []
+        names = [self.only] if self.only else [d.name for d in self.lk.deploy_store.all()]
+        for name in names:
+            current = self.lk.releases.current(name)
+            if current is None or current.challenger is None:
+                continue
+            verdict = self.check(name, current)
+            self.last[name] = verdict
+            if verdict.action != "wait" and self._act(name, current, verdict):
+                acted.append((name, verdict))
+        return acted
+
+    def check(self, deployment: str, current: Release) -> Verdict:
+        """The verdict on ``deployment``'s challenger now."""
+        assert current.challenger is not None
+        model = self.lk.deploy_store.get(deployment).model
+        policy = self._policy(model, current.challenger)
+        champion, challenger = self._stats(deployment, current)
+        elapsed = (self.lk.clock.now() - current.at).total_seconds()
+        return judge(
+            champion, challenger, policy, elapsed=elapsed, paired=current.strategy == "shadow"
+        )
+
+    def _act(self, deployment: str, current: Release, verdict: Verdict) -> bool:
+        newest = self.lk.releases.current(deployment)
+        if newest is None or newest.id != current.id:  # someone changed it meanwhile
+            return False
+        reason = f"rollout controller: {verdict.reason}"
+        if verdict.action == "rollback":
+            self.lk.releases.rollback(deployment, reason=reason, by=CONTROLLER)
+        else:
+            self.lk.releases.promote(deployment, reason=reason, by=CONTROLLER)
+        assert current.challenger is not None
+        self.lk.bus.publish(
+            RolloutDecided(
+                actor=CONTROLLER.name,
+                reason=verdict.reason,
+                deployment=deployment,
+                model=self.lk.deploy_store.get(deployment).model,
+                decision=verdict.action,
+                challenger=current.challenger,
+                champion=current.champion,
+                evidence=verdict.evidence,
+            )
+        )
+        log.warning("%s: %s", deployment, reason)
+        return True
+
+    def _policy(self, model: str, version: int) -> Rollout:
+        key = (model, version)
+        if key not in self._policies:
+            from lightkeeper.manifest import parse_manifest
+
+            text = self.lk.registry.manifest_text(model, version)
+            manifest = parse_manifest(text, source="manifest") if text else None
+            self._policies[key] = manifest.rollout if manifest is not None else Rollout()
+        return self._policies[key]
+
+    def _stats(self, deployment: str, current: Release) -> tuple[ArmStats, ArmStats]:
+        t = prediction_logs
+        query = (
+            sa.select(
+                t.c.arm, t.c.version, t.c.request_id, t.c.row, t.c.output, t.c.latency_ms, t.c.error
+            )
+            .where(t.c.deployment == deployment, t.c.at >= current.at)
+            .order_by(t.c.id.desc())
+            .limit(WINDOW_ROWS)
+        )
+        champion, challenger = ArmStats(), ArmStats()
+        with self.lk.database.read() as conn:
+            for arm, version, request_id, row, output, latency, error in conn.execute(query):
+                if version == current.challenger and arm in ("challenger", "shadow"):
+                    stats = challenger
+                elif version == current.champion and arm == "champion":
+                    stats = champion
+                else:
+                    continue
+                stats.predictions += 1
+                if error is not None:
+                    stats.errors += 1
+                    continue
+                stats.latencies.append(latency)
+                stats.outputs[(request_id, row)] = output
+        return champion, challenger

@@ -1,0 +1,111 @@
+"""Run a model server: one process, or ``workers`` processes sharing one listening socket."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from typing import Any
+
+from lightkeeper.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(
+    settings: Settings,
+    deployment: str,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    access_log: bool = False,
+) -> None:
+    """Serve ``deployment`` until interrupted.
+
+    With ``workers`` > 1 the parent binds the socket and starts that many worker
+    processes (spawned, each its own :class:`~lightkeeper.app.Lightkeeper`), restarts one
+    that dies, and stops them all on SIGINT or SIGTERM.
+    """
+    if workers < 1:
+        from lightkeeper.errors import InvalidInput
+
+        raise InvalidInput(
+            f"--workers {workers} is not a number of processes", hint="use 1 or more"
+        )
+    if workers == 1:
+        _run(settings, deployment, None, host, port, access_log)
+        return
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    context = multiprocessing.get_context("spawn")
+    args = (settings, deployment, sock, host, port, access_log)
+    processes = [context.Process(target=_run, args=args, daemon=False) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    stopping = False
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for index, process in enumerate(processes):
+                if not process.is_alive() and not stopping:
+                    log.error(
+                        "worker %s exited with %s; starting another", process.pid, process.exitcode
+                    )
+                    processes[index] = context.Process(target=_run, args=args, daemon=False)
+                    processes[index].start()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=15)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sock.close()
+
+
+def _run(
+    settings: Settings,
+    deployment: str,
+    sock: socket.socket | None,
+    host: str,
+    port: int,
+    access_log: bool,
+) -> None:
+    import uvicorn
+
+    from lightkeeper.app import Lightkeeper
+
+    if sock is not None:  # a spawned worker: the CLI configured logging only in the parent
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    lk = Lightkeeper(settings)
+    try:
+        config = uvicorn.Config(
+            lk.serving_app(deployment),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            access_log=access_log,
+            timeout_graceful_shutdown=10,
+        )
+        server = uvicorn.Server(config)
+        if sock is None:
+            server.run()
+        else:
+            server.run(sockets=[sock])
+    finally:
+        lk.close()

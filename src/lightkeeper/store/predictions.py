@@ -1,0 +1,119 @@
+"""Prediction logs: one record per scored row, written in batches by the serving side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from lightkeeper.store.db import Database, aware
+from lightkeeper.store.tables import prediction_logs
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """One prediction (or one failed attempt) of one row."""
+
+    at: datetime
+    deployment: str
+    request_id: str
+    row: int
+    version: int
+    arm: str  # champion | challenger | shadow
+    inputs: dict[str, Any]
+    output: Any
+    latency_ms: float
+    error: str | None = None
+    flags: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "at": self.at.isoformat(),
+            "deployment": self.deployment,
+            "request_id": self.request_id,
+            "row": self.row,
+            "version": self.version,
+            "arm": self.arm,
+            "inputs": self.inputs,
+            "output": self.output,
+            "latency_ms": self.latency_ms,
+            "error": self.error,
+            "flags": self.flags,
+        }
+
+
+_COLUMNS = [
+    "at",
+    "deployment",
+    "request_id",
+    "row",
+    "version",
+    "arm",
+    "inputs",
+    "output",
+    "latency_ms",
+    "error",
+    "flags",
+]
+
+
+class PredictionStore:
+    """Append prediction records in batches; read them back for monitors and audits."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add_many(self, records: Sequence[PredictionRecord]) -> None:
+        """Insert records in one transaction (all or none)."""
+        if not records:
+            return
+        rows = [{name: getattr(r, name) for name in _COLUMNS} for r in records]
+        with self._db.write() as conn:
+            conn.execute(prediction_logs.insert(), rows)
+
+    def find(
+        self,
+        deployment: str,
+        *,
+        since: datetime | None = None,
+        request_id: str | None = None,
+        arm: str | None = None,
+        limit: int = 100,
+    ) -> list[PredictionRecord]:
+        """Records of a deployment, newest first."""
+        query = sa.select(prediction_logs).where(prediction_logs.c.deployment == deployment)
+        if since is not None:
+            query = query.where(prediction_logs.c.at >= since)
+        if request_id is not None:
+            query = query.where(prediction_logs.c.request_id == request_id)
+        if arm is not None:
+            query = query.where(prediction_logs.c.arm == arm)
+        query = query.order_by(prediction_logs.c.id.desc()).limit(limit)
+        with self._db.read() as conn:
+            return [_record(r._mapping) for r in conn.execute(query).all()]
+
+    def count(self, deployment: str) -> int:
+        """How many records a deployment has."""
+        query = sa.select(sa.func.count()).where(prediction_logs.c.deployment == deployment)
+        with self._db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+
+def _record(row: Any) -> PredictionRecord:
+    return PredictionRecord(
+        at=aware(row["at"]),
+        deployment=row["deployment"],
+        request_id=row["request_id"],
+        row=row["row"],
+        version=row["version"],
+        arm=row["arm"],
+        inputs=row["inputs"],
+        output=row["output"],
+        latency_ms=row["latency_ms"],
+        error=row["error"],
+        flags=row["flags"],
+    )
