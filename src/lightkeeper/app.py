@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
     from lightkeeper.store.gold import GoldStore, GoldVersion
     from lightkeeper.store.leases import LeaseStore
-    from lightkeeper.store.predictions import PredictionStore
-    from lightkeeper.store.signals import SignalStore
+    from lightkeeper.store.predictions import PredictionRecord, PredictionStore
+    from lightkeeper.store.signals import LifeSignal, SignalStore
     from lightkeeper.store.tokens import ApiToken, TokenStore
     from lightkeeper.training import Step
 
@@ -502,6 +502,25 @@ class Lightkeeper:
         """Audit entries, newest first."""
         return self.audit.list(kind=kind, actor=actor, subject=subject, since=since, limit=limit)
 
+    def predictions(
+        self,
+        deployment: str,
+        *,
+        request_id: str | None = None,
+        arm: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[PredictionRecord]:
+        """Logged predictions of a deployment, newest first (shadow rows beside their twins)."""
+        self.deploy_store.get(deployment)
+        return self.prediction_store.find(
+            deployment, request_id=request_id, arm=arm, since=since, limit=limit
+        )
+
+    def life_signals(self, subject: str | None = None) -> list[LifeSignal]:
+        """The newest heartbeat of every server, job or consumer instance."""
+        return self.signal_store.all(subject=subject)
+
     def health(self) -> dict[str, Any]:
         """Whether the ops database answers; cheap enough for a health probe."""
         import sqlalchemy as sa
@@ -511,11 +530,12 @@ class Lightkeeper:
         return {"status": "ok", "database": self.database.display_url}
 
     # -- HTTP -------------------------------------------------------------------------
-    def api_app(self) -> FastAPI:
-        """The control-plane HTTP API (and, later, the dashboard)."""
+    def api_app(self, *, controllers: bool = False) -> FastAPI:
+        """The control-plane HTTP API; with ``controllers`` it also runs the rollout
+        controller (``lightkeeper up``)."""
         from lightkeeper.web.api import build_api
 
-        return build_api(self)
+        return build_api(self, controllers=controllers)
 
     def serving_app(self, deployment: str, **options: Any) -> FastAPI:
         """The model server of one deployment (``lightkeeper serve``).

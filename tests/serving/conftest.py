@@ -58,10 +58,22 @@ def _settings(home: Path) -> Settings:
 
 
 @pytest.fixture
-def settings(credit_workspace: Path, tmp_path: Path) -> Settings:
+def home(credit_workspace: Path, tmp_path: Path) -> Path:
     """A private copy of the credit workspace."""
-    home = tmp_path / "home"
-    shutil.copytree(credit_workspace, home)
+    folder = tmp_path / "home"
+    shutil.copytree(credit_workspace, folder)
+    return folder
+
+
+@pytest.fixture
+def database_url(home: Path) -> str:
+    """The copy's SQLite ops database (serving runs on PostgreSQL in the outage test)."""
+    return f"sqlite:///{home / 'ops.db'}"
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    """Settings of the copied workspace."""
     return _settings(home)
 
 

@@ -20,6 +20,8 @@ def register(app: typer.Typer) -> None:
     app.command("rollback")(rollback)
     app.command("releases")(releases)
     app.command("serve")(serve)
+    app.command("predictions")(predictions)
+    app.command("signals")(signals)
 
 
 def serve(
@@ -165,6 +167,77 @@ def releases(
             for r in history
         ],
     )
+
+
+def predictions(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Deployment name."),
+    request_id: str | None = typer.Option(None, "--request-id", help="Only this request."),
+    arm: str | None = typer.Option(None, "--arm", help="champion, challenger or shadow."),
+    limit: int = typer.Option(20, "--limit", min=1, help="How many, newest first."),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Logged predictions of a deployment (shadow outputs beside the champion's)."""
+    found = ctx.obj.lk().predictions(deployment, request_id=request_id, arm=arm, limit=limit)
+    if json:
+        print_json({"deployment": deployment, "predictions": [r.to_dict() for r in found]})
+        return
+    table(
+        f"{deployment}: predictions",
+        ["at", "request", "row", "arm", "version", "output", "ms", "error", "inputs"],
+        [
+            (
+                r.at,
+                r.request_id,
+                r.row,
+                r.arm,
+                r.version,
+                r.output,
+                f"{r.latency_ms:.2f}",
+                r.error or "",
+                _short(r.inputs),
+            )
+            for r in found
+        ],
+    )
+
+
+def signals(
+    ctx: typer.Context,
+    deployment: str | None = typer.Argument(None, help="Only instances running this."),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Life signals: each running server's newest heartbeat, and whether it is overdue."""
+    lk = ctx.obj.lk()
+    now = lk.clock.now()
+    found = [s.to_dict(now) for s in lk.life_signals(deployment)]
+    if json:
+        print_json({"signals": found})
+        return
+    table(
+        "life signals",
+        ["instance", "kind", "runs", "last seen", "age s", "status", "versions", "predictions"],
+        [
+            (
+                s["instance_id"],
+                s["kind"],
+                s["subject"],
+                s["last_seen"],
+                f"{s['age_seconds']:.1f}",
+                "alive" if s["alive"] else "OVERDUE",
+                _short(s["payload"].get("versions", {})),
+                s["payload"].get("counts", {}).get("predictions", ""),
+            )
+            for s in found
+        ],
+    )
+
+
+def _short(value: Any, width: int = 60) -> str:
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _print_state(verb: str, state: dict[str, Any]) -> None:

@@ -110,7 +110,7 @@ def up(
     host: str | None = typer.Option(None, help="Listen address \\[setting host]."),
     port: int | None = typer.Option(None, help="Listen port \\[setting port]."),
 ) -> None:
-    """Run the control plane: the HTTP API (OpenAPI at /docs)."""
+    """Run the control plane: the HTTP API (OpenAPI at /docs) and the rollout controller."""
     import uvicorn
 
     state = ctx.obj
@@ -123,7 +123,7 @@ def up(
         f"(API /api/v1, OpenAPI /docs); workspace {settings.home}"
     )
     uvicorn.run(
-        lk.api_app(),
+        lk.api_app(controllers=True),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

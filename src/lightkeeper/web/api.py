@@ -6,6 +6,7 @@ one is sent (required with auth on), the local user as admin with auth off.
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -20,6 +21,8 @@ from lightkeeper.errors import GateRunNotFound, Unauthenticated
 from lightkeeper.web import errors
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from lightkeeper.app import Lightkeeper
 
 
@@ -84,12 +87,29 @@ class TokenRequest(BaseModel):
     role: Role
 
 
-def build_api(lk: Lightkeeper) -> FastAPI:
-    """Build the API for one workspace."""
+def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
+    """Build the API for one workspace; ``controllers`` also runs the rollout controller."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not controllers:
+            yield
+            return
+        from lightkeeper.deploy.rollout import RolloutController
+        from lightkeeper.monitor.signals import new_instance_id
+
+        controller = RolloutController(lk, holder=new_instance_id("control"))
+        controller.start()
+        try:
+            yield
+        finally:
+            controller.stop()
+
     app = FastAPI(
         title="lightkeeper",
         version=__version__,
         description="Control-plane API of a lightkeeper workspace.",
+        lifespan=lifespan,
     )
     errors.install(app)
 
@@ -280,6 +300,25 @@ def build_api(lk: Lightkeeper) -> FastAPI:
     @router.post("/deployments/{name}/rollback", summary="One step back")
     def rollback(name: str, body: Reason, who: Principal = Who) -> dict[str, Any]:
         return lk.rollback(name, reason=body.reason, by=who).to_dict()
+
+    @router.get(
+        "/deployments/{name}/predictions",
+        summary="Logged predictions, newest first; filter by request id or arm",
+    )
+    def predictions(
+        name: str,
+        request_id: str | None = None,
+        arm: str | None = None,
+        limit: int = Query(100, ge=1, le=10_000),
+        _who: Principal = Reader,
+    ) -> dict[str, Any]:
+        found = lk.predictions(name, request_id=request_id, arm=arm, limit=limit)
+        return {"predictions": [r.to_dict() for r in found]}
+
+    @router.get("/signals", summary="Life signals: the newest heartbeat of each instance")
+    def signals(subject: str | None = None, _who: Principal = Reader) -> dict[str, Any]:
+        now = lk.clock.now()
+        return {"signals": [s.to_dict(now) for s in lk.life_signals(subject)]}
 
     # -- tokens ---------------------------------------------------------------------------
     @router.get("/tokens", summary="API tokens (never their secrets)")
