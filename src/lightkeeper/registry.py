@@ -588,8 +588,8 @@ class Predictor:
             is_columns = isinstance(first, list | tuple) or hasattr(first, "__array__")
             frame = pd.DataFrame(rows if is_columns else [rows])
         else:
-            frame = pd.DataFrame.from_records(list(rows))
-        if self.feature_names is not None:
+            frame = pd.DataFrame(rows if isinstance(rows, list) else list(rows))
+        if self.feature_names is not None and list(frame.columns) != self.feature_names:
             missing = [c for c in self.feature_names if c not in frame.columns]
             if missing:
                 from lightkeeper.errors import InvalidInput
