@@ -167,6 +167,12 @@ class PredictionFailed(LightkeeperError, RuntimeError):
     code = "LK-PREDICTION-FAILED"
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     LightkeeperError,
     SettingsError,

@@ -26,6 +26,7 @@ from lightkeeper.errors import (
     ModelStoreUnavailable,
     TrainingFailed,
     VersionNotFound,
+    first_line,
 )
 
 if TYPE_CHECKING:
@@ -213,13 +214,13 @@ class Registry:
                 raise self._unavailable(exc) from None
             if code in {"PERMISSION_DENIED", "UNAUTHENTICATED"}:
                 raise ModelStoreUnavailable(
-                    f"the model store at {self.display_uri} refused access: {_first_line(exc)}",
+                    f"the model store at {self.display_uri} refused access: {first_line(exc)}",
                     hint="check the MLflow credentials (MLFLOW_TRACKING_USERNAME/PASSWORD or "
                     "MLFLOW_TRACKING_TOKEN)",
                 ) from None
             if code in {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}:
                 raise InvalidInput(
-                    f"the model store refused the request: {_first_line(exc)}",
+                    f"the model store refused the request: {first_line(exc)}",
                     hint="check the model name, version and values given",
                 ) from None
             raise
@@ -233,7 +234,7 @@ class Registry:
 
     def _unavailable(self, exc: BaseException) -> ModelStoreUnavailable:
         return ModelStoreUnavailable(
-            f"cannot reach the model store at {self.display_uri}: {_first_line(exc)}",
+            f"cannot reach the model store at {self.display_uri}: {first_line(exc)}",
             hint="check MLFLOW_TRACKING_URI / LIGHTKEEPER_TRACKING_URI (lightkeeper settings)",
         )
 
@@ -428,7 +429,7 @@ class Registry:
                     artifact_uri=f"{location.rstrip('/')}/code", dst_path=str(into)
                 )
             except Exception as exc:
-                log.info("%s v%s ships no code: %s", name, number, _first_line(exc))
+                log.info("%s v%s ships no code: %s", name, number, first_line(exc))
                 return None
         path = Path(folder)
         return path if path.is_dir() and any(path.iterdir()) else None
@@ -640,11 +641,6 @@ def _requirements(model: Any) -> list[str]:
         except PackageNotFoundError:
             pins.append(package)
     return pins
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def mask_uri(uri: str) -> str:

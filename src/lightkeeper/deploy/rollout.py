@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from lightkeeper.auth import Principal
+from lightkeeper.background import Periodic
+from lightkeeper.errors import first_line
 from lightkeeper.events import RolloutDecided
 from lightkeeper.manifest import Rollout
 from lightkeeper.store.tables import prediction_logs
@@ -194,36 +195,31 @@ class RolloutController:
         self.interval = interval
         self.last: dict[str, Verdict] = {}
         self._policies: dict[tuple[str, int], Rollout] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("lk-rollout", interval, self._tick_safely)
         self._failing: str | None = None
 
     def start(self) -> None:
         """Run in a background thread."""
-        self._thread = threading.Thread(target=self._run, name="lk-rollout", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop, giving the lease up."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop()
         try:
             self.lk.lease_store.release(LEASE, self.holder)
         except Exception as exc:  # the lease expires by itself
             log.debug("cannot release the rollout lease: %s", exc)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception as exc:  # the database is down, say: try again next tick
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                if message != self._failing:
-                    log.warning("rollout controller: %s", message)
-                    self._failing = message
-            else:
-                self._failing = None
+    def _tick_safely(self) -> None:
+        try:
+            self.tick()
+        except Exception as exc:  # the database is down, say: try again next tick
+            message = first_line(exc)
+            if message != self._failing:
+                log.warning("rollout controller: %s", message)
+                self._failing = message
+        else:
+            self._failing = None
 
     def tick(self) -> list[tuple[str, Verdict]]:
         """One pass over the deployments with a challenger; returns the verdicts acted on."""

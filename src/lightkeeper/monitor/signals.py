@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from lightkeeper.background import Periodic
 from lightkeeper.clock import Clock
+from lightkeeper.errors import first_line
 from lightkeeper.store.signals import LifeSignal, SignalStore
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,7 @@ class HeartbeatSender:
         self.started_at = clock.now()
         self.sent = 0
         self._failing: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("lk-heartbeat", cadence, self.beat, now=True)
 
     def beat(self) -> bool:
         """Send one heartbeat now; False (and logged once) when the database is down."""
@@ -71,7 +71,7 @@ class HeartbeatSender:
         try:
             self._store.beat(signal)
         except Exception as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            message = first_line(exc)
             if message != self._failing:
                 log.warning("%s: heartbeat not recorded: %s", self.instance_id, message)
                 self._failing = message
@@ -84,16 +84,8 @@ class HeartbeatSender:
 
     def start(self) -> None:
         """Beat now and then every ``cadence`` seconds in a background thread."""
-        self._thread = threading.Thread(target=self._run, name="lk-heartbeat", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop beating."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        self.beat()
-        while not self._stop.wait(self.cadence):
-            self.beat()
+        self._loop.stop()

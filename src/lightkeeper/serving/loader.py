@@ -10,11 +10,12 @@ readiness detail says why and a ``serving.swap_failed`` event is recorded.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lightkeeper.background import Periodic
+from lightkeeper.errors import first_line
 from lightkeeper.events import ServingSwapFailed, ServingSwapped
 from lightkeeper.serving.batching import Batcher
 
@@ -85,8 +86,7 @@ class Follower:
         self._cache: dict[int, Arm] = {}
         self._failed: tuple[int, float] | None = None  # (release id, when)
         self._db_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("lk-follower", poll, self.sync)
 
     @property
     def ready(self) -> bool:
@@ -96,18 +96,11 @@ class Follower:
     # -- the loop ---------------------------------------------------------------------
     def start(self) -> None:
         """Start following in a background thread."""
-        self._thread = threading.Thread(target=self._run, name="lk-follower", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop following (the current plan stays loaded)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll):
-            self.sync()
+        self._loop.stop()
 
     def sync(self) -> None:
         """One step: read the desired state and apply it if it changed."""
@@ -116,7 +109,7 @@ class Follower:
                 self._model = self.lk.deploy_store.get(self.deployment).model
             desired = self.lk.releases.current(self.deployment)
         except Exception as exc:  # the database is down: keep serving what we have
-            message = _first_line(exc)
+            message = first_line(exc)
             if message != self._db_error:
                 log.warning(
                     "%s: cannot read the desired state, serving on: %s", self.deployment, message
@@ -229,7 +222,7 @@ class Follower:
         ]
 
     def _refuse(self, desired: Release, version: int, exc: BaseException) -> None:
-        message = f"{type(exc).__name__}: {_first_line(exc)}"
+        message = f"{type(exc).__name__}: {first_line(exc)}"
         serving = self.plan.champion.version if self.plan.champion else None
         first_time = self._failed is None or self._failed[0] != desired.id
         self._failed = (desired.id, time.monotonic())
@@ -256,9 +249,4 @@ class Follower:
         try:
             self.lk.bus.publish(event)
         except Exception as exc:  # the audit trail is down; serving goes on
-            log.warning("%s: cannot record %s: %s", self.deployment, event.kind, _first_line(exc))
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+            log.warning("%s: cannot record %s: %s", self.deployment, event.kind, first_line(exc))

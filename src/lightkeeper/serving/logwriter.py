@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
+from lightkeeper.errors import first_line
 from lightkeeper.store.predictions import PredictionRecord
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class PredictionLogWriter:
                 except Exception as exc:
                     self._put_back(chunk)
                     self.failures += 1
-                    message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    message = first_line(exc)
                     if message != self.last_error:
                         log.warning(
                             "prediction log: cannot write %d record(s), keeping them (%d "

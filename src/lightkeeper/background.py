@@ -1,0 +1,40 @@
+"""Periodic background work (loaders, heartbeats, controllers) in daemon threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class Periodic:
+    """Call ``tick`` every ``interval`` seconds in a daemon thread until :meth:`stop`.
+
+    ``tick`` handles its own errors; one that escapes ends nothing but that call.
+    """
+
+    def __init__(
+        self, name: str, interval: float, tick: Callable[[], object], *, now: bool = False
+    ) -> None:
+        self.name = name
+        self.interval = interval
+        self._tick = tick
+        self._now = now
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (ticking at once when ``now``, else after one interval)."""
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop and wait for a running tick to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        if self._now:
+            self._tick()
+        while not self._stop.wait(self.interval):
+            self._tick()
