@@ -121,7 +121,7 @@ def serve() -> Iterator[Callable[[object], str]]:
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # start-up loads and warms the model
         while not server.started:
             if time.monotonic() > deadline or not thread.is_alive():
                 raise RuntimeError("uvicorn did not start")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 class Periodic:
     """Call ``tick`` every ``interval`` seconds in a daemon thread until :meth:`stop`.
 
-    ``tick`` handles its own errors; one that escapes ends nothing but that call.
+    ``tick`` should handle its own errors; one that escapes is logged and ends nothing
+    but that call, so the loop (following releases, say) never dies silently.
     """
 
     def __init__(
@@ -35,6 +39,12 @@ class Periodic:
 
     def _run(self) -> None:
         if self._now:
-            self._tick()
+            self._safely()
         while not self._stop.wait(self.interval):
+            self._safely()
+
+    def _safely(self) -> None:
+        try:
             self._tick()
+        except Exception:
+            log.exception("%s: a tick failed; the next one runs as planned", self.name)

@@ -66,17 +66,15 @@ def served_version(base: str) -> int | None:
 def test_no_request_fails_across_repeated_releases_and_rollbacks(lk: Lightkeeper, serve) -> None:
     lk.release("credit-online", 1, reason="first", by=OPS)
     base = serve(lk.serving_app("credit-online", controller=False))
-    swaps = []
     with Load(base) as load:
         for round_ in range(3):
             lk.release("credit-online", 2, reason=f"round {round_}", by=OPS)
-            swaps.append(wait_for(lambda: served_version(base) == 2))
+            wait_for(lambda: served_version(base) == 2)
             lk.rollback("credit-online", reason=f"round {round_} back", by=OPS)
-            swaps.append(wait_for(lambda: served_version(base) == 1))
+            wait_for(lambda: served_version(base) == 1)
     assert load.failures == []
     versions = Counter(answer["version"] for _, answer in load.answers)
     assert versions[1] > 0 and versions[2] > 0, versions
-    assert len(swaps) == 6
 
 
 def test_a_version_that_fails_warm_up_is_not_swapped_in(lk: Lightkeeper, serve) -> None:

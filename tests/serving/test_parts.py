@@ -6,13 +6,17 @@ import asyncio
 import threading
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
+from test_live_releases import wait_for
 
 from lightkeeper.deploy.rollout import ArmStats, judge
+from lightkeeper.errors import DatabaseUnavailable, InvalidInput
 from lightkeeper.manifest import Rollout
-from lightkeeper.serving.batching import Batcher
+from lightkeeper.serving.batching import Batcher, _plain
 from lightkeeper.serving.logwriter import PredictionLogWriter
 from lightkeeper.serving.router import bucket
+from lightkeeper.serving.validate import RowValidator
 from lightkeeper.store.predictions import PredictionRecord
 
 
@@ -37,10 +41,12 @@ class FlakyDatabase:
         self.rows: list[PredictionRecord] = []
         self.down = threading.Event()
 
-    def write(self, records: object) -> None:
+    def write(self, records: list[PredictionRecord]) -> None:
         if self.down.is_set():
-            raise ConnectionError("connection refused")
-        self.rows.extend(records)  # type: ignore[arg-type]
+            raise DatabaseUnavailable("cannot open the ops database: connection refused")
+        if any(r.request_id == "poison" for r in records):
+            raise ValueError("value too long for type character varying(100)")
+        self.rows.extend(records)
 
 
 def test_the_writer_keeps_records_while_the_database_is_down_and_resumes() -> None:
@@ -50,8 +56,9 @@ def test_the_writer_keeps_records_while_the_database_is_down_and_resumes() -> No
     db.down.set()
     writer.add([rec(i) for i in range(30)])
     writer.add([rec(i) for i in range(30, 60)])  # 60 > capacity 50: the 10 oldest go
-    assert not writer.flush(timeout=0.3) and writer.failures >= 1
-    assert writer.dropped == 10 and writer.last_error == "connection refused"
+    wait_for(lambda: writer.failures >= 1)
+    assert writer.dropped == 10 and writer.pending == 50
+    assert writer.last_error == "cannot open the ops database: connection refused"
     db.down.clear()
     assert writer.flush(timeout=5)
     writer.close()
@@ -61,13 +68,46 @@ def test_the_writer_keeps_records_while_the_database_is_down_and_resumes() -> No
 
 def test_adding_never_blocks_on_a_stuck_database() -> None:
     release = threading.Event()
-    writer = PredictionLogWriter(lambda _records: release.wait(5), capacity=5, interval=0.01)
+    writer = PredictionLogWriter(lambda _records: release.wait(30), capacity=5, interval=0.01)
     writer.start()
-    for i in range(100):
-        writer.add([rec(i)])
-    assert writer.pending <= 5 and writer.dropped >= 90
+    adder = threading.Thread(target=lambda: [writer.add([rec(i)]) for i in range(100)])
+    adder.start()
+    adder.join(timeout=10)
+    stuck = adder.is_alive()
     release.set()
     writer.close()
+    assert not stuck, "add() waited for the database"
+    assert writer.dropped >= 90
+
+
+def test_a_record_the_database_refuses_is_dropped_and_the_rest_written() -> None:
+    db = FlakyDatabase()
+    counted: list[int] = []
+    writer = PredictionLogWriter(db.write, interval=0.01, on_drop=counted.append)
+    writer.start()
+    poison = PredictionRecord(**{**rec(1).__dict__, "request_id": "poison"})
+    writer.add([rec(0), poison, rec(2)])
+    assert writer.flush(timeout=5)
+    writer.add([rec(3)])
+    assert writer.flush(timeout=5)
+    writer.close()
+    assert [r.output for r in db.rows] == [0, 2, 3]
+    assert (writer.refused, writer.written, counted) == (1, 3, [1])
+    assert writer.last_refusal == "value too long for type character varying(100)"
+
+
+def test_rows_must_carry_every_model_feature_even_without_a_schema() -> None:
+    validator = RowValidator(None, ["income", "age"])
+    assert validator.check([{"income": 1.0, "age": 30}]) is None
+    with pytest.raises(InvalidInput, match=r"rows\[1\]\.age: is required by the model"):
+        validator.check([{"income": 1.0, "age": 30}, {"income": 2.0}])
+    with pytest.raises(InvalidInput, match="no rows"):
+        validator.check([])
+
+
+def test_outputs_become_plain_values_and_nan_becomes_null() -> None:
+    assert _plain(np.array([1.5, np.nan, np.inf])) == [1.5, None, None]
+    assert _plain(np.array([1, 0])) == [1, 0] and _plain(["a", "b"]) == ["a", "b"]
 
 
 def test_buckets_are_stable_and_spread() -> None:
@@ -98,6 +138,12 @@ def test_verdicts() -> None:
     assert slow.action == "rollback" and "p99 latency 9.0 ms" in slow.reason
     apart = judge(stats(500), stats(200, output=0), POLICY, elapsed=61, paired=False)
     assert apart.action == "rollback" and "diverge" in apart.reason
+    numbers = stats(200)
+    numbers.outputs = {(str(i), 0): 1.0 + i for i in range(200)}
+    shifted = stats(200)
+    shifted.outputs = {(str(i), 0): 1.0 + i + 150 for i in range(200)}
+    drift = judge(numbers, shifted, POLICY, elapsed=61, paired=True, numeric=True)
+    assert drift.action == "rollback" and drift.evidence["divergence"] == 0.75
     manual = Rollout(observe_seconds=60, min_requests=100, promote="manual")
     assert judge(stats(500), stats(200), manual, elapsed=61, paired=False).action == "wait"
 

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from credit_workspace import OPS, ROW
+from credit_workspace import BOOM_INCOME, OPS, ROW
 
 from lightkeeper import Lightkeeper
 
@@ -57,6 +57,7 @@ BAD_INVOCATIONS = [
     ({"dataframe_split": {"columns": ["income"], "data": [[1, 2]]}}, "data[0] does not have 1"),
     ({"inputs": {"income": [1.0, 2.0], "age": [30]}}, "a list of equal length per column"),
     ({"instances": [ROW], "inputs": [ROW]}, "an object with one key"),
+    ({"dataframe_split": {"columns": [1, 2], "data": [[1, 2]]}}, "columns are names"),
 ]
 
 
@@ -72,12 +73,16 @@ def test_bad_payloads_are_4xx_naming_the_field(served) -> None:
         for body, match in BAD_INVOCATIONS:
             response = http.post("/invocations", json=body)
             assert response.status_code == 422 and match in response.text, body
+        long_id = http.post("/predict", json=ROW, headers={"x-request-id": "x" * 101})
+        assert long_id.status_code == 422 and "X-Request-Id header has 101" in long_id.text
         too_many = http.post("/predict", json=[ROW] * 10_001)
         assert too_many.status_code == 413
         assert too_many.json()["error"]["code"] == "LK-PAYLOAD-TOO-LARGE"
         too_big = http.post("/predict", content=b" " * (10 * 1024 * 1024 + 1))
         assert too_big.status_code == 413 and "more than 10,485,760" in too_big.text
-        assert http.get("/readyz").json()["counts"]["rejected"] == 13
+        chunked = http.post("/predict", content=iter([b" " * 1024 * 1024] * 11))
+        assert chunked.status_code == 413 and "so far" in chunked.text
+        assert http.get("/readyz").json()["counts"]["rejected"] == 16
 
 
 def test_a_deployment_without_release_is_alive_but_not_ready(lk: Lightkeeper, serve) -> None:
@@ -129,3 +134,24 @@ def test_heartbeats_name_the_instance_and_its_versions(lk: Lightkeeper, serve) -
     [signal] = signals
     assert signal.kind == "serve" and signal.instance_id.startswith("serve-")
     assert signal.payload["versions"] == {"champion": 1} and signal.alive(lk.clock.now())
+
+
+def test_a_champion_that_raises_is_a_500_with_the_request_id_logged(lk: Lightkeeper, serve) -> None:
+    lk.release("credit-online", 3, reason="v3 raises on one income", by=OPS)
+    app = lk.serving_app("credit-online", controller=False)
+    base = serve(app)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        failed = http.post(
+            "/predict", json={**ROW, "income": BOOM_INCOME}, headers={"x-request-id": "boom"}
+        )
+        fine = http.post("/predict", json=ROW)
+        metrics = http.get("/metrics").text
+    assert failed.status_code == 500
+    error = failed.json()["error"]
+    assert error["code"] == "LK-PREDICTION-FAILED" and "ZeroDivisionError" in error["message"]
+    assert "request id boom" in error["hint"]
+    assert fine.status_code == 200 and fine.json()["version"] == 3
+    assert 'status="500",version="3"} 1.0' in metrics
+    assert app.state.server.writer.flush()
+    [logged] = lk.predictions("credit-online", request_id="boom")
+    assert logged.output is None and logged.error.startswith("ZeroDivisionError")

@@ -50,6 +50,10 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
         assert {a["version"] for a in answers} == {1}
         wait_for(lambda: len(lk.life_signals("credit-online")) == 2, timeout=30)
         wait_for(lambda: lk.prediction_store.count("credit-online") == 40, timeout=30)
+        code, out, _ = cli("signals", "--json")
+        instances = json.loads(out)["signals"]
+        assert code == 0 and len({s["instance_id"] for s in instances}) == 2
+        assert all(s["kind"] == "serve" and s["subject"] == "credit-online" for s in instances)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
@@ -60,10 +64,7 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
     assert code == 0
     [record] = json.loads(out)["predictions"]
     assert (record["version"], record["arm"], record["inputs"]) == (1, "champion", ROW)
-    code, out, _ = cli("signals", "--json")
-    instances = json.loads(out)["signals"]
-    assert code == 0 and len({s["instance_id"] for s in instances}) == 2
-    assert all(s["kind"] == "serve" and s["subject"] == "credit-online" for s in instances)
+    assert lk.life_signals("credit-online") == []  # both workers signed off
     code, out, _ = cli("predictions", "credit-online", "--limit", "3")
     assert code == 0 and "champion" in out
     code, _, err = cli("predictions", "nowhere")

@@ -84,14 +84,25 @@ class Releases:
                 "percent": share,
             }
         return self._record(
-            deployment, target.model, "release", state, reason, by, gate_run_id=signoff.gate_run_id
+            deployment,
+            target.model,
+            "release",
+            state,
+            reason,
+            by,
+            based_on=current.id if current else None,
+            gate_run_id=signoff.gate_run_id,
         )
 
-    def promote(self, deployment: str, *, reason: str, by: Principal) -> Release:
-        """The challenger becomes the champion."""
+    def promote(
+        self, deployment: str, *, reason: str, by: Principal, expected: int | None = None
+    ) -> Release:
+        """The challenger becomes the champion (only if the newest release is still
+        ``expected``, when given)."""
         by.require("deploy.release")
         target = self.store.get(deployment)
         current = self.current(deployment)
+        _check_expected(deployment, current, expected)
         if current is None or current.challenger is None:
             raise ReleaseRefused(
                 f"{deployment} has no challenger to promote",
@@ -103,9 +114,11 @@ class Releases:
             "strategy": "direct",
             "percent": None,
         }
-        return self._record(deployment, target.model, "promote", state, reason, by)
+        return self._record(deployment, target.model, "promote", state, reason, by, current.id)
 
-    def rollback(self, deployment: str, *, reason: str, by: Principal) -> Release:
+    def rollback(
+        self, deployment: str, *, reason: str, by: Principal, expected: int | None = None
+    ) -> Release:
         """One step back: drop the challenger, or else return to the previous champion."""
         by.require("deploy.rollback")
         target = self.store.get(deployment)
@@ -113,6 +126,7 @@ class Releases:
         if not history:
             raise ReleaseRefused(f"{deployment} has never been released", hint="nothing to undo")
         current = history[0]
+        _check_expected(deployment, current, expected)
         if current.challenger is not None:
             state = {
                 "champion": current.champion,
@@ -134,7 +148,7 @@ class Releases:
                 "strategy": "direct",
                 "percent": None,
             }
-        return self._record(deployment, target.model, "rollback", state, reason, by)
+        return self._record(deployment, target.model, "rollback", state, reason, by, current.id)
 
     def current(self, deployment: str) -> Release | None:
         """The desired state: the newest release record, ``None`` before the first release."""
@@ -149,11 +163,13 @@ class Releases:
         state: dict[str, Any],
         reason: str,
         by: Principal,
+        based_on: int | None,
         *,
         gate_run_id: int | None = None,
     ) -> Release:
         record = self.store.add(
             deployment,
+            based_on=based_on,
             action=action,
             gate_run_id=gate_run_id,
             actor=by.name,
@@ -188,6 +204,15 @@ class Releases:
                 client.delete_registered_model_alias(model, "challenger")
         except Exception as exc:  # the release stands; the mirror is best effort, and said
             log.error("cannot mirror release %s to MLflow aliases of %s: %s", record.id, model, exc)
+
+
+def _check_expected(deployment: str, current: Release | None, expected: int | None) -> None:
+    if expected is not None and (current is None or current.id != expected):
+        raise ReleaseRefused(
+            f"{deployment} changed since release {expected} was judged "
+            f"(newest is {current.id if current else None})",
+            hint=f"look again: lightkeeper releases {deployment}",
+        )
 
 
 def _percent(strategy: str, percent: float | None) -> float:

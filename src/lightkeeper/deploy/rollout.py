@@ -17,14 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from lightkeeper.auth import Principal
 from lightkeeper.background import Periodic
-from lightkeeper.errors import first_line
+from lightkeeper.errors import ReleaseRefused, first_line
 from lightkeeper.events import RolloutDecided
 from lightkeeper.manifest import Rollout
-from lightkeeper.store.tables import prediction_logs
 
 if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
@@ -33,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTROLLER = Principal("rollout-controller", "admin")
-LEASE = "rollout-controller"
+LEASE = "rollout:{}"  # one lease per deployment
 EARLY_ROLLBACK_MIN = 20  # challenger predictions before an error-rate rollback may happen
 MIN_FOR_SHAPE = 30  # successful predictions per arm before p99 and divergence count
 WINDOW_ROWS = 50_000
@@ -81,19 +78,17 @@ class Verdict:
     evidence: dict[str, Any]
 
 
-def divergence(champion: ArmStats, challenger: ArmStats, *, paired: bool) -> float | None:
+def divergence(
+    champion: ArmStats, challenger: ArmStats, *, paired: bool, numeric: bool
+) -> float | None:
     """How differently the arms predict, in [0, 1].
 
     Shadow traffic is paired (same request, same row): the share of rows where the
     labels differ. Canary traffic is not: the total variation distance between the
-    label distributions, or for numeric outputs the two-sample KS statistic.
+    label distributions, or for numeric (regression) outputs the two-sample KS statistic.
     """
     if len(champion.outputs) < MIN_FOR_SHAPE or len(challenger.outputs) < MIN_FOR_SHAPE:
         return None
-    numeric = all(
-        isinstance(v, float) and not float(v).is_integer()
-        for v in list(champion.outputs.values())[:50]
-    )
     if paired and not numeric:
         common = champion.outputs.keys() & challenger.outputs.keys()
         if len(common) < MIN_FOR_SHAPE:
@@ -115,9 +110,10 @@ def judge(
     *,
     elapsed: float,
     paired: bool,
+    numeric: bool = False,
 ) -> Verdict:
-    """The controller's decision for one challenger."""
-    spread = divergence(champion, challenger, paired=paired)
+    """The controller's decision for one challenger (``numeric``: a regression model)."""
+    spread = divergence(champion, challenger, paired=paired, numeric=numeric)
     evidence = {
         "champion": champion.summary(),
         "challenger": challenger.summary(),
@@ -193,8 +189,8 @@ class RolloutController:
         self.holder = holder
         self.only = only
         self.interval = interval
-        self.last: dict[str, Verdict] = {}
-        self._policies: dict[tuple[str, int], Rollout] = {}
+        self._held: set[str] = set()
+        self._policies: dict[tuple[str, int], tuple[Rollout, bool]] = {}
         self._loop = Periodic("lk-rollout", interval, self._tick_safely)
         self._failing: str | None = None
 
@@ -203,12 +199,13 @@ class RolloutController:
         self._loop.start()
 
     def stop(self) -> None:
-        """Stop, giving the lease up."""
+        """Stop, giving the leases up."""
         self._loop.stop()
-        try:
-            self.lk.lease_store.release(LEASE, self.holder)
-        except Exception as exc:  # the lease expires by itself
-            log.debug("cannot release the rollout lease: %s", exc)
+        for name in self._held:
+            try:
+                self.lk.lease_store.release(LEASE.format(name), self.holder)
+            except Exception as exc:  # the lease expires by itself
+                log.debug("cannot release the rollout lease of %s: %s", name, exc)
 
     def _tick_safely(self) -> None:
         try:
@@ -222,17 +219,23 @@ class RolloutController:
             self._failing = None
 
     def tick(self) -> list[tuple[str, Verdict]]:
-        """One pass over the deployments with a challenger; returns the verdicts acted on."""
-        if not self.lk.lease_store.acquire(LEASE, self.holder, seconds=max(10, 5 * self.interval)):
-            return []
+        """One pass over the deployments with a challenger; returns the verdicts acted on.
+
+        Each deployment has its own lease, so a ``serve`` process controlling its own
+        deployment does not keep ``lightkeeper up`` from controlling the others.
+        """
         acted = []
         names = [self.only] if self.only else [d.name for d in self.lk.deploy_store.all()]
+        seconds = max(10.0, 5 * self.interval)
         for name in names:
             current = self.lk.releases.current(name)
             if current is None or current.challenger is None:
                 continue
+            if not self.lk.lease_store.acquire(LEASE.format(name), self.holder, seconds=seconds):
+                self._held.discard(name)
+                continue
+            self._held.add(name)
             verdict = self.check(name, current)
-            self.last[name] = verdict
             if verdict.action != "wait" and self._act(name, current, verdict):
                 acted.append((name, verdict))
         return acted
@@ -241,22 +244,29 @@ class RolloutController:
         """The verdict on ``deployment``'s challenger now."""
         assert current.challenger is not None
         model = self.lk.deploy_store.get(deployment).model
-        policy = self._policy(model, current.challenger)
+        policy, numeric = self._policy(model, current.challenger)
         champion, challenger = self._stats(deployment, current)
         elapsed = (self.lk.clock.now() - current.at).total_seconds()
         return judge(
-            champion, challenger, policy, elapsed=elapsed, paired=current.strategy == "shadow"
+            champion,
+            challenger,
+            policy,
+            elapsed=elapsed,
+            paired=current.strategy == "shadow",
+            numeric=numeric,
         )
 
     def _act(self, deployment: str, current: Release, verdict: Verdict) -> bool:
-        newest = self.lk.releases.current(deployment)
-        if newest is None or newest.id != current.id:  # someone changed it meanwhile
-            return False
+        """Carry a verdict out on exactly the state it judged; False if that state is gone."""
         reason = f"rollout controller: {verdict.reason}"
-        if verdict.action == "rollback":
-            self.lk.releases.rollback(deployment, reason=reason, by=CONTROLLER)
-        else:
-            self.lk.releases.promote(deployment, reason=reason, by=CONTROLLER)
+        act = (
+            self.lk.releases.rollback if verdict.action == "rollback" else self.lk.releases.promote
+        )
+        try:
+            act(deployment, reason=reason, by=CONTROLLER, expected=current.id)
+        except ReleaseRefused as exc:  # an operator changed it meanwhile: theirs stands
+            log.info("%s: verdict %s dropped: %s", deployment, verdict.action, exc.message)
+            return False
         assert current.challenger is not None
         self.lk.bus.publish(
             RolloutDecided(
@@ -273,39 +283,36 @@ class RolloutController:
         log.warning("%s: %s", deployment, reason)
         return True
 
-    def _policy(self, model: str, version: int) -> Rollout:
+    def _policy(self, model: str, version: int) -> tuple[Rollout, bool]:
+        """The version's rollout policy, and whether its outputs are numbers (regression)."""
         key = (model, version)
         if key not in self._policies:
             from lightkeeper.manifest import parse_manifest
 
             text = self.lk.registry.manifest_text(model, version)
             manifest = parse_manifest(text, source="manifest") if text else None
-            self._policies[key] = manifest.rollout if manifest is not None else Rollout()
+            if manifest is None:
+                self._policies[key] = (Rollout(), False)
+            else:
+                target = manifest.target
+                regression = target is not None and target.task == "regression"
+                self._policies[key] = (manifest.rollout, regression)
         return self._policies[key]
 
     def _stats(self, deployment: str, current: Release) -> tuple[ArmStats, ArmStats]:
-        t = prediction_logs
-        query = (
-            sa.select(
-                t.c.arm, t.c.version, t.c.request_id, t.c.row, t.c.output, t.c.latency_ms, t.c.error
-            )
-            .where(t.c.deployment == deployment, t.c.at >= current.at)
-            .order_by(t.c.id.desc())
-            .limit(WINDOW_ROWS)
-        )
         champion, challenger = ArmStats(), ArmStats()
-        with self.lk.database.read() as conn:
-            for arm, version, request_id, row, output, latency, error in conn.execute(query):
-                if version == current.challenger and arm in ("challenger", "shadow"):
-                    stats = challenger
-                elif version == current.champion and arm == "champion":
-                    stats = champion
-                else:
-                    continue
-                stats.predictions += 1
-                if error is not None:
-                    stats.errors += 1
-                    continue
-                stats.latencies.append(latency)
-                stats.outputs[(request_id, row)] = output
+        rows = self.lk.prediction_store.outcomes(deployment, since=current.at, limit=WINDOW_ROWS)
+        for arm, version, request_id, row, output, latency, error in rows:
+            if version == current.challenger and arm in ("challenger", "shadow"):
+                stats = challenger
+            elif version == current.champion and arm == "champion":
+                stats = champion
+            else:
+                continue
+            stats.predictions += 1
+            if error is not None:
+                stats.errors += 1
+                continue
+            stats.latencies.append(latency)
+            stats.outputs[(request_id, row)] = output
         return champion, challenger

@@ -51,7 +51,6 @@ class HeartbeatSender:
         self._payload = payload
         self.cadence = cadence
         self.started_at = clock.now()
-        self.sent = 0
         self._failing: str | None = None
         self._loop = Periodic("lk-heartbeat", cadence, self.beat, now=True)
 
@@ -79,7 +78,6 @@ class HeartbeatSender:
         if self._failing is not None:
             log.info("%s: heartbeats recorded again", self.instance_id)
             self._failing = None
-        self.sent += 1
         return True
 
     def start(self) -> None:
@@ -87,5 +85,9 @@ class HeartbeatSender:
         self._loop.start()
 
     def stop(self) -> None:
-        """Stop beating."""
+        """Stop beating and sign off, so a clean stop is not mistaken for a silent death."""
         self._loop.stop()
+        try:
+            self._store.remove(self.instance_id)
+        except Exception as exc:  # the watchdog will see it overdue, which is still true
+            log.warning("%s: cannot sign off: %s", self.instance_id, first_line(exc))

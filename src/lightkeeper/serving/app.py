@@ -13,7 +13,6 @@ import asyncio
 import logging
 import random
 import time
-import uuid
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +34,6 @@ from lightkeeper.serving.loader import Arm, Follower, Plan
 from lightkeeper.serving.logwriter import PredictionLogWriter
 from lightkeeper.serving.metrics import ServingMetrics
 from lightkeeper.serving.router import choose_arm, shadowed
-from lightkeeper.serving.validate import check_rows
 from lightkeeper.store.predictions import PredictionRecord
 from lightkeeper.web import errors
 
@@ -69,7 +67,9 @@ class _Server:
             poll=poll,
             on_swap=lambda outcome: self.metrics.swaps.labels(deployment, outcome).inc(),
         )
-        self.writer = PredictionLogWriter(lk.prediction_store.add_many)
+        dropped = self.metrics.log_dropped.labels(deployment)
+        self.writer = PredictionLogWriter(lk.prediction_store.add_many, on_drop=dropped.inc)
+        self.metrics.log_pending.labels(deployment).set_function(lambda: self.writer.pending)
         self.heartbeat = HeartbeatSender(
             lk.signal_store,
             lk.clock,
@@ -130,7 +130,9 @@ class _Server:
                 "written": self.writer.written,
                 "pending": self.writer.pending,
                 "dropped": self.writer.dropped,
+                "refused": self.writer.refused,
                 "error": self.writer.last_error,
+                "last_refusal": self.writer.last_refusal,
             },
         }
 
@@ -139,6 +141,7 @@ class _Server:
         """Parse, validate and score one request; count what is refused."""
         self.counts["requests"] += 1
         try:
+            request_id = _request_id(request)
             payload = await _json(request)
             if mlflow:
                 rows = _mlflow_rows(payload)
@@ -151,28 +154,38 @@ class _Server:
                 raise ServiceNotReady(
                     f"{self.deployment} is not ready: {self.follower.detail}", hint="GET /readyz"
                 )
-            manifest = plan.champion.manifest
-            flags = check_rows(rows, manifest) if manifest else None
+            flags = plan.champion.validator.check(rows)
         except LightkeeperError as exc:
-            self.counts["rejected"] += 1
-            self.metrics.rejected.labels(self.deployment, exc.code).inc()
+            self._rejected(exc)
             raise
-        body = await self.score(request, plan, plan.champion, rows, flags)
+        key = request.headers.get("x-routing-key")
+        if key is None and request.scope["query_string"]:
+            key = request.query_params.get("key")
+        body = await self.score(plan, plan.champion, rows, flags, request_id=request_id, key=key)
         if mlflow:
             body = {"predictions": body.pop("predictions"), **body}
         return Response(orjson.dumps(body), media_type="application/json")
 
+    def _rejected(self, exc: LightkeeperError) -> None:
+        self.counts["rejected"] += 1
+        self.metrics.rejected.labels(self.deployment, exc.code).inc()
+
     async def score(
         self,
-        request: Request,
         plan: Plan,
         champion: Arm,
         rows: list[Any],
         flags: list[list[str]] | None,
+        *,
+        request_id: str,
+        key: str | None,
     ) -> dict[str, Any]:
-        """Route, predict (challenger errors fall back to the champion), log, shadow."""
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        key = request.headers.get("x-routing-key") or request.query_params.get("key")
+        """Route, predict (challenger errors fall back to the champion), log, shadow.
+
+        One sampling decision per request covers every arm and errors too, so the logs
+        the rollout controller reads keep the true error rates.
+        """
+        logged = _sampled(champion)
         arm_name = choose_arm(plan, key)
         served: Arm = champion
         outputs: list[Any] | None = None
@@ -182,13 +195,17 @@ class _Server:
                 outputs, seconds = await plan.challenger.batcher.predict(rows)
                 served = plan.challenger
             except Exception as exc:  # the champion answers; the error counts against it
-                self._failed(plan.challenger, "challenger", request_id, rows, exc)
+                self._failed(plan.challenger, "challenger", request_id, rows, exc, logged)
                 arm_name = "champion"
         if outputs is None:
             try:
                 outputs, seconds = await champion.batcher.predict(rows)
+            except LightkeeperError as exc:  # a client mistake the schema did not catch
+                self._rejected(exc)
+                raise
             except Exception as exc:
-                self._failed(champion, "champion", request_id, rows, exc)
+                self._failed(champion, "champion", request_id, rows, exc, logged)
+                self.metrics.answered(champion.version, "champion", 500)
                 raise PredictionFailed(
                     f"version {champion.version} of {self.model} raised: "
                     f"{type(exc).__name__}: {exc}",
@@ -197,10 +214,10 @@ class _Server:
         self.counts["predictions"] += len(rows)
         self.metrics.observe(served.version, arm_name, seconds, failed=False)
         self.metrics.answered(served.version, arm_name, 200)
-        if _sampled(champion):
+        if logged:
             self._log(served, arm_name, request_id, rows, outputs, seconds, flags)
         if shadowed(plan, key) and plan.challenger is not None:
-            self._shadow(plan, request_id, rows, flags)
+            self._shadow(plan, request_id, rows, flags, logged)
         body: dict[str, Any] = {
             "request_id": request_id,
             "model": self.model,
@@ -245,7 +262,13 @@ class _Server:
         )
 
     def _failed(
-        self, arm: Arm, arm_name: str, request_id: str, rows: list[Any], exc: BaseException
+        self,
+        arm: Arm,
+        arm_name: str,
+        request_id: str,
+        rows: list[Any],
+        exc: BaseException,
+        logged: bool,
     ) -> None:
         self.counts["errors"] += 1
         self.metrics.observe(arm.version, arm_name, 0.0, failed=True)
@@ -265,10 +288,16 @@ class _Server:
             self._error_log[key] = (time.monotonic(), 0)
         else:
             self._error_log[key] = (last, quiet + 1)
-        self._log(arm, arm_name, request_id, rows, None, 0.0, None, error=message[:2000])
+        if logged:
+            self._log(arm, arm_name, request_id, rows, None, 0.0, None, error=message[:2000])
 
     def _shadow(
-        self, plan: Plan, request_id: str, rows: list[Any], flags: list[list[str]] | None
+        self,
+        plan: Plan,
+        request_id: str,
+        rows: list[Any],
+        flags: list[list[str]] | None,
+        logged: bool,
     ) -> None:
         if len(self.shadows) >= MAX_SHADOW_IN_FLIGHT:
             self.metrics.shadow_skipped.labels(self.deployment).inc()
@@ -280,10 +309,11 @@ class _Server:
             try:
                 outputs, seconds = await challenger.batcher.predict(rows)
             except Exception as exc:
-                self._failed(challenger, "shadow", request_id, rows, exc)
+                self._failed(challenger, "shadow", request_id, rows, exc, logged)
                 return
             self.metrics.observe(challenger.version, "shadow", seconds, failed=False)
-            self._log(challenger, "shadow", request_id, rows, outputs, seconds, flags)
+            if logged:
+                self._log(challenger, "shadow", request_id, rows, outputs, seconds, flags)
 
         task = asyncio.get_running_loop().create_task(run())
         self.shadows.add(task)
@@ -343,8 +373,7 @@ def build_serving_app(
 
     @app.get("/metrics", summary="Prometheus metrics")
     def metrics() -> Response:
-        text = server.metrics.render(lambda: (server.writer.dropped, server.writer.pending))
-        return Response(text, media_type=CONTENT_TYPE_LATEST)
+        return Response(server.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/predict", summary="Predict one record (an object) or many (a list)")
     async def predict(request: Request) -> Response:
@@ -357,23 +386,44 @@ def build_serving_app(
     return app
 
 
+MAX_REQUEST_ID = 100
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id")
+    if given is None:
+        # random bits, not uuid4: no system call per request, same 128-bit uniqueness
+        return f"{random.getrandbits(128):032x}"
+    if not given or len(given) > MAX_REQUEST_ID:
+        raise InvalidInput(
+            f"the X-Request-Id header has {len(given)} characters",
+            hint=f"send 1 to {MAX_REQUEST_ID} characters, or leave it out for a generated id",
+        )
+    return given
+
+
 async def _json(request: Request) -> Any:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(
-            f"the request body has {int(declared):,} bytes, more than {MAX_BODY_BYTES:,}",
-            hint="send fewer rows per request",
-        )
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(
-            f"the request body has {len(body):,} bytes, more than {MAX_BODY_BYTES:,}",
-            hint="send fewer rows per request",
-        )
+        raise _too_large(f"{int(declared):,} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # a chunked body stops at the limit, not at its end
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large(f"more than {size:,} bytes so far")
+        chunks.append(chunk)
     try:
-        return orjson.loads(body)
+        return orjson.loads(b"".join(chunks))
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"the request body is not JSON: {exc}", hint="send JSON") from None
+
+
+def _too_large(what: str) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the request body has {what}, more than {MAX_BODY_BYTES:,}",
+        hint="send fewer rows per request",
+    )
 
 
 def _mlflow_rows(payload: Any) -> list[Any]:
@@ -390,6 +440,10 @@ def _mlflow_rows(payload: Any) -> list[Any]:
         columns, data = value["columns"], value["data"]
         if not isinstance(columns, list) or not isinstance(data, list):
             raise InvalidInput("dataframe_split columns and data are lists", hint="see MLflow docs")
+        if not all(isinstance(c, str) for c in columns):
+            raise InvalidInput(
+                "dataframe_split columns are names (strings)", hint='for example ["age", "income"]'
+            )
         rows = []
         for index, row in enumerate(data):
             if not isinstance(row, list) or len(row) != len(columns):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from starlette.concurrency import run_in_threadpool
 
 MAX_BATCH_ROWS = 1024
@@ -91,4 +92,16 @@ class Batcher:
         start = time.perf_counter()
         values = self._predict(rows)
         seconds = time.perf_counter() - start
-        return [v.tolist() if hasattr(v, "tolist") else v for v in list(values)], seconds
+        return _plain(values), seconds
+
+
+def _plain(values: Any) -> list[Any]:
+    """Model output as JSON-ready Python values; NaN and infinities become ``None``."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            cleaned = array.astype(object)
+            cleaned[~finite] = None
+            return list(cleaned.tolist())
+    return list(array.tolist())

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.background import Periodic
 from lightkeeper.errors import first_line
 from lightkeeper.events import ServingSwapFailed, ServingSwapped
 from lightkeeper.serving.batching import Batcher
+from lightkeeper.serving.validate import RowValidator
 
 if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
@@ -33,12 +34,13 @@ RETRY_FAILED_SECONDS = 30.0
 
 @dataclass(frozen=True, eq=False)
 class Arm:
-    """A loaded, warmed-up version, its manifest (input schema, logging) and its batcher."""
+    """A loaded, warmed-up version: its manifest (logging), row validator and batcher."""
 
     predictor: Predictor
     manifest: Manifest | None
     warmed_on: int  # gold rows scored during warm-up
     batcher: Batcher
+    validator: RowValidator
 
     @property
     def version(self) -> int:
@@ -55,7 +57,6 @@ class Plan:
     challenger: Arm | None = None
     strategy: str | None = None
     percent: float | None = None
-    since: float = field(default_factory=time.time)
 
     def versions(self) -> dict[str, int]:
         """Loaded versions by arm."""
@@ -203,6 +204,7 @@ class Follower:
             manifest=manifest,
             warmed_on=len(rows),
             batcher=Batcher(predictor.predict),
+            validator=RowValidator(manifest, predictor.feature_names),
         )
 
     def _warmup_rows(self, manifest: Manifest | None) -> list[dict[str, Any]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -43,7 +41,7 @@ class ServingMetrics:
         )
         self.log_dropped = Counter(
             "lightkeeper_prediction_log_dropped",
-            "Prediction records dropped because the log buffer was full",
+            "Prediction records dropped: the log buffer was full, or the database refused them",
             ["deployment"],
             registry=self.registry,
         )
@@ -69,7 +67,6 @@ class ServingMetrics:
             metric.labels(deployment)
         for outcome in ("ok", "failed"):
             self.swaps.labels(deployment, outcome)
-        self._dropped_seen = 0
 
     def observe(self, version: int, arm: str, seconds: float, *, failed: bool) -> None:
         """One prediction call of an arm."""
@@ -82,11 +79,6 @@ class ServingMetrics:
         """One answered scoring request."""
         self.requests.labels(self.deployment, str(version or ""), arm, str(status)).inc()
 
-    def render(self, log_state: Callable[[], tuple[int, int]]) -> bytes:
-        """The exposition text; ``log_state`` gives (dropped so far, pending)."""
-        dropped, pending = log_state()
-        if dropped > self._dropped_seen:
-            self.log_dropped.labels(self.deployment).inc(dropped - self._dropped_seen)
-            self._dropped_seen = dropped
-        self.log_pending.labels(self.deployment).set(pending)
+    def render(self) -> bytes:
+        """The Prometheus exposition text."""
         return generate_latest(self.registry)

@@ -42,7 +42,6 @@ def serve(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
-    sock.set_inheritable(True)
     context = multiprocessing.get_context("spawn")
     args = (settings, deployment, sock, host, port, access_log)
     processes = [context.Process(target=_run, args=args, daemon=False) for _ in range(workers)]
@@ -55,22 +54,35 @@ def serve(
         stopping = True
 
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    restarts = [0.0] * workers  # when each slot may be restarted next
+    backoff = [1.0] * workers
     try:
         while not stopping:
             time.sleep(0.5)
             for index, process in enumerate(processes):
-                if not process.is_alive() and not stopping:
-                    log.error(
-                        "worker %s exited with %s; starting another", process.pid, process.exitcode
-                    )
-                    processes[index] = context.Process(target=_run, args=args, daemon=False)
-                    processes[index].start()
+                if process.is_alive() or stopping or time.monotonic() < restarts[index]:
+                    continue
+                log.error(
+                    "worker %s exited with %s; starting another (this slot's next restart "
+                    "waits %.0f s)",
+                    process.pid,
+                    process.exitcode,
+                    backoff[index],
+                )
+                restarts[index] = time.monotonic() + backoff[index]
+                backoff[index] = min(60.0, backoff[index] * 2)
+                processes[index] = context.Process(target=_run, args=args, daemon=False)
+                processes[index].start()
     finally:
         for process in processes:
             if process.is_alive():
                 process.terminate()
         for process in processes:
-            process.join(timeout=15)
+            process.join(timeout=30)
+            if process.is_alive():
+                log.error("worker %s did not stop in 30 s; killing it", process.pid)
+                process.kill()
+                process.join()
         for s, handler in previous.items():
             signal.signal(s, handler)
         sock.close()

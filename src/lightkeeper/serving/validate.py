@@ -12,43 +12,62 @@ from lightkeeper.manifest import InputField, Manifest
 MAX_ROWS = 10_000
 
 
-def check_rows(rows: list[Any], manifest: Manifest) -> list[list[str]]:
-    """Validate records; returns per-row flags (fields accepted despite ``on_invalid: flag``).
+class RowValidator:
+    """Checks request rows against one version's input schema and model features.
 
-    Raises:
-        InvalidInput: the first rejected field, named as ``rows[i].field``.
+    Built once per loaded version (category sets included), used on every request.
     """
-    if not rows:
-        raise InvalidInput("the request has no rows", hint="send at least one record")
-    if len(rows) > MAX_ROWS:
-        raise PayloadTooLarge(
-            f"the request has {len(rows):,} rows, more than {MAX_ROWS:,}",
-            hint="split it, or score large sets with a batch deployment",
-        )
-    allowed = {
-        f.name: {str(c) for c in f.categories}
-        for f in manifest.input_schema
-        if f.categories is not None
-    }
-    flags: list[list[str]] = []
-    for index, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise InvalidInput(
-                f"rows[{index}] is a {type(row).__name__}, not an object",
-                hint='send records like {"feature": value, ...}',
+
+    def __init__(self, manifest: Manifest | None, features: list[str] | None) -> None:
+        self.fields = manifest.input_schema if manifest is not None else []
+        self.categories = {
+            f.name: {str(c) for c in f.categories} for f in self.fields if f.categories is not None
+        }
+        declared = {f.name for f in self.fields}
+        # model features the schema does not cover still have to be sent
+        self.extra_features = [n for n in features or [] if n not in declared]
+
+    def check(self, rows: list[Any]) -> list[list[str]] | None:
+        """Validate records; returns per-row flags (fields kept under ``on_invalid: flag``),
+        ``None`` when no row has any.
+
+        Raises:
+            InvalidInput: the first rejected field, named as ``rows[i].field``.
+            PayloadTooLarge: more than :data:`MAX_ROWS` rows.
+        """
+        if not rows:
+            raise InvalidInput("the request has no rows", hint="send at least one record")
+        if len(rows) > MAX_ROWS:
+            raise PayloadTooLarge(
+                f"the request has {len(rows):,} rows, more than {MAX_ROWS:,}",
+                hint="split it, or score large sets with a batch deployment",
             )
-        row_flags: list[str] = []
-        for field in manifest.input_schema:
-            problem = _problem(field, row.get(field.name), allowed.get(field.name))
-            if problem is None:
-                continue
-            where = f"rows[{index}].{field.name}"
-            if field.on_invalid == "flag" and field.name in row:
-                row_flags.append(f"{field.name}: {problem}")
-                continue
-            raise InvalidInput(f"{where}: {problem}", hint=_expected(field))
-        flags.append(row_flags)
-    return flags
+        flags: list[list[str]] = []
+        flagged = False
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise InvalidInput(
+                    f"rows[{index}] is a {type(row).__name__}, not an object",
+                    hint='send records like {"feature": value, ...}',
+                )
+            row_flags: list[str] = []
+            for field in self.fields:
+                problem = _problem(field, row.get(field.name), self.categories.get(field.name))
+                if problem is None:
+                    continue
+                if field.on_invalid == "flag" and field.name in row:
+                    row_flags.append(f"{field.name}: {problem}")
+                    continue
+                raise InvalidInput(f"rows[{index}].{field.name}: {problem}", hint=_expected(field))
+            for name in self.extra_features:
+                if name not in row:
+                    raise InvalidInput(
+                        f"rows[{index}].{name}: is required by the model",
+                        hint=f"send every feature the model reads, {name} included",
+                    )
+            flags.append(row_flags)
+            flagged = flagged or bool(row_flags)
+        return flags if flagged else None
 
 
 def _problem(field: InputField, value: Any, categories: set[str] | None) -> str | None:

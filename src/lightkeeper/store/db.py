@@ -134,8 +134,12 @@ class Database:
             conn = self.engine.connect()
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None
-        with conn:
-            yield conn
+        try:
+            with conn:
+                yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            # the server went away (or SQLite stayed locked) mid-transaction: same as down
+            raise self._unavailable(exc) from None
 
     def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
         first_line = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lightkeeper.clock import Clock
-from lightkeeper.errors import DeploymentNotFound, InvalidInput
+from lightkeeper.errors import DeploymentNotFound, InvalidInput, ReleaseRefused
 from lightkeeper.store.db import Database, aware
 from lightkeeper.store.tables import deployments, releases
 
@@ -114,14 +114,34 @@ class DeployStore:
             rows = conn.execute(sa.select(deployments).order_by(deployments.c.name)).all()
         return [_deployment(r._mapping) for r in rows]
 
-    def add(self, deployment: str, **fields: Any) -> Release:
-        """Append a release record."""
+    def add(self, deployment: str, *, based_on: int | None, **fields: Any) -> Release:
+        """Append a release record, if the newest one is still ``based_on``.
+
+        The check and the insert share one transaction (``BEGIN IMMEDIATE`` on SQLite, a
+        row lock on the deployment on PostgreSQL), so two decisions made on the same state
+        (an operator and the rollout controller, say) cannot both land.
+
+        Raises:
+            ReleaseRefused: the deployment changed since the caller read it.
+        """
         with self._db.write() as conn:
-            inserted = conn.execute(
+            lock = sa.select(deployments.c.id).where(deployments.c.name == deployment)
+            if not self._db.is_sqlite:
+                lock = lock.with_for_update()
+            conn.execute(lock)
+            newest = conn.execute(
+                sa.select(sa.func.max(releases.c.id)).where(releases.c.deployment == deployment)
+            ).scalar()
+            if newest != based_on:
+                raise ReleaseRefused(
+                    f"{deployment} changed while this was decided (newest release {newest}, "
+                    f"expected {based_on})",
+                    hint=f"look at the new state and decide again: lightkeeper releases "
+                    f"{deployment}",
+                )
+            conn.execute(
                 releases.insert().values(deployment=deployment, at=self._clock.now(), **fields)
             )
-            key = inserted.inserted_primary_key
-            assert key is not None
         return self.history(deployment, limit=1)[0]
 
     def history(self, deployment: str, *, limit: int = 1000) -> list[Release]:

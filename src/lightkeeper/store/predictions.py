@@ -96,6 +96,23 @@ class PredictionStore:
         with self._db.read() as conn:
             return [_record(r._mapping) for r in conn.execute(query).all()]
 
+    def outcomes(self, deployment: str, *, since: datetime, limit: int) -> list[tuple[Any, ...]]:
+        """(arm, version, request_id, row, output, latency_ms, error) since a time, newest first.
+
+        The lean read the rollout controller needs: no inputs, no entity objects.
+        """
+        t = prediction_logs
+        query = (
+            sa.select(
+                t.c.arm, t.c.version, t.c.request_id, t.c.row, t.c.output, t.c.latency_ms, t.c.error
+            )
+            .where(t.c.deployment == deployment, t.c.at >= since)
+            .order_by(t.c.id.desc())
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+
     def count(self, deployment: str) -> int:
         """How many records a deployment has."""
         query = sa.select(sa.func.count()).where(prediction_logs.c.deployment == deployment)

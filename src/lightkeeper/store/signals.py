@@ -78,6 +78,11 @@ class SignalStore:
             if updated.rowcount == 0:
                 conn.execute(life_signals.insert().values(instance_id=signal.instance_id, **values))
 
+    def remove(self, instance_id: str) -> None:
+        """Forget an instance that stopped cleanly (so it does not show as overdue)."""
+        with self._db.write() as conn:
+            conn.execute(life_signals.delete().where(life_signals.c.instance_id == instance_id))
+
     def all(self, *, subject: str | None = None) -> list[LifeSignal]:
         """Every instance's newest heartbeat, most recent first."""
         query = sa.select(life_signals).order_by(life_signals.c.last_seen.desc())
