@@ -108,8 +108,8 @@ class PredictionLogWriter:
             while self._buffer:
                 with self._lock:
                     take = min(self._batch, len(self._buffer))
+                    self._writing = take  # before popping: ``pending`` never reads too low
                     chunk = [self._buffer.popleft() for _ in range(take)]
-                    self._writing = len(chunk)
                 try:
                     self._settle(chunk)
                 except DatabaseUnavailable as exc:
