@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_live_releases import wait_for
 
 from lightkeeper.deploy.rollout import ArmStats, judge
 from lightkeeper.errors import DatabaseUnavailable, InvalidInput
-from lightkeeper.manifest import Rollout
+from lightkeeper.manifest import Rollout, parse_manifest
 from lightkeeper.serving.batching import Batcher, _plain
+from lightkeeper.serving.frames import predict_function
 from lightkeeper.serving.logwriter import PredictionLogWriter
 from lightkeeper.serving.router import bucket
 from lightkeeper.serving.validate import RowValidator
@@ -171,3 +175,119 @@ def test_the_batcher_coalesces_and_isolates_a_bad_request() -> None:
 def test_rollout_policy_bounds_are_checked() -> None:
     with pytest.raises(ValueError, match="max_error_rate"):
         Rollout(max_error_rate=2)
+
+
+def test_a_cheap_model_is_called_on_the_event_loop_and_a_costly_one_in_a_thread() -> None:
+    seen: dict[str, set[str]] = {"cheap": set(), "costly": set()}
+
+    def model(name: str, seconds: float) -> Callable[[list[int]], list[int]]:
+        def predict(rows: list[int]) -> list[int]:
+            seen[name].add(threading.current_thread().name)
+            time.sleep(seconds)
+            return rows
+
+        return predict
+
+    async def main() -> tuple[bool, bool]:
+        cheap, costly = Batcher(model("cheap", 0)), Batcher(model("costly", 0.02))
+        for _ in range(3):
+            await cheap.predict([1])
+            await costly.predict([1])
+        return cheap.inline, costly.inline
+
+    assert asyncio.run(main()) == (True, False)
+    # the first call of each runs in a thread (no measurement yet), later cheap ones do not
+    assert threading.main_thread().name in seen["cheap"]
+    assert threading.main_thread().name not in seen["costly"]
+
+
+def test_a_costly_model_lingers_for_clients_coming_back_under_load() -> None:
+    calls: list[int] = []
+
+    def predict(rows: list[int]) -> list[int]:
+        calls.append(len(rows))
+        time.sleep(0.2)  # lingering waits up to a tenth of this: 20 ms
+        return rows
+
+    async def main() -> None:
+        batcher = Batcher(predict)
+        await batcher.predict([0])  # measured: a costly model, one request per batch
+        first = asyncio.gather(*(batcher.predict([i]) for i in range(3)))
+        await asyncio.sleep(0.05)  # the batch of 3 is inside the model
+        early = asyncio.ensure_future(batcher.predict([3]))
+        await first  # 3 clients come back at once: they join the early one
+        await asyncio.gather(early, *(batcher.predict([i]) for i in range(4, 6)))
+
+    asyncio.run(main())
+    assert calls == [1, 3, 3]  # without lingering: [1, 3, 1, 2]
+
+
+def test_at_concurrency_one_nothing_lingers() -> None:
+    calls: list[int] = []
+
+    def predict(rows: list[int]) -> list[int]:
+        calls.append(len(rows))
+        time.sleep(0.05)
+        return rows
+
+    async def main() -> None:
+        batcher = Batcher(predict)
+        for i in range(3):
+            await batcher.predict([i])
+        assert not batcher._wanted
+
+    asyncio.run(main())
+    assert calls == [1, 1, 1]
+
+
+FLOAT_MANIFEST = """\
+name: floats
+kind: online
+owner: o@example.com
+entrypoints: {train: m:train}
+input_schema:
+  - {name: a, type: float}
+  - {name: b, type: float, required: false}
+target: {name: y, type: int}
+"""
+
+
+class _Predictor:
+    """Stands in for a loaded version: feature names and a predict that records frames."""
+
+    def __init__(self, model: object, names: list[str]) -> None:
+        self.model = model
+        self.feature_names = names
+        self.frames: list[pd.DataFrame] = []
+
+    def predict(self, rows: object) -> np.ndarray:
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+        self.frames.append(frame)
+        return np.asarray(self.model.predict(frame[self.feature_names]))
+
+
+def test_an_all_float_schema_builds_one_float_frame_with_the_same_predictions() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    model = HistGradientBoostingClassifier(max_iter=20).fit(train, train["a"] + train["b"] > 0)
+    predictor = _Predictor(model, ["a", "b"])
+    predict = predict_function(predictor, parse_manifest(FLOAT_MANIFEST))
+    rows = [{"b": 0.5, "a": 1}, {"a": -2.0, "b": None}, {"a": 0.25}]
+    got = predict(rows)
+    frame = predictor.frames[-1]
+    assert list(frame.columns) == ["a", "b"] and set(frame.dtypes) == {np.dtype("float64")}
+    assert np.isnan(frame["b"].iloc[1]) and np.isnan(frame["b"].iloc[2])
+    expected = model.predict(pd.DataFrame({"a": [1.0, -2.0, 0.25], "b": [0.5, np.nan, np.nan]}))
+    assert got.tolist() == expected.tolist()
+
+
+def test_a_schema_with_other_types_takes_the_general_path() -> None:
+    manifest = parse_manifest(
+        FLOAT_MANIFEST.replace("{name: b, type: float", "{name: b, type: int")
+    )
+    predictor = _Predictor(None, ["a", "b"])
+    assert predict_function(predictor, manifest) == predictor.predict
+    unknown = _Predictor(None, ["a", "b", "c"])  # a model feature the schema does not declare
+    assert predict_function(unknown, parse_manifest(FLOAT_MANIFEST)) == unknown.predict

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
 from credit_workspace import BOOM_INCOME, OPS, ROW
+from fastapi import FastAPI
 
 from lightkeeper import Lightkeeper
 
@@ -29,6 +31,30 @@ def test_predict_one_and_many_with_version_arm_and_request_id(lk: Lightkeeper, s
         assert (one["version"], one["arm"], one["request_id"]) == (1, "champion", "abc")
         many = http.post("/predict", json=[ROW, {**ROW, "income": 400.0}]).json()
         assert many["predictions"] == expected and len(many["request_id"]) == 32
+
+
+def test_scoring_skips_the_framework_but_keeps_its_routes_documented(
+    lk: Lightkeeper, serve, served
+) -> None:
+    """POST /predict is answered by the server's own ASGI handler; the FastAPI routes
+    (for OpenAPI, and for a host that calls the router itself) hand over to the same."""
+    with httpx.Client(base_url=served, timeout=30) as http:
+        fast = http.post("/predict", json=ROW, headers={"x-request-id": "fast-1"})
+        assert fast.headers["x-request-id"] == "fast-1"
+        assert http.get("/predict").status_code == 405
+        paths = http.get("/openapi.json").json()["paths"]
+        assert "post" in paths["/predict"] and "post" in paths["/invocations"]
+    app = lk.serving_app("credit-online", controller=False)
+
+    async def through_the_router(scope: Any, receive: Any, send: Any) -> None:
+        await FastAPI.__call__(app, scope, receive, send)
+
+    with httpx.Client(base_url=serve(through_the_router), timeout=30) as http:
+        routed = http.post("/invocations", json={"instances": [ROW]}, headers={"x-request-id": "r"})
+        bad = http.post("/predict", json={**ROW, "age": 12})
+    assert routed.json()["predictions"] == fast.json()["predictions"]
+    assert routed.headers["x-request-id"] == "r" and routed.json()["request_id"] == "r"
+    assert bad.status_code == 422 and "rows[0].age" in bad.json()["error"]["message"]
 
 
 def test_mlflow_invocation_formats(served) -> None:

@@ -17,10 +17,11 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from lightkeeper.errors import (
     InvalidInput,
@@ -138,12 +139,54 @@ class _Server:
         }
 
     # -- scoring ----------------------------------------------------------------------
-    async def handle(self, request: Request, *, mlflow: bool) -> Response:
-        """Parse, validate and score one request; count what is refused."""
+    async def asgi(self, scope: Scope, receive: Receive, send: Send, *, mlflow: bool) -> None:
+        """``POST /predict`` and ``/invocations`` as a bare ASGI app.
+
+        Scoring skips FastAPI's routing and middleware (about a third of the event loop's
+        time per request); the routes stay declared for OpenAPI and hand over to this.
+        """
         self.counts["requests"] += 1
+        request_id: str | None = None
         try:
-            request_id = _request_id(request)
-            payload = await _json(request)
+            headers = _Headers(scope["headers"])
+            try:
+                request_id = _request_id(headers.request_id)
+                body = await _read_body(receive, headers.content_length)
+            except LightkeeperError as exc:
+                self._rejected(exc)
+                raise
+            if body is None:  # the client went away
+                return
+            answer = await self.respond(
+                body,
+                request_id=request_id,
+                key=headers.routing_key or _query_key(scope["query_string"]),
+                mlflow=mlflow,
+            )
+            status = 200
+        except LightkeeperError as exc:
+            status, answer = errors.status_for(exc), orjson.dumps({"error": exc.to_dict()})
+        except Exception:
+            log.exception("%s: %s failed", self.deployment, scope["path"])
+            error = LightkeeperError(
+                "internal error", hint="the server log has the details; please report it"
+            )
+            status, answer = 500, orjson.dumps({"error": error.to_dict()})
+        response_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(answer)).encode()),
+        ]
+        if request_id is not None:
+            response_headers.append((b"x-request-id", request_id.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    async def respond(
+        self, body: bytes, *, request_id: str, key: str | None, mlflow: bool
+    ) -> bytes:
+        """Parse, validate and score one request body; count what is refused."""
+        try:
+            payload = _json(body)
             if mlflow:
                 rows = _mlflow_rows(payload)
             else:
@@ -159,13 +202,10 @@ class _Server:
         except LightkeeperError as exc:
             self._rejected(exc)
             raise
-        key = request.headers.get("x-routing-key")
-        if key is None and request.scope["query_string"]:
-            key = request.query_params.get("key")
-        body = await self.score(plan, plan.champion, rows, flags, request_id=request_id, key=key)
+        answer = await self.score(plan, plan.champion, rows, flags, request_id=request_id, key=key)
         if mlflow:
-            body = {"predictions": body.pop("predictions"), **body}
-        return Response(orjson.dumps(body), media_type="application/json")
+            answer = {"predictions": answer.pop("predictions"), **answer}
+        return orjson.dumps(answer)
 
     def _rejected(self, exc: LightkeeperError) -> None:
         self.counts["rejected"] += 1
@@ -337,7 +377,7 @@ def build_serving_app(
     poll: float = 0.5,
     heartbeat: float = 5.0,
     controller: bool = True,
-) -> FastAPI:
+) -> ServingApp:
     """The ASGI app serving ``deployment``.
 
     Args:
@@ -359,7 +399,8 @@ def build_serving_app(
         finally:
             await server.stop()
 
-    app = FastAPI(title=f"lightkeeper serve {deployment}", lifespan=lifespan)
+    app = ServingApp(title=f"lightkeeper serve {deployment}", lifespan=lifespan)
+    app.server = server
     app.state.server = server
     errors.install(app)
 
@@ -377,21 +418,70 @@ def build_serving_app(
         return Response(server.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/predict", summary="Predict one record (an object) or many (a list)")
-    async def predict(request: Request) -> Response:
-        return await server.handle(request, mlflow=False)
+    async def predict() -> Response:
+        return _HandOver(server, mlflow=False)
 
     @app.post("/invocations", summary="MLflow-compatible scoring endpoint")
-    async def invocations(request: Request) -> Response:
-        return await server.handle(request, mlflow=True)
+    async def invocations() -> Response:
+        return _HandOver(server, mlflow=True)
 
     return app
+
+
+class ServingApp(FastAPI):
+    """The serving app: scoring requests go straight to the server's ASGI handler."""
+
+    server: _Server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            root = scope.get("root_path")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if path in SCORING_PATHS:
+                await self.server.asgi(scope, receive, send, mlflow=path == "/invocations")
+                return
+        await super().__call__(scope, receive, send)
+
+
+SCORING_PATHS = frozenset({"/predict", "/invocations"})
+
+
+class _HandOver(Response):
+    """A route's answer that lets the server's ASGI handler read and answer the request."""
+
+    def __init__(self, server: _Server, *, mlflow: bool) -> None:  # no body of its own
+        self.server = server
+        self.mlflow = mlflow
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.server.asgi(scope, receive, send, mlflow=self.mlflow)
 
 
 MAX_REQUEST_ID = 100
 
 
-def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id")
+class _Headers:
+    """The few request headers scoring reads, found in one pass."""
+
+    __slots__ = ("content_length", "request_id", "routing_key")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.content_length: str | None = None
+        self.request_id: str | None = None
+        self.routing_key: str | None = None
+        for name, value in raw:
+            if name == b"content-length":
+                self.content_length = value.decode("latin-1")
+            elif name == b"x-request-id":
+                self.request_id = value.decode("latin-1")
+            elif name == b"x-routing-key":
+                self.routing_key = value.decode("latin-1")
+
+
+def _request_id(given: str | None) -> str:
     if given is None:
         # random bits, not uuid4: no system call per request, same 128-bit uniqueness
         return f"{random.getrandbits(128):032x}"
@@ -403,19 +493,37 @@ def _request_id(request: Request) -> str:
     return given
 
 
-async def _json(request: Request) -> Any:
-    declared = request.headers.get("content-length")
+def _query_key(query: bytes) -> str | None:
+    if not query:
+        return None
+    from urllib.parse import parse_qs
+
+    values = parse_qs(query.decode("latin-1")).get("key")
+    return values[0] if values else None
+
+
+async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
+    """The request body, refused past :data:`MAX_BODY_BYTES`; ``None`` if the client left."""
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large(f"{int(declared):,} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():  # a chunked body stops at the limit, not at its end
+    while True:  # a chunked body stops at the limit, not at its end
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise _too_large(f"more than {size:,} bytes so far")
         chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _json(body: bytes) -> Any:
     try:
-        return orjson.loads(b"".join(chunks))
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"the request body is not JSON: {exc}", hint="send JSON") from None
 

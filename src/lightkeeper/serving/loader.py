@@ -18,6 +18,7 @@ from lightkeeper.background import Periodic
 from lightkeeper.errors import first_line
 from lightkeeper.events import ServingSwapFailed, ServingSwapped
 from lightkeeper.serving.batching import Batcher
+from lightkeeper.serving.frames import predict_function
 from lightkeeper.serving.validate import RowValidator
 
 if TYPE_CHECKING:
@@ -191,10 +192,11 @@ class Follower:
         predictor = self.lk.load(self._model, version)
         text = self.lk.registry.manifest_text(self._model, version)
         manifest = parse_manifest(text, source="manifest") if text else None
+        predict = predict_function(predictor, manifest)
         rows = self._warmup_rows(manifest)
         if rows:
             try:
-                predictor.predict(rows)
+                predict(rows)
             except Exception as exc:
                 raise RuntimeError(
                     f"warm-up on {len(rows)} gold row(s) failed: {type(exc).__name__}: {exc}"
@@ -203,7 +205,7 @@ class Follower:
             predictor=predictor,
             manifest=manifest,
             warmed_on=len(rows),
-            batcher=Batcher(predictor.predict),
+            batcher=Batcher(predict),
             validator=RowValidator(manifest, predictor.feature_names),
         )
 
