@@ -1,9 +1,11 @@
 """Online serving: lightkeeper serve vs bare in-process predict vs ``mlflow models serve``.
 
-    python bench/serving.py [--seconds 5] [--trees 50] [--features 20]
+    python bench/serving.py [--seconds 5] [--model logistic|forest] [--trees 50] [--features 20]
 
-One scikit-learn model (a random forest) is trained, gated, accepted and released in a
-temporary workspace, then served two ways from the same MLflow model version:
+One scikit-learn model (by default a scaler + logistic regression pipeline; with
+``--model forest`` a random forest of ``--trees`` trees) is trained, gated, accepted and
+released in a temporary workspace, then served two ways from the same MLflow model
+version:
 
 - ``lightkeeper serve`` (one worker, prediction logging on, the rollout controller and
   heartbeats running), and
@@ -14,10 +16,9 @@ A small asyncio HTTP/1.1 keep-alive client posts single-row ``/invocations`` req
 requests/s and p50/p99 latency. The baseline is the bare in-process ``model.predict`` on
 a one-row DataFrame, timed in the same run. The contestants take turns in short rounds
 (bare, lightkeeper, mlflow, bare, ...), so a machine that slows down or speeds up during
-the run (shared virtual machines do) weighs on all of them alike. ``--model logistic``
-serves a scaler + logistic regression pipeline instead of the forest. Goals: at
-concurrency 8 at least 10x the throughput of ``mlflow models serve``; at concurrency 1 a
-p50 within 1 ms of bare predict.
+the run (shared virtual machines do) weighs on all of them alike. Goals: at concurrency
+8 at least 10x the throughput of ``mlflow models serve``; at concurrency 1 a p50 within
+1 ms of bare predict.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--trees", type=int, default=50)
     parser.add_argument("--features", type=int, default=20)
-    parser.add_argument("--model", choices=["forest", "logistic"], default="forest")
+    parser.add_argument("--model", choices=["logistic", "forest"], default="logistic")
     parser.add_argument("--skip-mlflow", action="store_true")
     args = parser.parse_args()
 
