@@ -259,11 +259,13 @@ class _Predictor:
         self.model = model
         self.feature_names = names
         self.frames: list[pd.DataFrame] = []
+        self.calls: list[object] = []
 
     def predict(self, rows: object) -> np.ndarray:
+        self.calls.append(rows)
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
         self.frames.append(frame)
-        return np.asarray(self.model.predict(frame[self.feature_names]))
+        return np.asarray(self.model.predict(frame.reindex(columns=self.feature_names)))
 
 
 def test_an_all_float_schema_builds_one_float_frame_with_the_same_predictions() -> None:
@@ -274,13 +276,43 @@ def test_an_all_float_schema_builds_one_float_frame_with_the_same_predictions() 
     model = HistGradientBoostingClassifier(max_iter=20).fit(train, train["a"] + train["b"] > 0)
     predictor = _Predictor(model, ["a", "b"])
     predict = predict_function(predictor, parse_manifest(FLOAT_MANIFEST))
-    rows = [{"b": 0.5, "a": 1}, {"a": -2.0, "b": None}, {"a": 0.25}]
+    rows = [{"b": 0.5, "a": 1}, {"a": -2.0, "b": None}, {"a": 0.25, "b": None}]
     got = predict(rows)
     frame = predictor.frames[-1]
     assert list(frame.columns) == ["a", "b"] and set(frame.dtypes) == {np.dtype("float64")}
     assert np.isnan(frame["b"].iloc[1]) and np.isnan(frame["b"].iloc[2])
     expected = model.predict(pd.DataFrame({"a": [1.0, -2.0, 0.25], "b": [0.5, np.nan, np.nan]}))
     assert got.tolist() == expected.tolist()
+
+
+def test_a_missing_or_flagged_value_takes_the_general_path_that_names_it() -> None:
+    class Zeros:
+        def predict(self, frame: pd.DataFrame) -> np.ndarray:
+            return np.zeros(len(frame))
+
+    predictor = _Predictor(Zeros(), ["a", "b"])
+    predict = predict_function(predictor, parse_manifest(FLOAT_MANIFEST))
+    for rows in ([{"a": 1.0}], [{"a": 1.0, "b": "odd"}]):
+        predict(rows)
+        assert predictor.calls[-1] is rows  # records, not a float frame
+
+
+def test_failing_calls_do_not_make_a_costly_model_look_cheap() -> None:
+    def predict(rows: list[int]) -> list[int]:
+        if rows[0] < 0:
+            raise ValueError("fails fast")
+        time.sleep(0.02)
+        return rows
+
+    async def main() -> bool:
+        batcher = Batcher(predict)
+        await batcher.predict([1])
+        for _ in range(20):
+            with pytest.raises(ValueError, match="fails fast"):
+                await batcher.predict([-1])
+        return batcher.inline
+
+    assert asyncio.run(main()) is False
 
 
 def test_a_schema_with_other_types_takes_the_general_path() -> None:

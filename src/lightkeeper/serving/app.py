@@ -160,16 +160,21 @@ class _Server:
             answer = await self.respond(
                 body,
                 request_id=request_id,
-                key=headers.routing_key or _query_key(scope["query_string"]),
+                key=(
+                    headers.routing_key
+                    if headers.routing_key is not None
+                    else _query_key(scope["query_string"])
+                ),
                 mlflow=mlflow,
             )
             status = 200
         except LightkeeperError as exc:
             status, answer = errors.status_for(exc), orjson.dumps({"error": exc.to_dict()})
-        except Exception:
+        except Exception as exc:
             log.exception("%s: %s failed", self.deployment, scope["path"])
             error = LightkeeperError(
-                "internal error", hint="the server log has the details; please report it"
+                f"internal error: {type(exc).__name__}",
+                hint="the server log has the details; please report it",
             )
             status, answer = 500, orjson.dumps({"error": error.to_dict()})
         response_headers = [
@@ -177,7 +182,7 @@ class _Server:
             (b"content-length", str(len(answer)).encode()),
         ]
         if request_id is not None:
-            response_headers.append((b"x-request-id", request_id.encode()))
+            response_headers.append((b"x-request-id", request_id.encode("latin-1")))
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": answer})
 
@@ -496,10 +501,12 @@ def _request_id(given: str | None) -> str:
 def _query_key(query: bytes) -> str | None:
     if not query:
         return None
-    from urllib.parse import parse_qs
+    from urllib.parse import parse_qsl
 
-    values = parse_qs(query.decode("latin-1")).get("key")
-    return values[0] if values else None
+    values = [
+        v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "key"
+    ]
+    return values[-1] if values else None  # like Starlette's query_params: the last one
 
 
 async def _read_body(receive: Receive, declared: str | None) -> bytes | None:

@@ -5,8 +5,9 @@ returns, everything queued goes in as the next batch. At concurrency 1 a request
 straight through; under load, batches grow with the load and the per-call overhead of
 the model (pandas frame, input checks, tree traversal setup) is paid once per batch.
 
-Where the model call runs depends on what it costs. A cheap model (recent calls under
-:data:`INLINE_SECONDS`) is called on the event loop: a thread hop costs two GIL hand-overs
+Where the model call runs depends on what it costs. A cheap model (recent successful
+calls under :data:`INLINE_SECONDS`, and at most :data:`INLINE_ROWS` rows) is called on
+the event loop: a thread hop costs two GIL hand-overs
 and a wake-up, a good part of a millisecond, and small numpy/pandas work holds the GIL
 anyway, so a thread buys no parallelism. Requests that arrive meanwhile wait in the
 socket buffer and form the next batch. A costly model runs in a worker thread, so probes
@@ -17,7 +18,7 @@ answer, starting the next batch the moment the last one returns settles into two
 of N/2 taking turns. So when the last batch held several requests, the next one waits
 until as many have queued, for at most :data:`LINGER_SHARE` of a model call: a tenth
 more latency at worst, about twice the throughput when the clients come back in time.
-At concurrency 1 nothing lingers.
+At concurrency 1 nothing lingers (only the first lone request after a burst may wait once).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 
 MAX_BATCH_ROWS = 1024
 INLINE_SECONDS = 0.004  # model calls faster than this (on average) run on the event loop
+INLINE_ROWS = 256  # ... if they have at most this many rows
 LINGER_SHARE = 0.1  # the longest wait for more requests, as a share of one model call
 _SMOOTHING = 0.2  # weight of the newest call in the running average of call seconds
 
@@ -134,7 +136,7 @@ class Batcher:
                 future.set_result(result)
 
     async def _call(self, rows: list[Any]) -> tuple[list[Any], float]:
-        if self.inline:
+        if self.inline and len(rows) <= INLINE_ROWS:
             return self._timed(rows)
         if self._thread is None:  # one batch at a time: one thread (a third cheaper than anyio's)
             # ends by itself when a swapped-out version's batcher is garbage-collected
@@ -143,10 +145,9 @@ class Batcher:
 
     def _timed(self, rows: list[Any]) -> tuple[list[Any], float]:
         start = time.perf_counter()
-        try:
-            values = self._predict(rows)
-        finally:
-            seconds = time.perf_counter() - start
+        values = self._predict(rows)
+        seconds = time.perf_counter() - start
+        if len(rows) <= INLINE_ROWS:  # failures and big batches say little about the usual call
             previous = self._average
             self._average = (
                 seconds if previous is None else previous + _SMOOTHING * (seconds - previous)

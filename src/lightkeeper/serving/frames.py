@@ -32,8 +32,12 @@ def predict_function(predictor: Predictor, manifest: Manifest | None) -> Callabl
     columns = pd.Index(names, dtype=object)
 
     def predict(rows: list[Any]) -> Any:
-        # rows passed the RowValidator: every value is a finite number or None (-> NaN)
-        values = np.array([[row.get(name) for name in names] for row in rows], dtype=float)
+        # Validated rows hold numbers or None (-> NaN). A missing optional feature or a
+        # value kept by ``on_invalid: flag`` takes the general path, which names it.
+        try:
+            values = np.array([[row[name] for name in names] for row in rows], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            return predictor.predict(rows)
         return predictor.predict(pd.DataFrame(values, columns=columns, copy=False))
 
     return predict
