@@ -15,6 +15,7 @@ LABELS = {
     "deploy.create": "`deployments create`",
     "deploy.release": "`release`, `promote`",
     "deploy.rollback": "`rollback`",
+    "batch.run": "`batch run`",
     "tokens.manage": "`tokens create",
 }
 

@@ -14,6 +14,7 @@ from lightkeeper.events import DatabaseUpgraded, EventBus, VersionRegistered
 from lightkeeper.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     import pandas as pd
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
     from lightkeeper.auth import Principal, Role
     from lightkeeper.deploy.releases import Releases
     from lightkeeper.gate.runner import GateContext
+    from lightkeeper.manifest import BatchInput, BatchOutput
     from lightkeeper.registry import ModelSummary, Predictor, Registry, VersionInfo
     from lightkeeper.store import AuditEntry, AuditStore, Database
+    from lightkeeper.store.batch import BatchRun, BatchRunStore
     from lightkeeper.store.deploy import Deployment, DeployStore, Release
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
     from lightkeeper.store.gold import GoldStore, GoldVersion
@@ -147,6 +150,13 @@ class Lightkeeper:
         from lightkeeper.store.leases import LeaseStore
 
         return LeaseStore(self.database, self.clock)
+
+    @cached_property
+    def batch_runs(self) -> BatchRunStore:
+        """Records of batch runs."""
+        from lightkeeper.store.batch import BatchRunStore
+
+        return BatchRunStore(self.database, self.clock)
 
     @cached_property
     def releases(self) -> Releases:
@@ -429,6 +439,42 @@ class Lightkeeper:
     ) -> Release:
         """One step back: drop the challenger, or return to the previous champion."""
         return self.releases.rollback(deployment, reason=reason, by=by or self.principal())
+
+    # -- batch ------------------------------------------------------------------------
+    def batch_run(
+        self,
+        deployment: str,
+        *,
+        input: BatchInput | None = None,
+        output: BatchOutput | None = None,
+        partition: str | None = None,
+        fresh: bool = False,
+        progress: Callable[[int, int | None], None] | None = None,
+        by: Principal | None = None,
+    ) -> BatchRun:
+        """Score a batch deployment's input and publish the partition (default: today).
+
+        ``input`` and ``output`` default to the manifest's ``batch`` section. A run of
+        the same partition replaces its output; an interrupted run is taken over.
+        """
+        from lightkeeper.batch.runner import BatchRunner
+
+        return BatchRunner(self).run(
+            deployment,
+            by=by or self.principal(),
+            input=input,
+            output=output,
+            partition=partition,
+            fresh=fresh,
+            progress=progress,
+        )
+
+    def batch_runs_of(
+        self, deployment: str, *, partition: str | None = None, limit: int = 50
+    ) -> list[BatchRun]:
+        """Runs of a batch deployment, newest first."""
+        self.deploy_store.get(deployment)
+        return self.batch_runs.list(deployment, partition=partition, limit=limit)
 
     # -- tokens -----------------------------------------------------------------------
     def token_create(

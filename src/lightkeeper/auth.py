@@ -27,6 +27,7 @@ Action = Literal[
     "deploy.create",
     "deploy.release",
     "deploy.rollback",
+    "batch.run",
     "tokens.manage",
 ]
 
@@ -43,6 +44,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "deploy.create": frozenset({"operator", "admin"}),
     "deploy.release": frozenset({"operator", "admin"}),
     "deploy.rollback": frozenset({"operator", "admin"}),
+    "batch.run": frozenset({"operator", "admin"}),
     "tokens.manage": frozenset({"admin"}),
 }
 

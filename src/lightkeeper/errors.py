@@ -161,6 +161,18 @@ class PayloadTooLarge(InvalidInput):
     code = "LK-PAYLOAD-TOO-LARGE"
 
 
+class RunInProgress(LightkeeperError, RuntimeError):
+    """Another run of the same batch deployment and partition holds the lease."""
+
+    code = "LK-RUN-IN-PROGRESS"
+
+
+class TooManyRejects(InvalidInput):
+    """A batch run rejected more rows than the manifest's ``batch.max_reject_share``."""
+
+    code = "LK-TOO-MANY-REJECTS"
+
+
 class PredictionFailed(LightkeeperError, RuntimeError):
     """The served model raised while scoring valid rows."""
 
@@ -197,4 +209,6 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     ServiceNotReady,
     PayloadTooLarge,
     PredictionFailed,
+    RunInProgress,
+    TooManyRejects,
 )

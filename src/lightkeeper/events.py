@@ -276,3 +276,53 @@ class RolloutDecided(Event):
     @property
     def subject(self) -> str:
         return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchRunFinished(Event):
+    """A batch run published its partition."""
+
+    kind: ClassVar[str] = "batch.finished"
+    deployment: str
+    run_id: int
+    partition: str
+    rows_in: int
+    rows_out: int
+    rows_rejected: int
+    versions: dict[str, int]
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchRunFailed(Event):
+    """A batch run failed; nothing was published (the alarm rule ``batch_run_failed``)."""
+
+    kind: ClassVar[str] = "batch.failed"
+    deployment: str
+    run_id: int
+    partition: str
+    error: str
+    resumable: bool
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchRunLate(Event):
+    """A batch deployment's run was due (``batch.cadence``) and none succeeded in time:
+    the dead-man's switch (the alarm rule ``life_signal_late``)."""
+
+    kind: ClassVar[str] = "batch.late"
+    deployment: str
+    due: str
+    cron: str
+    last_success: str
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"

@@ -361,13 +361,90 @@ class Schedule(_Model):
     @field_validator("cron")
     @classmethod
     def _five_fields(cls, cron: str) -> str:
-        fields = cron.split()
-        if len(fields) != 5 or not all(re.fullmatch(r"[\w*/,?#-]+", part) for part in fields):
+        return _cron(cron)
+
+
+def _cron(cron: str) -> str:
+    fields = cron.split()
+    if len(fields) != 5 or not all(re.fullmatch(r"[\w*/,?#-]+", part) for part in fields):
+        raise _Invalid(
+            f"{cron!r} is not a 5-field cron expression",
+            hint="minute hour day-of-month month day-of-week, e.g. '0 6 * * *'",
+        )
+    return cron
+
+
+class BatchInput(_Model):
+    """Where a batch run reads: a SQL query or table at a database URL, or files."""
+
+    url: str | None = None
+    query: str | None = None
+    table: Text | None = None
+    path: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if self.path is not None:
+            if self.url or self.query or self.table:
+                raise _Invalid("give path, or url with query or table, not both", "path")
+        elif self.url is None or (self.query is None) == (self.table is None):
             raise _Invalid(
-                f"{cron!r} is not a 5-field cron expression",
-                hint="minute hour day-of-month month day-of-week, e.g. '0 6 * * *'",
+                "needs path, or url with exactly one of query and table",
+                hint="path: data/customers.parquet, or url: ${WAREHOUSE_URL} with table: customers",
             )
-        return cron
+        return self
+
+
+class BatchOutput(_Model):
+    """Where a batch run writes: a SQL table at a database URL, or a Parquet dataset folder."""
+
+    url: str | None = None
+    table: Text | None = None
+    path: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_sink(self) -> Self:
+        if (self.path is None) == (self.table is None) or (self.table is not None) != (
+            self.url is not None
+        ):
+            raise _Invalid(
+                "needs path (a Parquet dataset folder), or url with table",
+                hint="path: out/scores, or url: ${WAREHOUSE_URL} with table: scores",
+            )
+        return self
+
+
+class Holdout(_Model):
+    """A control group left untreated: a stable hash of the entity key and a salt."""
+
+    share: float = Field(gt=0, lt=1)
+    salt: Text
+    column: Text = "holdout"
+
+
+class Cadence(_Model):
+    """When a batch run must have finished: each time ``cron`` fires (UTC), a run that
+    succeeded since the previous firing is due; ``grace_minutes`` later it is late."""
+
+    cron: str
+    grace_minutes: float = Field(default=0, ge=0)
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, cron: str) -> str:
+        return _cron(cron)
+
+
+class Batch(_Model):
+    """Defaults for ``lightkeeper batch run`` of a batch deployment."""
+
+    input: BatchInput | None = None
+    output: BatchOutput | None = None
+    chunk_rows: int = Field(default=50_000, ge=1, le=10_000_000)
+    max_reject_share: float = Field(default=0.01, ge=0, le=1)
+    probabilities: bool = True
+    holdout: Holdout | None = None
+    cadence: Cadence | None = None
 
 
 class Manifest(_Model):
@@ -391,6 +468,7 @@ class Manifest(_Model):
     rollout: Rollout = Field(default_factory=Rollout)
     gate: Gate | None = None
     schedules: list[Schedule] = Field(default_factory=list)
+    batch: Batch = Field(default_factory=Batch)
     monitoring: dict[str, Any] = Field(default_factory=dict)
 
     @property

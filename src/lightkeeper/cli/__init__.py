@@ -93,13 +93,14 @@ def _drop_pickle_advice(record: logging.LogRecord) -> bool:
 
 
 def _register() -> None:
-    from lightkeeper.cli import demo, deploy, gate, gold, models, tokens, train, workspace
+    from lightkeeper.cli import batch, demo, deploy, gate, gold, models, tokens, train, workspace
 
     train.register(app)
     models.register(app)
     gold.register(app)
     gate.register(app)
     deploy.register(app)
+    batch.register(app)
     tokens.register(app)
     workspace.register(app)
     demo.register(app)

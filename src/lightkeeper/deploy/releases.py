@@ -57,6 +57,12 @@ class Releases:
             raise InvalidInput(
                 "a release needs a reason for the audit trail", hint='add --reason "why now"'
             )
+        if strategy == "shadow" and target.kind == "batch":
+            raise ReleaseRefused(
+                f"{deployment} is a batch deployment; shadow copies live traffic",
+                hint="use --strategy canary --percent N: a share of entities (by key) is "
+                "scored with the challenger and every row records its version",
+            )
         number = self.registry.get_version(target.model, version).version
         signoff = require_accepted(self.gates, target.model, number)
         current = self.current(deployment)

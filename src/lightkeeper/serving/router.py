@@ -7,16 +7,10 @@ share grows. Without a key each request is an independent draw.
 
 from __future__ import annotations
 
-import hashlib
 import random
 
+from lightkeeper.deploy.split import bucket
 from lightkeeper.serving.loader import Plan
-
-
-def bucket(key: str) -> float:
-    """A stable position of ``key`` in [0, 100)."""
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64 * 100
 
 
 def choose_arm(plan: Plan, key: str | None, draw: random.Random | None = None) -> str:

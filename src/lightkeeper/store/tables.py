@@ -165,3 +165,28 @@ leases = sa.Table(
     sa.Column("holder", sa.String(200), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+batch_runs = sa.Table(
+    "batch_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("deployment", sa.String(200), nullable=False),
+    sa.Column("partition", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("release_id", sa.Integer, nullable=False),
+    sa.Column("versions", sa.JSON, nullable=False),
+    sa.Column("input", sa.Text, nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("rows_in", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_out", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_rejected", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("chunks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("resumed_chunks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("instance_id", sa.String(100), nullable=False),
+    sa.Index("ix_batch_runs_deployment_partition", "deployment", "partition"),
+)

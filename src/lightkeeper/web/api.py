@@ -95,15 +95,20 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         if not controllers:
             yield
             return
+        from lightkeeper.batch.cadence import BatchWatch
         from lightkeeper.deploy.rollout import RolloutController
         from lightkeeper.monitor.signals import new_instance_id
 
-        controller = RolloutController(lk, holder=new_instance_id("control"))
+        holder = new_instance_id("control")
+        controller = RolloutController(lk, holder=holder)
+        watch = BatchWatch(lk, holder=holder)
         controller.start()
+        watch.start()
         try:
             yield
         finally:
             controller.stop()
+            watch.stop()
 
     app = FastAPI(
         title="lightkeeper",
@@ -314,6 +319,19 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     ) -> dict[str, Any]:
         found = lk.predictions(name, request_id=request_id, arm=arm, limit=limit)
         return {"predictions": [r.to_dict() for r in found]}
+
+    @router.get(
+        "/deployments/{name}/batch-runs",
+        summary="Runs of a batch deployment, newest first: status, rows, versions, summary",
+    )
+    def batch_runs(
+        name: str,
+        partition: str | None = None,
+        limit: int = Query(50, ge=1, le=1000),
+        _who: Principal = Reader,
+    ) -> dict[str, Any]:
+        found = lk.batch_runs_of(name, partition=partition, limit=limit)
+        return {"deployment": name, "runs": [r.to_dict() for r in found]}
 
     @router.get("/signals", summary="Life signals: the newest heartbeat of each instance")
     def signals(subject: str | None = None, _who: Principal = Reader) -> dict[str, Any]:

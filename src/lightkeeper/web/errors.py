@@ -36,6 +36,8 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.ServiceNotReady: 503,
     errors.PayloadTooLarge: 413,
     errors.PredictionFailed: 500,
+    errors.RunInProgress: 409,
+    errors.TooManyRejects: 422,
 }
 
 

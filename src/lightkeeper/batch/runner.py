@@ -1,0 +1,579 @@
+"""One batch run of a deployment over one partition, from input to published output."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from queue import Empty, Full, Queue
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lightkeeper.background import Periodic
+from lightkeeper.batch.checks import check_chunk
+from lightkeeper.batch.sinks import Sink, open_sink
+from lightkeeper.batch.sources import Source, open_source
+from lightkeeper.batch.summary import ScoreSummary
+from lightkeeper.deploy.split import buckets
+from lightkeeper.errors import (
+    InvalidInput,
+    ReleaseRefused,
+    RunInProgress,
+    TooManyRejects,
+    first_line,
+)
+from lightkeeper.events import BatchRunFailed, BatchRunFinished
+from lightkeeper.experiments import in_holdout
+from lightkeeper.monitor.signals import HeartbeatSender, new_instance_id
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.auth import Principal
+    from lightkeeper.manifest import BatchInput, BatchOutput, Manifest
+    from lightkeeper.registry import Predictor
+    from lightkeeper.store.batch import BatchRun
+    from lightkeeper.store.deploy import Release
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0  # a killed run's partition is free again after this long
+RENEW_SECONDS = 20.0
+PARTITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:=-]{0,99}")
+RESERVED = ("prediction", "model_version", "run_id", "partition", "scored_at", "flags")
+
+Progress = Callable[[int, int | None], None]  # rows read so far, rows in the input if known
+
+
+@dataclass(frozen=True)
+class _Arm:
+    predictor: Predictor
+    features: list[str]
+    probabilities: bool
+
+
+class BatchRunner:
+    """Runs batch deployments; see :mod:`lightkeeper.batch`."""
+
+    def __init__(self, lk: Lightkeeper) -> None:
+        self.lk = lk
+
+    def run(
+        self,
+        deployment: str,
+        *,
+        by: Principal,
+        input: BatchInput | None = None,
+        output: BatchOutput | None = None,
+        partition: str | None = None,
+        fresh: bool = False,
+        progress: Progress | None = None,
+    ) -> BatchRun:
+        """Score the input with the deployment's current release and publish the partition.
+
+        Raises:
+            RunInProgress: another run of this deployment and partition is running.
+            TooManyRejects: more rejected rows than ``batch.max_reject_share``.
+            InvalidInput: no input or output, unreadable input, missing columns.
+        """
+        by.require("batch.run")
+        lk = self.lk
+        target = lk.deploy_store.get(deployment)
+        if target.kind != "batch":
+            raise InvalidInput(
+                f"{deployment} is an {target.kind} deployment",
+                hint=f"create a batch one: lightkeeper deployments create NAME --model "
+                f"{target.model} --kind batch",
+            )
+        release = lk.releases.current(deployment)
+        if release is None or release.champion is None:
+            raise ReleaseRefused(
+                f"{deployment} has no release yet, so there is no version to score with",
+                hint=f'lightkeeper release {deployment} VERSION --reason "..."',
+            )
+        manifest = self._manifest(target.model, release.champion)
+        source_spec = input or manifest.batch.input
+        sink_spec = output or manifest.batch.output
+        if source_spec is None or sink_spec is None:
+            missing = "input" if source_spec is None else "output"
+            raise InvalidInput(
+                f"no {missing} for {deployment}",
+                hint=f"pass --{missing}, or set batch.{missing} in the manifest",
+            )
+        keys = _entity_key(manifest, target.model, release.champion)
+        partition = _partition(partition or lk.clock.now().date().isoformat())
+        with ExitStack() as stack:
+            source = open_source(source_spec, order_by=keys)
+            stack.callback(source.close)
+            stage = hashlib.blake2b(f"{deployment}\0{partition}".encode(), digest_size=8)
+            sink = open_sink(sink_spec, stage=f"lk_stage_{stage.hexdigest()}")
+            stack.callback(sink.close)
+            versions = [release.champion]
+            if release.strategy == "canary" and release.challenger is not None:
+                versions.append(release.challenger)
+            probabilities = manifest.batch.probabilities
+            arms = {v: self._arm(target.model, v, probabilities) for v in versions}
+            instance_id = stack.enter_context(self._lease(deployment, partition))
+            staged = self._take_over(deployment, partition, release, sink, fresh)
+            record = lk.batch_runs.start(
+                deployment,
+                partition,
+                release_id=release.id,
+                input=source.description,
+                output=sink.description,
+                actor=by.name,
+                instance_id=instance_id,
+            )
+            job = _Job(lk, record, manifest, release, arms, source, sink, staged, progress)
+            heartbeat = HeartbeatSender(
+                lk.signal_store,
+                lk.clock,
+                instance_id=instance_id,
+                kind="batch",
+                subject=deployment,
+                payload=job.status,
+                cadence=RENEW_SECONDS,
+            )
+            heartbeat.start()
+            stack.callback(heartbeat.stop)
+            return job.run()
+
+    @contextmanager
+    def _lease(self, deployment: str, partition: str) -> Iterator[str]:
+        """One run per deployment and partition: a lease, renewed while the run lives."""
+        leases = self.lk.lease_store
+        instance_id = new_instance_id("batch")
+        name = f"batch:{deployment}:{partition}"
+        if not leases.acquire(name, instance_id, seconds=LEASE_SECONDS):
+            holder = leases.holder(name)
+            if holder is None or not _died_here(holder):
+                raise RunInProgress(
+                    f"a run of {deployment} for partition {partition} is already running "
+                    f"({holder})",
+                    hint=f"wait for it (lightkeeper batch runs {deployment}); a killed run "
+                    f"frees the partition after {LEASE_SECONDS:.0f} s",
+                )
+            log.info("%s %s: %s is gone; taking its lease", deployment, partition, holder)
+            leases.release(name, holder)
+            if not leases.acquire(name, instance_id, seconds=LEASE_SECONDS):
+                raise RunInProgress(
+                    f"another run of {deployment} for partition {partition} just started",
+                    hint=f"lightkeeper batch runs {deployment}",
+                )
+        renewal = Periodic(
+            "lk-batch-lease",
+            RENEW_SECONDS,
+            lambda: leases.acquire(name, instance_id, seconds=LEASE_SECONDS),
+        )
+        renewal.start()
+        try:
+            yield instance_id
+        finally:
+            renewal.stop()
+            leases.release(name, instance_id)
+
+    def _manifest(self, model: str, version: int) -> Manifest:
+        from lightkeeper.manifest import parse_manifest
+
+        text = self.lk.registry.manifest_text(model, version)
+        if not text:
+            raise InvalidInput(
+                f"{model} version {version} has no lightkeeper manifest",
+                hint="register it with lightkeeper train, so its input schema and "
+                "entity_key travel with it",
+            )
+        return parse_manifest(text, source=f"manifest of {model} version {version}")
+
+    def _arm(self, model: str, version: int, probabilities: bool) -> _Arm:
+        predictor = self.lk.load(model, version)
+        manifest = self._manifest(model, version)
+        features = predictor.feature_names or manifest.feature_names
+        has_proba = predictor.native and hasattr(predictor.model, "predict_proba")
+        return _Arm(predictor, features, probabilities and has_proba)
+
+    def _take_over(
+        self, deployment: str, partition: str, release: Release, sink: Sink, fresh: bool
+    ) -> dict[int, tuple[int, int]]:
+        """Chunks an interrupted run of the same release staged (discarded otherwise)."""
+        previous = self.lk.batch_runs.list(deployment, partition=partition, limit=1)
+        last = previous[0] if previous else None
+        if last is not None and last.status == "running":  # its process died: close it
+            self.lk.batch_runs.finish(
+                last.id, "failed", error="interrupted (the process stopped); taken over"
+            )
+        staged = sink.staged()
+        if not staged:
+            return {}
+        if fresh or last is None or last.status == "succeeded" or last.release_id != release.id:
+            why = (
+                "--fresh"
+                if fresh
+                else "the release changed since"
+                if last is not None and last.release_id != release.id
+                else "no interrupted run to take over"
+            )
+            log.info(
+                "%s %s: discarding %d staged chunk(s): %s", deployment, partition, len(staged), why
+            )
+            sink.discard()
+            return {}
+        log.info(
+            "%s %s: taking over %d staged chunk(s) of run %s",
+            deployment,
+            partition,
+            len(staged),
+            last.id,
+        )
+        return staged
+
+
+def _entity_key(manifest: Manifest, model: str, version: int) -> list[str]:
+    keys = manifest.entity_key or []
+    if not keys:
+        raise InvalidInput(
+            f"the manifest of {model} version {version} has no entity_key",
+            hint="name the key column(s) in lightkeeper.yaml (entity_key: customer_id): "
+            "every output row carries them",
+        )
+    holdout = manifest.batch.holdout.column if manifest.batch.holdout else None
+    clash = [k for k in keys if k in RESERVED or k == holdout]
+    if clash:
+        raise InvalidInput(
+            f"the entity key {clash[0]!r} clashes with an output column",
+            hint=f"rename it; the output adds {', '.join(RESERVED)}",
+        )
+    return keys
+
+
+def _partition(name: str) -> str:
+    if not PARTITION.fullmatch(name):
+        raise InvalidInput(
+            f"{name!r} is not a usable partition name",
+            hint="use letters, digits and - _ . : = (for example 2026-11-27), at most 100",
+        )
+    return name
+
+
+def _died_here(holder: str) -> bool:
+    """Whether ``holder`` (``batch-host-pid-xxxxxx``) was a process on this machine that
+    is gone (a pid reused since then only makes us wait for the lease to expire)."""
+    import os
+    import socket
+
+    prefix, _, rest = holder.rpartition("-")
+    prefix, _, pid = prefix.rpartition("-")
+    if prefix != f"batch-{socket.gethostname().split('.')[0]}" or not pid.isdigit() or not rest:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class _Job:
+    """The chunk loop of one run, with its counters."""
+
+    def __init__(
+        self,
+        lk: Lightkeeper,
+        run: BatchRun,
+        manifest: Manifest,
+        release: Release,
+        arms: dict[int, _Arm],
+        source: Source,
+        sink: Sink,
+        staged: dict[int, tuple[int, int]],
+        progress: Progress | None,
+    ) -> None:
+        self.lk = lk
+        self.run_record = run
+        self.manifest = manifest
+        self.config = manifest.batch
+        self.release = release
+        self.arms = arms
+        self.source = source
+        self.sink = sink
+        self.staged = staged
+        self.progress = progress
+        self.keys = manifest.entity_key or []
+        declared = {f.name for f in manifest.input_schema}
+        needed = {name for arm in arms.values() for name in arm.features}
+        self.required = sorted(needed - declared)
+        target = manifest.target
+        self.classification = target is None or target.task == "classification"
+        self.positive = target.positive_class if target is not None else None
+        self.summary = ScoreSummary(classification=self.classification)
+        self.versions: dict[str, int] = {}
+        self.rows_in = self.rows_out = self.rows_rejected = self.chunks = 0
+        self.total: int | None = None
+
+    def status(self) -> dict[str, Any]:
+        """Heartbeat payload: where the run is."""
+        return {
+            "run_id": self.run_record.id,
+            "partition": self.run_record.partition,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "rows_rejected": self.rows_rejected,
+            "total": self.total,
+        }
+
+    def run(self) -> BatchRun:
+        lk, record = self.lk, self.run_record
+        try:
+            self.total = self.source.count()
+            if self.staged:
+                self._count_staged()
+            self._stage_all()
+            if self.rows_in == 0:
+                raise InvalidInput(
+                    f"the input ({self.source.description}) has no rows",
+                    hint="an empty input usually means the upstream load has not run; "
+                    "nothing was published",
+                )
+            share = self.rows_rejected / self.rows_in
+            if share > self.config.max_reject_share:
+                raise TooManyRejects(
+                    f"{self.rows_rejected:,} of {self.rows_in:,} rows ({share:.2%}) were "
+                    f"rejected, more than batch.max_reject_share "
+                    f"({self.config.max_reject_share:.2%}); nothing was published",
+                    hint="the rejects' reasons name the fields; fix the data and run again",
+                )
+            self.sink.publish(record.partition)
+        except BaseException as exc:
+            resumable = not isinstance(exc, InvalidInput)
+            if not resumable:
+                self.sink.discard()
+            message = f"{type(exc).__name__}: {first_line(exc)}"
+            lk.batch_runs.finish(record.id, "failed", error=message, **self._counters())
+            lk.bus.publish(
+                BatchRunFailed(
+                    actor=record.actor,
+                    reason=message,
+                    deployment=record.deployment,
+                    run_id=record.id,
+                    partition=record.partition,
+                    error=message,
+                    resumable=resumable,
+                )
+            )
+            raise
+        finished = lk.batch_runs.finish(record.id, "succeeded", **self._counters())
+        lk.bus.publish(
+            BatchRunFinished(
+                actor=record.actor,
+                deployment=record.deployment,
+                run_id=record.id,
+                partition=record.partition,
+                rows_in=self.rows_in,
+                rows_out=self.rows_out,
+                rows_rejected=self.rows_rejected,
+                versions=self.versions,
+            )
+        )
+        return finished
+
+    def _stage_all(self) -> None:
+        """Read, score and stage every chunk. Reading the next chunk and writing the last
+        one run in threads beside the scoring (Parquet, SQL drivers and tree models let
+        go of the GIL), so I/O hides behind the model; at most three chunks are in
+        memory."""
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="lk-batch-write") as writer:
+            chunks = _prefetched(self.source.chunks(self.config.chunk_rows))
+            for index, frame in enumerate(chunks):
+                self.rows_in += len(frame)
+                if index in self.staged:
+                    out, rejected = self.staged[index]
+                    self.rows_out += out
+                    self.rows_rejected += rejected
+                else:
+                    output, rejects = self._score(frame)
+                    if pending is not None:
+                        pending.result()  # the previous chunk is staged (or its error raised)
+                    pending = writer.submit(self.sink.write, index, output, rejects)
+                    self.rows_out += len(output)
+                    self.rows_rejected += len(rejects)
+                    self._add(output, self._score_column())
+                self.chunks = index + 1
+                self.lk.batch_runs.update(self.run_record.id, **self._counters())
+                if self.progress is not None:
+                    self.progress(self.rows_in, self.total)
+            if pending is not None:
+                pending.result()
+
+    def _counters(self) -> dict[str, Any]:
+        return {
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "rows_rejected": self.rows_rejected,
+            "chunks": self.chunks,
+            "resumed_chunks": len(self.staged),
+            "versions": self.versions,
+            "summary": self.summary.to_dict(),
+        }
+
+    def _count_staged(self) -> None:
+        score = self._score_column()
+        columns = ["prediction", "model_version", *([score] if score else [])]
+        for frame in self.sink.read_staged(columns):
+            self._add(frame, score)
+
+    def _add(self, output: pd.DataFrame, score: str | None) -> None:
+        for version, count in output["model_version"].value_counts().items():
+            self.versions[str(version)] = self.versions.get(str(version), 0) + int(count)
+        scores = output[score].to_numpy(dtype=float) if score and score in output else None
+        self.summary.add(output["prediction"].to_numpy(), scores)
+
+    def _score_column(self) -> str | None:
+        """The probability column summarised as the score (binary classification)."""
+        champion = self.arms[self.release.champion or 0]
+        classes = getattr(champion.predictor.model, "classes_", None)
+        if not champion.probabilities or classes is None or len(classes) != 2:
+            return None
+        positive = self.positive if self.positive is not None else classes[1]
+        return f"proba_{positive}"
+
+    def _score(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One chunk's output rows and rejected rows."""
+        import pandas as pd
+
+        checked = check_chunk(frame, self.manifest.input_schema, self.required, self.keys)
+        good = checked.good.reset_index(drop=True)
+        holdout = self.config.holdout
+        challenger = self.release.challenger if self.release.strategy == "canary" else None
+        canary = challenger is not None
+        key_text = _key_text(good, self.keys) if holdout is not None or canary else []
+        output = good[self.keys].copy()
+        versions = np.full(len(good), self.release.champion, dtype=np.int64)
+        if challenger is not None:
+            versions[buckets(key_text) < (self.release.percent or 0)] = challenger
+        predictions, probabilities = self._predict(good, versions)
+        output["prediction"] = predictions
+        for name, values in probabilities.items():
+            output[name] = values
+        output["model_version"] = versions
+        if holdout is not None:
+            output[holdout.column] = in_holdout(key_text, share=holdout.share, salt=holdout.salt)
+        if checked.flags is not None:
+            output["flags"] = checked.flags
+        now = pd.Timestamp(self.lk.clock.now())
+        output["run_id"] = self.run_record.id
+        output["partition"] = self.run_record.partition
+        output["scored_at"] = now
+        rejects = _rejects(checked.rejected, checked.reasons, self.keys)
+        rejects["run_id"] = self.run_record.id
+        rejects["partition"] = self.run_record.partition
+        rejects["rejected_at"] = now
+        return output, rejects
+
+    def _predict(
+        self, good: pd.DataFrame, versions: np.ndarray
+    ) -> tuple[Any, dict[str, np.ndarray]]:
+        """Predictions (and class probabilities) of each row by the version it is routed to."""
+        import pandas as pd
+
+        probabilities: dict[str, np.ndarray] = {}
+        parts: list[tuple[np.ndarray, Any]] = []
+        for version, arm in self.arms.items():
+            rows = np.flatnonzero(versions == version)
+            if not len(rows):
+                continue
+            features = (
+                good[arm.features] if len(rows) == len(good) else good.iloc[rows][arm.features]
+            )
+            parts.append((rows, np.asarray(arm.predictor.model.predict(features))))
+            if arm.probabilities:
+                matrix = arm.predictor.model.predict_proba(features)
+                for position, label in enumerate(arm.predictor.model.classes_):
+                    column = probabilities.setdefault(f"proba_{label}", np.full(len(good), np.nan))
+                    column[rows] = matrix[:, position]
+        if len(parts) == 1 and len(parts[0][0]) == len(good):
+            return parts[0][1], probabilities  # one version scored every row: keep its dtype
+        predictions = np.empty(len(good), dtype=object)
+        for rows, values in parts:
+            predictions[rows] = values
+        return pd.Series(predictions).infer_objects().to_numpy(), probabilities
+
+
+def _prefetched(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``chunks``, with the next one read in a thread while the caller works on this one.
+
+    The reading thread owns the iterator to the end (SQL cursors stay in their thread)
+    and stops early when the caller does; its errors surface in the caller.
+    """
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put(("chunk", chunk), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:
+            queue.put(("error", exc))
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=read, name="lk-batch-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "error":
+                raise item
+            if kind == "end":
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting to put, then let it finish
+            with suppress(Empty):
+                queue.get(timeout=0.1)
+
+
+def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    """Entity keys as text, the same text online routing keys use (``1234``, ``a|b``)."""
+    columns = [frame[k].map(_plain_text).tolist() for k in keys]
+    if len(columns) == 1:
+        return columns[0]
+    return ["|".join(parts) for parts in zip(*columns, strict=True)]
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 1234.0 read from a nullable column is key 1234
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _rejects(rejected: pd.DataFrame, reasons: np.ndarray, keys: list[str]) -> pd.DataFrame:
+    import orjson
+    import pandas as pd
+
+    out = pd.DataFrame({k: rejected[k].to_numpy() for k in keys})
+    out["reason"] = reasons.astype(str) if len(reasons) else pd.Series([], dtype=str)
+    records = rejected.astype(object).where(rejected.notna(), None).to_dict(orient="records")
+    out["row"] = [orjson.dumps(r, default=str).decode() for r in records]
+    return out

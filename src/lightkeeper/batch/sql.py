@@ -1,0 +1,81 @@
+"""SQL databases the batch reads from and writes to (any SQLAlchemy URL)."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from lightkeeper.errors import InvalidInput, SettingsError
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand(text: str, *, what: str) -> str:
+    """``${NAME}`` replaced by the environment variable (credentials stay out of manifests)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SettingsError(
+                f"{what} uses ${{{name}}}, which is not set",
+                hint=f"export {name}=... before the run",
+            )
+        return os.environ[name]
+
+    return _VARIABLE.sub(value, text)
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` is a database URL rather than a file path."""
+    return "://" in text and not text.startswith("file://")
+
+
+def engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets real transactions (DDL included) and WAL mode."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise InvalidInput(
+            f"{_hide(url)} is not a database URL",
+            hint="for example sqlite:///warehouse.db or postgresql://user@host/db",
+        ) from None
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        created = sa.create_engine(parsed)
+    except ImportError as exc:
+        raise SettingsError(
+            f"{parsed.render_as_string(hide_password=True)} needs a driver that is not "
+            f"installed ({exc.name})",
+            hint="pip install the database driver (lightkeeper[postgres] for PostgreSQL)",
+        ) from None
+    if created.dialect.name == "sqlite":
+
+        @sa.event.listens_for(created, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # BEGIN is ours, so DDL is transactional too
+            dbapi_conn.execute("PRAGMA busy_timeout=30000")
+            # WAL: the input can be read while the output is written to the same file
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+
+        @sa.event.listens_for(created, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    return created
+
+
+def describe(url: str) -> str:
+    """The URL with any password hidden."""
+    return _hide(url)
+
+
+def _hide(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url

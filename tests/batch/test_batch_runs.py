@@ -1,0 +1,264 @@
+"""Batch runs end to end: Parquet, SQL, rejects, holdout, canary, rollback, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from batch_workspace import OPS, customers
+
+from lightkeeper import Lightkeeper
+from lightkeeper.deploy.split import bucket
+from lightkeeper.errors import (
+    InvalidInput,
+    ReleaseRefused,
+    RunInProgress,
+    TooManyRejects,
+)
+from lightkeeper.manifest import BatchInput, BatchOutput
+
+DAY = "2026-11-27"
+
+
+def files(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> BatchInput:
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
+    return BatchInput(path=str(path))
+
+
+def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, partition: str = DAY, **kw):  # type: ignore[no-untyped-def]
+    return lk.batch_run(
+        "credit-nightly", input=source, output=sink, partition=partition, by=OPS, **kw
+    )
+
+
+def test_parquet_in_parquet_out_with_keys_versions_holdout_and_summary(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    rows = customers(2500)
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    done = run(lk, files(tmp_path, rows), sink)
+    assert (done.status, done.rows_in, done.rows_out, done.rows_rejected) == (
+        "succeeded",
+        2500,
+        2500,
+        0,
+    )
+    assert done.chunks == 3 and done.versions == {"1": 2500}
+    out = pd.read_parquet(tmp_path / "scores").sort_values("customer_id")
+    expected = lk.load("credit", 1).predict(rows[["income", "age", "region"]])
+    assert out["customer_id"].tolist() == rows["customer_id"].tolist()
+    assert out["prediction"].tolist() == expected.tolist()
+    assert set(out.columns) >= {"proba_0", "proba_1", "model_version", "run_id", "scored_at"}
+    assert set(out["partition"].astype(str)) == {DAY} and set(out["run_id"]) == {done.id}
+    assert np.allclose(out["proba_0"] + out["proba_1"], 1.0)
+    shares = done.summary["class_shares"]
+    assert shares["1"] == pytest.approx((expected == 1).mean(), abs=1e-6)
+    assert 0 < done.summary["score"]["quantiles"]["0.5"] < 1
+    [event] = lk.audit_entries(kind="batch.finished")
+    assert event.payload["rows_out"] == 2500 and event.payload["run_id"] == done.id
+    assert not (tmp_path / "scores" / "_lk_staging").exists() or not any(
+        (tmp_path / "scores" / "_lk_staging").iterdir()
+    )
+
+
+def test_a_rerun_replaces_its_partition_and_another_partition_adds(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    source = files(tmp_path, customers(1500))
+    first = run(lk, source, sink)
+    again = run(lk, source, sink)
+    other = run(lk, source, sink, partition="2026-11-28")
+    out = pd.read_parquet(tmp_path / "scores")
+    assert len(out) == 3000  # two partitions, no duplicates
+    today = out[out["partition"].astype(str) == DAY]
+    assert set(today["run_id"]) == {again.id} and today["customer_id"].is_unique
+    assert first.id != again.id != other.id
+    listed = lk.batch_runs_of("credit-nightly")
+    assert [r.id for r in listed] == [other.id, again.id, first.id]
+    assert [r.id for r in lk.batch_runs_of("credit-nightly", partition=DAY)] == [again.id, first.id]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A warehouse database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_sql_in_and_out_with_rejects_beside_the_output(lk: Lightkeeper, warehouse: str) -> None:
+    from lightkeeper.batch.sql import engine
+
+    rows = customers(2200)
+    rows.loc[5, "age"] = 12  # below the minimum
+    rows.loc[7, "region"] = "west"  # unknown category
+    db = engine(warehouse)
+    rows.to_sql("customers", db, index=False)
+    sink = BatchOutput(url=warehouse, table="scores")
+    done = run(lk, BatchInput(url=warehouse, table="customers"), sink)
+    assert (done.rows_in, done.rows_out, done.rows_rejected) == (2200, 2198, 2)
+    query = BatchInput(url=warehouse, query="SELECT * FROM customers WHERE customer_id <= 1000")
+    later = run(lk, query, sink, partition="2026-11-28")
+    assert later.rows_in == 1000
+    again = run(lk, BatchInput(url=warehouse, table="customers"), sink)  # replaces DAY
+    with db.connect() as conn:
+        counts = dict(
+            conn.execute(sa.text("SELECT partition, COUNT(*) FROM scores GROUP BY 1")).all()
+        )
+        rejects = conn.execute(
+            sa.text(
+                "SELECT customer_id, reason, run_id FROM scores_rejects "
+                f"WHERE partition = '{DAY}' ORDER BY customer_id"
+            )
+        ).all()
+        tables = set(sa.inspect(conn).get_table_names())
+    assert counts == {DAY: 2198, "2026-11-28": 998}
+    assert [(r[0], r[1]) for r in rejects] == [
+        (6, "age: is below the minimum 18"),
+        (8, "region: is not a known category"),
+    ]
+    assert {r[2] for r in rejects} == {again.id}
+    assert not any(name.startswith("lk_stage_") for name in tables)
+    db.dispose()
+
+
+def test_too_many_rejects_fail_the_run_and_publish_nothing(lk: Lightkeeper, tmp_path: Path) -> None:
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    good = run(lk, files(tmp_path, customers(1000)), sink)
+    rows = customers(1000)
+    rows.loc[rows.index[:100], "income"] = -5.0  # 10% > max_reject_share 5%
+    with pytest.raises(TooManyRejects, match=r"100 of 1,000 rows \(10.00%\) were rejected"):
+        run(lk, files(tmp_path, rows, "bad.parquet"), sink)
+    failed = lk.batch_runs_of("credit-nightly")[0]
+    assert failed.status == "failed" and "TooManyRejects" in (failed.error or "")
+    out = pd.read_parquet(tmp_path / "scores")
+    assert set(out["run_id"]) == {good.id} and len(out) == 1000  # the old partition stands
+    assert not list((tmp_path / "scores").glob("_lk_staging/*/out/*.parquet"))
+    [event] = lk.audit_entries(kind="batch.failed")
+    assert event.payload["resumable"] is False
+
+
+def test_csv_input_and_flags_of_rows_kept(lk: Lightkeeper, tmp_path: Path) -> None:
+    rows = customers(300)
+    rows["income"] = rows["income"].astype(object)
+    rows.loc[3, "income"] = "lots"
+    done = run(lk, files(tmp_path, rows, "in.csv"), BatchOutput(path=str(tmp_path / "s")))
+    assert (done.rows_in, done.rows_rejected) == (300, 1)
+    rejects = pd.read_parquet(tmp_path / "s" / "_rejects")
+    [reason] = rejects["reason"].tolist()
+    assert reason == "income: is not a number" and '"lots"' in rejects["row"].iloc[0]
+
+
+def test_holdout_share_is_binomial_and_stable_per_key(lk: Lightkeeper, tmp_path: Path) -> None:
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    n = 5000
+    run(lk, files(tmp_path, customers(n)), sink)
+    run(lk, files(tmp_path, customers(n, seed=9), "other.parquet"), sink, partition="2026-11-28")
+    out = pd.read_parquet(tmp_path / "scores")
+    day1 = out[out["partition"].astype(str) == DAY].set_index("customer_id")["holdout"]
+    day2 = out[out["partition"].astype(str) != DAY].set_index("customer_id")["holdout"]
+    sd = (0.2 * 0.8 / n) ** 0.5
+    assert abs(day1.mean() - 0.2) < 4 * sd
+    assert (day1.sort_index() == day2.sort_index()).all()  # same key, same group, other data
+
+
+def test_canary_scores_a_share_of_keys_with_the_challenger(lk: Lightkeeper, tmp_path: Path) -> None:
+    lk.release("credit-nightly", 2, strategy="canary", percent=30, reason="canary", by=OPS)
+    n = 4000
+    done = run(lk, files(tmp_path, customers(n)), BatchOutput(path=str(tmp_path / "scores")))
+    out = pd.read_parquet(tmp_path / "scores")
+    expected = np.where([bucket(str(k)) < 30 for k in out["customer_id"]], 2, 1)
+    assert (out["model_version"].to_numpy() == expected).all()  # the online routing buckets
+    share = (out["model_version"] == 2).mean()
+    assert abs(share - 0.3) < 4 * (0.3 * 0.7 / n) ** 0.5
+    assert done.versions == {"1": int((expected == 1).sum()), "2": int((expected == 2).sum())}
+
+
+def test_rollback_then_rerun_uses_the_previous_version(lk: Lightkeeper, tmp_path: Path) -> None:
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    source = files(tmp_path, customers(1200))
+    lk.release("credit-nightly", 2, reason="v2", by=OPS)
+    assert run(lk, source, sink).versions == {"2": 1200}
+    lk.rollback("credit-nightly", reason="v2 looks off", by=OPS)
+    assert run(lk, source, sink).versions == {"1": 1200}
+    out = pd.read_parquet(tmp_path / "scores")
+    assert set(out["model_version"]) == {1} and len(out) == 1200
+
+
+def test_a_model_that_raises_fails_the_run_and_keeps_the_old_partition(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    run(lk, files(tmp_path, customers(1500)), sink)
+    lk.release("credit-nightly", 3, reason="v3", by=OPS)
+    rows = customers(1500)
+    rows.loc[1200, "income"] = 123.456  # version 3 raises on this value (second chunk)
+    with pytest.raises(ZeroDivisionError):
+        run(lk, files(tmp_path, rows, "boom.parquet"), sink)
+    failed = lk.batch_runs_of("credit-nightly")[0]
+    assert failed.status == "failed" and failed.chunks == 1  # the first chunk was staged
+    assert set(pd.read_parquet(tmp_path / "scores")["model_version"]) == {1}
+    [event] = lk.audit_entries(kind="batch.failed")
+    assert event.payload["resumable"] is True
+
+
+def test_refusals_name_the_problem(lk: Lightkeeper, tmp_path: Path) -> None:
+    source = files(tmp_path, customers(10))
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    with pytest.raises(ReleaseRefused, match="shadow copies live traffic"):
+        lk.release("credit-nightly", 2, strategy="shadow", reason="s", by=OPS)
+    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
+    with pytest.raises(InvalidInput, match="credit-online is an online deployment"):
+        lk.batch_run("credit-online", input=source, output=sink, by=OPS)
+    lk.deployment_create("credit-later", model="credit", kind="batch", by=OPS)
+    with pytest.raises(ReleaseRefused, match="credit-later has no release yet"):
+        lk.batch_run("credit-later", input=source, output=sink, by=OPS)
+    with pytest.raises(InvalidInput, match="no input for credit-nightly"):
+        lk.batch_run("credit-nightly", output=sink, by=OPS)
+    with pytest.raises(InvalidInput, match="not a usable partition name"):
+        run(lk, source, sink, partition="../etc")
+    with pytest.raises(InvalidInput, match="the input has no column age"):
+        run(lk, files(tmp_path, customers(10).drop(columns="age"), "noage.parquet"), sink)
+    with pytest.raises(InvalidInput, match="no input files at"):
+        run(lk, BatchInput(path=str(tmp_path / "nothing-*.parquet")), sink)
+    with pytest.raises(InvalidInput, match="has no rows"):
+        run(lk, files(tmp_path, customers(0), "empty.parquet"), sink)
+    lk.lease_store.acquire(f"batch:credit-nightly:{DAY}", "batch-elsewhere-1-abc", seconds=60)
+    with pytest.raises(RunInProgress, match="already running \\(batch-elsewhere-1-abc\\)"):
+        run(lk, source, sink)
+    assert not (tmp_path / "scores").exists()
+
+
+def test_an_input_file_broken_midway_fails_the_run_and_publishes_nothing(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    customers(1500).to_parquet(folder / "a.parquet")
+    (folder / "b.parquet").write_bytes(b"PAR1 not really parquet")
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    with pytest.raises(InvalidInput, match=r"b\.parquet"):
+        run(lk, BatchInput(path=str(folder)), sink)
+    failed = lk.batch_runs_of("credit-nightly")[0]
+    assert failed.status == "failed" and not (tmp_path / "scores" / f"partition={DAY}").exists()
+
+
+def test_a_csv_broken_midway_fails_while_reading_ahead(lk: Lightkeeper, tmp_path: Path) -> None:
+    rows = customers(2500)
+    text = rows.to_csv(index=False).splitlines()
+    text.insert(2200, "1,2,3,4,5,6")  # a line with too many fields, in the third chunk
+    (tmp_path / "in.csv").write_text("\n".join(text) + "\n")
+    sink = BatchOutput(path=str(tmp_path / "scores"))
+    with pytest.raises(InvalidInput, match=r"in\.csv: Error tokenizing data"):
+        run(lk, BatchInput(path=str(tmp_path / "in.csv")), sink)
+    failed = lk.batch_runs_of("credit-nightly")[0]
+    assert failed.status == "failed" and failed.chunks == 2
+    assert not (tmp_path / "scores" / f"partition={DAY}").exists()
