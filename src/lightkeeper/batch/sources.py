@@ -153,7 +153,9 @@ class FileSource:
                 if self.parquet:
                     import pyarrow.parquet as pq
 
-                    for batch in pq.ParquetFile(file).iter_batches(batch_size=rows):
+                    # pre_buffer keeps every row group read so far: memory would grow
+                    reader = pq.ParquetFile(file, pre_buffer=False)
+                    for batch in reader.iter_batches(batch_size=rows):
                         yield batch.to_pandas()
                 else:
                     yield from pd.read_csv(file, chunksize=rows)
