@@ -22,12 +22,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gate import TRAIN  # the same random-forest project as the gate benchmark
+from workspace import release, write_project
 
 MANIFEST = """\
 name: bench
@@ -97,7 +96,6 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=20)
     args = parser.parse_args()
 
-    import numpy as np
     import pandas as pd
 
     from lightkeeper import Lightkeeper, Settings
@@ -105,28 +103,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        project = root / "bench"
-        project.mkdir()
-        schema = "\n".join(f"  - {{name: x{i}, type: float}}" for i in range(args.features))
-        (project / "lightkeeper.yaml").write_text(MANIFEST.format(schema=schema))
-        (project / "bench_train.py").write_text(
-            textwrap.dedent(TRAIN.format(features=args.features, trees=args.trees))
-        )
+        project = write_project(root, MANIFEST, features=args.features, trees=args.trees)
         home = root / "home"
         lk = Lightkeeper(Settings.load({"home": home}, environ={}))
-        version = lk.train(project).version
-        rng = np.random.default_rng(7)
-        gold = pd.DataFrame({f"x{i}": rng.normal(0, 1, 500) for i in range(args.features)})
-        gold["label"] = (gold["x0"] > 0).astype(int)
-        gold["id"] = np.arange(len(gold))
-        gold_version, _ = lk.gold_add(
-            "bench-gold", gold, owner="o", label_column="label", project_dir=project
+        version = release(
+            lk, project, "bench-nightly", kind="batch", features=args.features, key="id"
         )
-        lk.gold_approve("bench-gold", gold_version.version)
-        lk.gate_run("bench", version)
-        lk.gate_accept("bench", version)
-        lk.deployment_create("bench-nightly", model="bench", kind="batch")
-        lk.release("bench-nightly", version, reason="benchmark")
 
         source = root / "input.parquet"
         write_input(source, args.rows, args.features, seed=1)

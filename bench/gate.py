@@ -16,13 +16,16 @@ both versions on the same rows.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from workspace import write_project
 
 MANIFEST = """\
 name: bench
@@ -50,28 +53,6 @@ gate:
 extra_columns: [segment]
 """
 
-TRAIN = """\
-import numpy as np
-import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
-
-
-def rows(n, seed):
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({{f"x{{i}}": rng.normal(0, 1, n) for i in range({features})}})
-    signal = frame["x0"] + 0.5 * frame["x1"] - 0.3 * frame["x2"] + rng.normal(0, 1, n)
-    frame["label"] = (signal > 0).astype(int)
-    return frame
-
-
-def train():
-    data = rows(20_000, 1)
-    features = [c for c in data.columns if c != "label"]
-    model = RandomForestClassifier(n_estimators={trees}, max_depth=12, random_state=0, n_jobs=1)
-    model.fit(data[features], data["label"])
-    return model, data
-"""
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -84,13 +65,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        project = root / "bench"
-        project.mkdir()
-        schema = "\n".join(f"  - {{name: x{i}, type: float}}" for i in range(args.features))
-        (project / "lightkeeper.yaml").write_text(MANIFEST.format(schema=schema))
-        (project / "bench_train.py").write_text(
-            textwrap.dedent(TRAIN.format(features=args.features, trees=args.trees))
-        )
+        project = write_project(root, MANIFEST, features=args.features, trees=args.trees)
         lk = Lightkeeper(Settings.load({"home": root / "home"}, environ={}))
         first = lk.train(project)
         second = lk.train(project)

@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gate import TRAIN  # the same random-forest project as the gate benchmark
+from workspace import release, write_project
 
 MANIFEST = """\
 name: bench
@@ -183,38 +182,14 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lk-bench-serving-"))
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        project = root / "bench"
-        project.mkdir()
-        schema = "\n".join(f"  - {{name: x{i}, type: float}}" for i in range(args.features))
-        (project / "lightkeeper.yaml").write_text(MANIFEST.format(schema=schema))
-        train = textwrap.dedent(TRAIN.format(features=args.features, trees=args.trees))
-        if args.model == "logistic":
-            train = train.replace(
-                "from sklearn.ensemble import RandomForestClassifier",
-                "from sklearn.linear_model import LogisticRegression\n"
-                "from sklearn.pipeline import make_pipeline\n"
-                "from sklearn.preprocessing import StandardScaler",
-            ).replace(
-                f"RandomForestClassifier(n_estimators={args.trees}, max_depth=12, "
-                "random_state=0, n_jobs=1)",
-                "make_pipeline(StandardScaler(), LogisticRegression())",
-            )
-        (project / "bench_train.py").write_text(train)
+        project = write_project(
+            root, MANIFEST, features=args.features, trees=args.trees, model=args.model
+        )
         home = root / "home"
         settings = Settings.load({"home": home}, environ={})
         lk = Lightkeeper(settings)
-        version = lk.train(project).version
+        version = release(lk, project, "bench-online", kind="online", features=args.features)
         rng = np.random.default_rng(7)
-        gold = pd.DataFrame({f"x{i}": rng.normal(0, 1, 500) for i in range(args.features)})
-        gold["label"] = (gold["x0"] > 0).astype(int)
-        gold_version, _ = lk.gold_add(
-            "bench-gold", gold, owner="o", label_column="label", project_dir=project
-        )
-        lk.gold_approve("bench-gold", gold_version.version)
-        lk.gate_run("bench", version)
-        lk.gate_accept("bench", version)
-        lk.deployment_create("bench-online", model="bench", kind="online")
-        lk.release("bench-online", version, reason="benchmark")
 
         row = {f"x{i}": float(rng.normal()) for i in range(args.features)}
         body = orjson.dumps({"dataframe_records": [row]})
