@@ -167,6 +167,20 @@ class RunInProgress(LightkeeperError, RuntimeError):
     code = "LK-RUN-IN-PROGRESS"
 
 
+class InputUnavailable(LightkeeperError, OSError):
+    """A batch input or output cannot be reached right now (a connection or disk error);
+    what was staged is kept and the next run takes it over."""
+
+    code = "LK-INPUT-UNAVAILABLE"
+
+
+class PublishRefused(LightkeeperError, RuntimeError):
+    """A batch output cannot take the run's rows (for example its table lacks columns);
+    the scored chunks are kept for the next run."""
+
+    code = "LK-PUBLISH-REFUSED"
+
+
 class TooManyRejects(InvalidInput):
     """A batch run rejected more rows than the manifest's ``batch.max_reject_share``."""
 
@@ -211,4 +225,6 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     PredictionFailed,
     RunInProgress,
     TooManyRejects,
+    InputUnavailable,
+    PublishRefused,
 )

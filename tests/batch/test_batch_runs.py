@@ -234,7 +234,7 @@ def test_refusals_name_the_problem(lk: Lightkeeper, tmp_path: Path) -> None:
     lk.lease_store.acquire(f"batch:credit-nightly:{DAY}", "batch-elsewhere-1-abc", seconds=60)
     with pytest.raises(RunInProgress, match="already running \\(batch-elsewhere-1-abc\\)"):
         run(lk, source, sink)
-    assert not (tmp_path / "scores").exists()
+    assert not list(tmp_path.glob("scores/partition=*"))  # nothing published
 
 
 def test_an_input_file_broken_midway_fails_the_run_and_publishes_nothing(
@@ -262,3 +262,87 @@ def test_a_csv_broken_midway_fails_while_reading_ahead(lk: Lightkeeper, tmp_path
     failed = lk.batch_runs_of("credit-nightly")[0]
     assert failed.status == "failed" and failed.chunks == 2
     assert not (tmp_path / "scores" / f"partition={DAY}").exists()
+
+
+class Interrupted(BaseException):
+    """Stands in for Ctrl-C (or a kill) after some chunks are staged."""
+
+
+def interrupt_after(chunks: int):  # type: ignore[no-untyped-def]
+    seen = []
+
+    def progress(rows: int, total: int | None) -> None:
+        seen.append(rows)
+        if len(seen) == chunks:
+            raise Interrupted
+
+    return progress
+
+
+def test_an_interrupted_run_is_taken_over_only_on_the_same_input_and_output(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    source = files(tmp_path, customers(3500))
+    x, y = BatchOutput(path=str(tmp_path / "x")), BatchOutput(path=str(tmp_path / "y"))
+    with pytest.raises(Interrupted):
+        run(lk, source, x, progress=interrupt_after(2))
+    assert run(lk, source, y).resumed_chunks == 0  # another output: its own stage
+    assert run(lk, source, x).resumed_chunks == 2  # the same input and output: taken over
+    with pytest.raises(Interrupted):
+        run(lk, source, x, partition="p2", progress=interrupt_after(2))
+    changed = customers(3500, seed=11, start=50_000)
+    changed.to_parquet(source.path)  # the same file name, other rows
+    done = run(lk, source, x, partition="p2")
+    assert done.resumed_chunks == 0
+    out = pd.read_parquet(tmp_path / "x")
+    p2 = out[out["partition"].astype(str) == "p2"]
+    assert sorted(p2["customer_id"]) == sorted(changed["customer_id"])  # nothing stale
+
+
+def test_big_integer_keys_survive_nulls_and_chunks_share_one_schema(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    rows = customers(2500)
+    rows["customer_id"] = pd.array(rows["customer_id"] + 2**53, dtype="Int64")
+    rows.loc[1500, "customer_id"] = pd.NA  # a missing key, in the second chunk: rejected
+    done = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
+    assert (done.rows_out, done.rows_rejected) == (2499, 1)
+    out = pd.read_parquet(tmp_path / "scores")  # one dataset: every chunk has one schema
+    expected = set(rows["customer_id"].dropna().astype("int64"))
+    assert set(out["customer_id"].astype("int64")) == expected  # 2**53 + n, exact
+
+
+def test_csv_keys_keep_leading_zeros(lk: Lightkeeper, tmp_path: Path) -> None:
+    rows = customers(50).astype({"customer_id": str})
+    rows["customer_id"] = rows["customer_id"].str.zfill(6)
+    run(lk, files(tmp_path, rows, "in.csv"), BatchOutput(path=str(tmp_path / "s")))
+    out = pd.read_parquet(tmp_path / "s")
+    assert sorted(out["customer_id"]) == sorted(rows["customer_id"])  # "000001", ...
+
+
+def test_a_query_is_passed_as_written(lk: Lightkeeper, tmp_path: Path) -> None:
+    from lightkeeper.batch.sql import engine
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    db = engine(url)
+    customers(300).to_sql("customers", db, index=False)
+    db.dispose()
+    query = "SELECT * FROM customers WHERE region <> 'a:b' -- every region"
+    done = run(lk, BatchInput(url=url, query=query), BatchOutput(url=url, table="scores"))
+    assert done.rows_out == 300
+
+
+def test_a_schema_qualified_table_on_postgres(lk: Lightkeeper, postgres_url: str) -> None:
+    from lightkeeper.batch.sql import engine
+
+    db = engine(postgres_url)
+    with db.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA analytics"))
+    customers(1200).to_sql("customers", db, schema="analytics", index=False)
+    source = BatchInput(url=postgres_url, table="analytics.customers")
+    done = run(lk, source, BatchOutput(url=postgres_url, table="analytics.scores"))
+    with db.connect() as conn:
+        count = conn.execute(sa.text("SELECT COUNT(*) FROM analytics.scores")).scalar_one()
+        tables = sa.inspect(conn).get_table_names(schema="analytics")
+    db.dispose()
+    assert count == done.rows_out == 1200 and not any(t.startswith("lk_stage") for t in tables)

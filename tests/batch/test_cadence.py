@@ -32,12 +32,15 @@ def test_a_run_is_due_each_firing_and_late_after_the_grace() -> None:
     assert not status(at(27, 9), last=at(27, 7)).late  # late but done: satisfied
     assert status(at(27, 6, 31), last=None).late
     assert status(at(27, 6, 31), last=None, since=at(27, 10)).due is None  # not released then
+    assert not status(at(27, 6, 31), last=None, since=at(27, 5, 59)).late  # released mid-window
+    assert status(at(28, 6, 31), last=None, since=at(27, 5, 59)).late  # a whole window since
 
 
 def test_the_watch_records_a_late_run_once_and_a_success_clears_it(
     lk: Lightkeeper, tmp_path: Path
 ) -> None:
-    clock = FixedClock(lk.clock.now().replace(hour=0) + timedelta(days=1, hours=6, minutes=31))
+    start = lk.clock.now().replace(hour=0, minute=0)  # released today: count from tomorrow
+    clock = FixedClock(start + timedelta(days=2, hours=6, minutes=31))
     later = Lightkeeper(lk.settings, clock=clock)
     watch = BatchWatch(later)
     [status] = watch.check()

@@ -4,7 +4,10 @@ A batch deployment's manifest says when its run must be done (``batch.cadence``:
 expression in UTC and a grace period). Each time the cron fires, a run that succeeded
 since the previous firing is due; ``grace_minutes`` later, without one, the deployment
 is late and a ``batch.late`` event is recorded, once per due time, for the alarm system.
-Due times before the deployment's first release do not count.
+A due time counts only when the deployment was released for its whole window. A run
+that succeeds late counts for the window it finished in (like a run that succeeds
+early), and a successful run of any partition counts: the switch watches that the job
+runs, not which partition it wrote.
 """
 
 from __future__ import annotations
@@ -66,12 +69,10 @@ def cadence_status(
     grace = timedelta(minutes=cadence.grace_minutes)
     due: datetime | None = croniter(cadence.cron, now - grace).get_prev(datetime)
     assert due is not None
-    if due <= since:
+    window_start = croniter(cadence.cron, due).get_prev(datetime)
+    if window_start < since:  # the deployment was not released for all of that window
         due = None
-    late = False
-    if due is not None:
-        window_start = croniter(cadence.cron, due).get_prev(datetime)
-        late = last_success is None or last_success <= window_start
+    late = due is not None and (last_success is None or last_success <= window_start)
     return CadenceStatus(
         deployment=deployment,
         cron=cadence.cron,

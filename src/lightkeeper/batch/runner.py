@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import re
+import socket
 import threading
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from queue import Empty, Full, Queue
@@ -31,7 +35,7 @@ from lightkeeper.errors import (
 )
 from lightkeeper.events import BatchRunFailed, BatchRunFinished
 from lightkeeper.experiments import in_holdout
-from lightkeeper.monitor.signals import HeartbeatSender, new_instance_id
+from lightkeeper.monitor.signals import HeartbeatSender
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from lightkeeper.registry import Predictor
     from lightkeeper.store.batch import BatchRun
     from lightkeeper.store.deploy import Release
+    from lightkeeper.store.leases import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +118,8 @@ class BatchRunner:
         with ExitStack() as stack:
             source = open_source(source_spec, order_by=keys)
             stack.callback(source.close)
-            stage = hashlib.blake2b(f"{deployment}\0{partition}".encode(), digest_size=8)
+            where = json.dumps(sink_spec.model_dump(), sort_keys=True)
+            stage = hashlib.blake2b(f"{deployment}\0{partition}\0{where}".encode(), digest_size=8)
             sink = open_sink(sink_spec, stage=f"lk_stage_{stage.hexdigest()}")
             stack.callback(sink.close)
             versions = [release.champion]
@@ -121,8 +127,13 @@ class BatchRunner:
                 versions.append(release.challenger)
             probabilities = manifest.batch.probabilities
             arms = {v: self._arm(target.model, v, probabilities) for v in versions}
-            instance_id = stack.enter_context(self._lease(deployment, partition))
-            staged = self._take_over(deployment, partition, release, sink, fresh)
+            fence = stack.enter_context(self._lease(deployment, partition))
+            instance_id = fence.holder
+            previous = lk.batch_runs.list(deployment, partition=partition, limit=1)
+            if previous and previous[0].status == "running":  # its process died: close it
+                lk.batch_runs.finish(
+                    previous[0].id, "failed", error="interrupted (the process stopped)"
+                )
             record = lk.batch_runs.start(
                 deployment,
                 partition,
@@ -132,7 +143,7 @@ class BatchRunner:
                 actor=by.name,
                 instance_id=instance_id,
             )
-            job = _Job(lk, record, manifest, release, arms, source, sink, staged, progress)
+            job = _Job(lk, record, manifest, release, arms, source, sink, fence, progress)
             heartbeat = HeartbeatSender(
                 lk.signal_store,
                 lk.clock,
@@ -144,41 +155,34 @@ class BatchRunner:
             )
             heartbeat.start()
             stack.callback(heartbeat.stop)
-            return job.run()
+            return job.run(fresh=fresh)
 
     @contextmanager
-    def _lease(self, deployment: str, partition: str) -> Iterator[str]:
+    def _lease(self, deployment: str, partition: str) -> Iterator[_Fence]:
         """One run per deployment and partition: a lease, renewed while the run lives."""
         leases = self.lk.lease_store
-        instance_id = new_instance_id("batch")
+        holder = f"batch-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         name = f"batch:{deployment}:{partition}"
-        if not leases.acquire(name, instance_id, seconds=LEASE_SECONDS):
-            holder = leases.holder(name)
-            if holder is None or not _died_here(holder):
+        if not leases.acquire(name, holder, seconds=LEASE_SECONDS):
+            current = leases.holder(name)
+            if current is not None and _died_here(current):  # killed on this machine
+                log.info("%s %s: %s is gone; taking its lease", deployment, partition, current)
+                leases.release(name, current)
+            if not leases.acquire(name, holder, seconds=LEASE_SECONDS):
                 raise RunInProgress(
                     f"a run of {deployment} for partition {partition} is already running "
-                    f"({holder})",
+                    f"({leases.holder(name) or current})",
                     hint=f"wait for it (lightkeeper batch runs {deployment}); a killed run "
                     f"frees the partition after {LEASE_SECONDS:.0f} s",
                 )
-            log.info("%s %s: %s is gone; taking its lease", deployment, partition, holder)
-            leases.release(name, holder)
-            if not leases.acquire(name, instance_id, seconds=LEASE_SECONDS):
-                raise RunInProgress(
-                    f"another run of {deployment} for partition {partition} just started",
-                    hint=f"lightkeeper batch runs {deployment}",
-                )
-        renewal = Periodic(
-            "lk-batch-lease",
-            RENEW_SECONDS,
-            lambda: leases.acquire(name, instance_id, seconds=LEASE_SECONDS),
-        )
+        fence = _Fence(leases, name, holder)
+        renewal = Periodic("lk-batch-lease", RENEW_SECONDS, fence.renew)
         renewal.start()
         try:
-            yield instance_id
+            yield fence
         finally:
             renewal.stop()
-            leases.release(name, instance_id)
+            leases.release(name, holder)
 
     def _manifest(self, model: str, version: int) -> Manifest:
         from lightkeeper.manifest import parse_manifest
@@ -199,40 +203,30 @@ class BatchRunner:
         has_proba = predictor.native and hasattr(predictor.model, "predict_proba")
         return _Arm(predictor, features, probabilities and has_proba)
 
-    def _take_over(
-        self, deployment: str, partition: str, release: Release, sink: Sink, fresh: bool
-    ) -> dict[int, tuple[int, int]]:
-        """Chunks an interrupted run of the same release staged (discarded otherwise)."""
-        previous = self.lk.batch_runs.list(deployment, partition=partition, limit=1)
-        last = previous[0] if previous else None
-        if last is not None and last.status == "running":  # its process died: close it
-            self.lk.batch_runs.finish(
-                last.id, "failed", error="interrupted (the process stopped); taken over"
+
+class _Fence:
+    """The run's hold on its partition; every write and the publish check it first, so a
+    run that lost its lease (stalled past it, and another run took over) stops."""
+
+    def __init__(self, leases: LeaseStore, name: str, holder: str) -> None:
+        self.leases = leases
+        self.name = name
+        self.holder = holder
+        self.lost = False
+
+    def renew(self) -> None:
+        if not self.leases.acquire(self.name, self.holder, seconds=LEASE_SECONDS):
+            self.lost = True
+
+    def check(self, *, renew: bool = False) -> None:
+        if renew:
+            self.renew()
+        if self.lost:
+            raise RunInProgress(
+                f"this run lost its hold on {self.name} to {self.leases.holder(self.name)}; "
+                "it stops without publishing",
+                hint="the other run carries on; see lightkeeper batch runs",
             )
-        staged = sink.staged()
-        if not staged:
-            return {}
-        if fresh or last is None or last.status == "succeeded" or last.release_id != release.id:
-            why = (
-                "--fresh"
-                if fresh
-                else "the release changed since"
-                if last is not None and last.release_id != release.id
-                else "no interrupted run to take over"
-            )
-            log.info(
-                "%s %s: discarding %d staged chunk(s): %s", deployment, partition, len(staged), why
-            )
-            sink.discard()
-            return {}
-        log.info(
-            "%s %s: taking over %d staged chunk(s) of run %s",
-            deployment,
-            partition,
-            len(staged),
-            last.id,
-        )
-        return staged
 
 
 def _entity_key(manifest: Manifest, model: str, version: int) -> list[str]:
@@ -265,12 +259,9 @@ def _partition(name: str) -> str:
 def _died_here(holder: str) -> bool:
     """Whether ``holder`` (``batch-host-pid-xxxxxx``) was a process on this machine that
     is gone (a pid reused since then only makes us wait for the lease to expire)."""
-    import os
-    import socket
-
     prefix, _, rest = holder.rpartition("-")
     prefix, _, pid = prefix.rpartition("-")
-    if prefix != f"batch-{socket.gethostname().split('.')[0]}" or not pid.isdigit() or not rest:
+    if prefix != f"batch-{socket.gethostname()}" or not pid.isdigit() or not rest:
         return False
     try:
         os.kill(int(pid), 0)
@@ -293,7 +284,7 @@ class _Job:
         arms: dict[int, _Arm],
         source: Source,
         sink: Sink,
-        staged: dict[int, tuple[int, int]],
+        fence: _Fence,
         progress: Progress | None,
     ) -> None:
         self.lk = lk
@@ -304,7 +295,8 @@ class _Job:
         self.arms = arms
         self.source = source
         self.sink = sink
-        self.staged = staged
+        self.fence = fence
+        self.staged: dict[int, tuple[int, int]] = {}
         self.progress = progress
         self.keys = manifest.entity_key or []
         declared = {f.name for f in manifest.input_schema}
@@ -329,12 +321,11 @@ class _Job:
             "total": self.total,
         }
 
-    def run(self) -> BatchRun:
+    def run(self, *, fresh: bool) -> BatchRun:
         lk, record = self.lk, self.run_record
         try:
             self.total = self.source.count()
-            if self.staged:
-                self._count_staged()
+            self._take_over(fresh)
             self._stage_all()
             if self.rows_in == 0:
                 raise InvalidInput(
@@ -350,11 +341,15 @@ class _Job:
                     f"({self.config.max_reject_share:.2%}); nothing was published",
                     hint="the rejects' reasons name the fields; fix the data and run again",
                 )
+            self.fence.check(renew=True)
             self.sink.publish(record.partition)
         except BaseException as exc:
             resumable = not isinstance(exc, InvalidInput)
             if not resumable:
-                self.sink.discard()
+                try:
+                    self.sink.discard()
+                except Exception as cleanup:  # the failure itself matters more
+                    log.warning("%s: cannot discard the stage: %s", record.deployment, cleanup)
             message = f"{type(exc).__name__}: {first_line(exc)}"
             lk.batch_runs.finish(record.id, "failed", error=message, **self._counters())
             lk.bus.publish(
@@ -384,24 +379,56 @@ class _Job:
         )
         return finished
 
+    def _take_over(self, fresh: bool) -> None:
+        """Open the stage; keep what an interrupted run of exactly this release, input,
+        output and chunk size staged (anything else there is cleared)."""
+        if fresh:
+            self.sink.discard()
+        record = self.run_record
+        meta = {
+            "deployment": record.deployment,
+            "partition": record.partition,
+            "release_id": self.release.id,
+            "chunk_rows": self.config.chunk_rows,
+            "input": self.source.description,
+            "fingerprint": self.source.fingerprint(),
+            "output": self.sink.description,
+        }
+        self.staged = self.sink.begin(meta)
+        if self.staged:
+            log.info(
+                "%s %s: taking over %d staged chunk(s)",
+                *(record.deployment, record.partition, len(self.staged)),
+            )
+            self._count_staged()
+
     def _stage_all(self) -> None:
         """Read, score and stage every chunk. Reading the next chunk and writing the last
         one run in threads beside the scoring (Parquet, SQL drivers and tree models let
         go of the GIL), so I/O hides behind the model; at most three chunks are in
         memory."""
         pending: Future[None] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="lk-batch-write") as writer:
-            chunks = _prefetched(self.source.chunks(self.config.chunk_rows))
+        reading = closing(_prefetched(self.source.chunks(self.config.chunk_rows)))
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="lk-batch-write") as writer,
+            reading as chunks,
+        ):
             for index, frame in enumerate(chunks):
                 self.rows_in += len(frame)
                 if index in self.staged:
                     out, rejected = self.staged[index]
+                    if out + rejected != len(frame):
+                        raise self._changed(
+                            f"chunk {index} was staged with {out + rejected:,} rows; "
+                            f"the input now has {len(frame):,} there"
+                        )
                     self.rows_out += out
                     self.rows_rejected += rejected
                 else:
                     output, rejects = self._score(frame)
                     if pending is not None:
                         pending.result()  # the previous chunk is staged (or its error raised)
+                    self.fence.check()
                     pending = writer.submit(self.sink.write, index, output, rejects)
                     self.rows_out += len(output)
                     self.rows_rejected += len(rejects)
@@ -412,6 +439,16 @@ class _Job:
                     self.progress(self.rows_in, self.total)
             if pending is not None:
                 pending.result()
+        beyond = [i for i in self.staged if i >= self.chunks]
+        if beyond:
+            raise self._changed(f"chunk {beyond[0]} was staged; the input now ends before it")
+
+    def _changed(self, what: str) -> InvalidInput:
+        return InvalidInput(
+            f"the input changed since the interrupted run: {what}; its staged chunks "
+            "were discarded",
+            hint="run again: the next run starts over on the current input",
+        )
 
     def _counters(self) -> dict[str, Any]:
         return {
@@ -507,7 +544,7 @@ class _Job:
         return pd.Series(predictions).infer_objects().to_numpy(), probabilities
 
 
-def _prefetched(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def _prefetched(chunks: Iterator[pd.DataFrame]) -> Generator[pd.DataFrame, None, None]:
     """``chunks``, with the next one read in a thread while the caller works on this one.
 
     The reading thread owns the iterator to the end (SQL cursors stay in their thread)

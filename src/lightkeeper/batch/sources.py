@@ -9,12 +9,12 @@ from __future__ import annotations
 import glob
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
 from lightkeeper.batch import sql
-from lightkeeper.errors import InvalidInput
+from lightkeeper.errors import InputUnavailable, InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +31,11 @@ class Source(Protocol):
         """Rows in the input, when cheap to know (for progress and ETA)."""
         ...
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this input's current content (files: names, sizes, times; SQL:
+        the row count), so an interrupted run is taken over only on the same input."""
+        ...
+
     def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
         """The input in chunks of about ``rows`` rows, always in the same order."""
         ...
@@ -43,7 +48,7 @@ class Source(Protocol):
 def open_source(spec: BatchInput, *, order_by: list[str]) -> Source:
     """The source a manifest's (or the command line's) ``input`` describes."""
     if spec.path is not None:
-        return FileSource(spec.path)
+        return FileSource(spec.path, keys=order_by)
     assert spec.url is not None
     return SqlSource(
         sql.expand(spec.url, what="the input url"),
@@ -54,7 +59,10 @@ def open_source(spec: BatchInput, *, order_by: list[str]) -> Source:
 
 
 class SqlSource:
-    """A query or table at any SQLAlchemy URL, streamed and ordered by the entity key."""
+    """A query or table at any SQLAlchemy URL, streamed and ordered by the entity key.
+
+    Integer columns with NULLs stay integers (nullable), so large keys keep every digit.
+    """
 
     def __init__(
         self, url: str, *, query: str | None, table: str | None, order_by: list[str]
@@ -67,14 +75,25 @@ class SqlSource:
             what = f"table {table}"
         else:
             assert query is not None
-            self._from = f"({query.strip().rstrip(';')}) AS lk_source"
+            # a new line before ")": a trailing -- comment must not swallow it
+            self._from = f"({query.strip().rstrip(';')}\n) lk_source"
             what = "query"
         self._order = ", ".join(preparer.quote(column) for column in order_by)
         self.description = f"{what} at {sql.describe(url)}"
+        self._count: int | None = None
 
     def count(self) -> int | None:
-        with self._connect() as conn:
-            return int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {self._from}")).scalar_one())
+        if self._count is None:
+            with self._connect() as conn:
+                try:
+                    found = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {self._from}")
+                    self._count = int(found.scalar_one())
+                except sa.exc.DBAPIError as exc:
+                    raise _unreadable(self.description, exc) from None
+        return self._count
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"rows": self.count()}
 
     def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
         import pandas as pd
@@ -85,7 +104,10 @@ class SqlSource:
         with self._connect() as conn:
             streaming = conn.execution_options(stream_results=True, max_row_buffer=rows)
             try:
-                yield from pd.read_sql_query(sa.text(statement), streaming, chunksize=rows)
+                # a plain string: the driver gets the query as written (no :name binds)
+                yield from pd.read_sql_query(
+                    statement, streaming, chunksize=rows, dtype_backend="numpy_nullable"
+                )
             except sa.exc.DBAPIError as exc:
                 raise _unreadable(self.description, exc) from None
 
@@ -99,19 +121,40 @@ class SqlSource:
             raise _unreadable(self.description, exc) from None
 
 
-def _unreadable(description: str, exc: sa.exc.DBAPIError) -> InvalidInput:
+def _unreadable(description: str, exc: sa.exc.DBAPIError) -> InvalidInput | InputUnavailable:
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if _transient(exc):
+        return InputUnavailable(
+            f"cannot read the {description} now: {detail}",
+            hint="when the database is back, run again: staged chunks are taken over",
+        )
     return InvalidInput(
         f"cannot read the {description}: {detail}",
-        hint="check the url, the query or table name, and that the database is reachable",
+        hint="check the url, the query or table name, and the columns it returns",
     )
 
 
-class FileSource:
-    """Parquet or CSV files: one file, a folder of them, or a glob pattern."""
+def _transient(exc: sa.exc.DBAPIError) -> bool:
+    """A lost connection or a busy database, not a wrong query (SQLite reports both as
+    OperationalError, so the message decides there)."""
+    if exc.connection_invalidated or isinstance(exc, sa.exc.InterfaceError):
+        return True
+    if isinstance(exc, sa.exc.OperationalError):
+        text = str(exc.orig).lower()
+        return not any(word in text for word in ("no such", "syntax error", "does not exist"))
+    return False
 
-    def __init__(self, path: str) -> None:
+
+class FileSource:
+    """Parquet or CSV files: one file, a folder of them, or a glob pattern.
+
+    Integer columns with nulls stay integers (nullable); CSV key columns are read as
+    text, so ``0042`` stays ``0042``.
+    """
+
+    def __init__(self, path: str, *, keys: list[str]) -> None:
         self.files = _files(path)
+        self.keys = keys
         self.parquet = self.files[0].suffix.lower() == ".parquet"
         kinds = {f.suffix.lower() for f in self.files}
         if len(kinds) > 1:
@@ -125,6 +168,13 @@ class FileSource:
 
     def close(self) -> None:
         pass
+
+    def fingerprint(self) -> dict[str, Any]:
+        stats = []
+        for file in self.files:
+            stat = file.stat()
+            stats.append([str(file), stat.st_size, stat.st_mtime_ns])
+        return {"files": stats}
 
     def count(self) -> int | None:
         if self.parquet:
@@ -156,14 +206,35 @@ class FileSource:
                     # pre_buffer keeps every row group read so far: memory would grow
                     reader = pq.ParquetFile(file, pre_buffer=False)
                     for batch in reader.iter_batches(batch_size=rows):
-                        yield batch.to_pandas()
+                        yield batch.to_pandas(types_mapper=_nullable_ints)
                 else:
-                    yield from pd.read_csv(file, chunksize=rows)
+                    yield from pd.read_csv(
+                        file,
+                        chunksize=rows,
+                        dtype={key: "string" for key in self.keys},
+                        dtype_backend="numpy_nullable",
+                    )
             except (OSError, ValueError) as exc:
                 raise _broken(file, exc) from None
 
 
-def _broken(file: Path, exc: Exception) -> InvalidInput:
+def _nullable_ints(arrow_type: Any) -> Any:
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):
+        return pd.api.types.pandas_dtype(
+            str(arrow_type).replace("int", "Int").replace("uInt", "UInt")
+        )
+    return None
+
+
+def _broken(file: Path, exc: Exception) -> InvalidInput | InputUnavailable:
+    if isinstance(exc, OSError) and not isinstance(exc, ValueError):  # ArrowInvalid is both
+        return InputUnavailable(
+            f"cannot read {file} now: {exc}",
+            hint="when the file is readable again, run again: staged chunks are taken over",
+        )
     return InvalidInput(
         f"cannot read {file}: {exc}", hint="check that the file is complete and valid"
     )

@@ -38,6 +38,8 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.PredictionFailed: 500,
     errors.RunInProgress: 409,
     errors.TooManyRejects: 422,
+    errors.InputUnavailable: 503,
+    errors.PublishRefused: 409,
 }
 
 
