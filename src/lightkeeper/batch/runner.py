@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0  # a killed run's partition is free again after this long
 RENEW_SECONDS = 20.0
-PARTITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:=-]{0,99}")
+PARTITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,99}")  # safe in paths everywhere
 RESERVED = ("prediction", "model_version", "run_id", "partition", "scored_at", "flags")
 
 Progress = Callable[[int, int | None], None]  # rows read so far, rows in the input if known
@@ -251,7 +251,7 @@ def _partition(name: str) -> str:
     if not PARTITION.fullmatch(name):
         raise InvalidInput(
             f"{name!r} is not a usable partition name",
-            hint="use letters, digits and - _ . : = (for example 2026-11-27), at most 100",
+            hint="use letters, digits and - _ . = (for example 2026-11-27), at most 100",
         )
     return name
 
@@ -405,8 +405,8 @@ class _Job:
     def _stage_all(self) -> None:
         """Read, score and stage every chunk. Reading the next chunk and writing the last
         one run in threads beside the scoring (Parquet, SQL drivers and tree models let
-        go of the GIL), so I/O hides behind the model; at most three chunks are in
-        memory."""
+        go of the GIL), so I/O hides behind the model; about four chunks are in memory at
+        most (one read ahead, one waiting, one scored, one being written)."""
         pending: Future[None] | None = None
         reading = closing(_prefetched(self.source.chunks(self.config.chunk_rows)))
         with (
