@@ -79,3 +79,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def sqlite_url(home: Path) -> str:
+    """The ops database URL of a workspace that keeps it inside its home."""
+    return f"sqlite:///{home / 'ops.db'}"
+
+
+def copy_home(template: Path, tmp_path: Path) -> Path:
+    """A private copy of a workspace home built once per session."""
+    import shutil
+
+    folder = tmp_path / "home"
+    shutil.copytree(template, folder)
+    return folder

@@ -21,6 +21,7 @@ from gate_project import gold_frame, write_project
 
 from lightkeeper import Lightkeeper, Settings
 from lightkeeper.auth import Principal
+from support import copy_home, sqlite_url
 
 
 @pytest.fixture(scope="session")
@@ -49,27 +50,19 @@ def batch_workspace(tmp_path_factory: pytest.TempPathFactory, mlflow_template: P
 
 
 def _settings(home: Path) -> Settings:
-    return Settings.load({"home": home, "database_url": f"sqlite:///{home / 'ops.db'}"}, environ={})
+    return Settings.load({"home": home, "database_url": sqlite_url(home)}, environ={})
 
 
 @pytest.fixture
 def home(batch_workspace: Path, tmp_path: Path) -> Path:
-    """A private copy of the batch workspace."""
-    folder = tmp_path / "home"
-    shutil.copytree(batch_workspace, folder)
-    return folder
+    """A private copy of the session's workspace."""
+    return copy_home(batch_workspace, tmp_path)
 
 
 @pytest.fixture
 def database_url(home: Path) -> str:
     """The copy's SQLite ops database."""
-    return f"sqlite:///{home / 'ops.db'}"
-
-
-@pytest.fixture
-def settings(home: Path) -> Settings:
-    """Settings of the copied workspace."""
-    return _settings(home)
+    return sqlite_url(home)
 
 
 @pytest.fixture

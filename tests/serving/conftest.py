@@ -21,6 +21,7 @@ from gate_project import gold_frame, write_project
 
 from lightkeeper import Lightkeeper, Settings
 from lightkeeper.auth import Principal
+from support import copy_home, sqlite_url
 
 
 @pytest.fixture(scope="session")
@@ -54,27 +55,19 @@ def credit_workspace(tmp_path_factory: pytest.TempPathFactory, mlflow_template: 
 
 
 def _settings(home: Path) -> Settings:
-    return Settings.load({"home": home, "database_url": f"sqlite:///{home / 'ops.db'}"}, environ={})
+    return Settings.load({"home": home, "database_url": sqlite_url(home)}, environ={})
 
 
 @pytest.fixture
 def home(credit_workspace: Path, tmp_path: Path) -> Path:
-    """A private copy of the credit workspace."""
-    folder = tmp_path / "home"
-    shutil.copytree(credit_workspace, folder)
-    return folder
+    """A private copy of the session's workspace."""
+    return copy_home(credit_workspace, tmp_path)
 
 
 @pytest.fixture
 def database_url(home: Path) -> str:
-    """The copy's SQLite ops database (serving runs on PostgreSQL in the outage test)."""
-    return f"sqlite:///{home / 'ops.db'}"
-
-
-@pytest.fixture
-def settings(home: Path) -> Settings:
-    """Settings of the copied workspace."""
-    return _settings(home)
+    """The copy's SQLite ops database."""
+    return sqlite_url(home)
 
 
 @pytest.fixture
