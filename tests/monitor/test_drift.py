@@ -87,3 +87,44 @@ def test_a_shift_is_found_in_the_shifted_features_only() -> None:
         report = drift_from_profile(profile, sample(window, 8, shift=0.8, mix=0.25))
         assert report.drifted == ["score", "color"], window
         assert report.share_drifted == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("window", [300, 20_000])
+def test_repeated_values_in_the_profile_give_the_raw_values(window: int) -> None:
+    rng = np.random.default_rng(0)
+
+    def make(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"k": rng.integers(0, 3, n), "flag": (rng.random(n) < 0.3).astype(int)})
+
+    ref, cur = make(30_000), make(window)
+    fast = {f.feature: f for f in drift_from_profile(build_profile(ref), cur).features}
+    for column in ("k", "flag"):
+        raw_ks = stats.ks_2samp(ref[column], cur[column]).statistic
+        raw_w = stats.wasserstein_distance(ref[column], cur[column])
+        assert fast[column].statistics["ks"] == pytest.approx(raw_ks, abs=0.01)
+        assert fast[column].statistics["wasserstein"] == pytest.approx(raw_w, abs=0.01)
+        assert not fast[column].drifted
+
+
+def test_raw_datetimes_are_numbers_and_infinity_is_missing() -> None:
+    rng = np.random.default_rng(1)
+
+    def stamps(n: int) -> pd.Series:
+        seconds = pd.to_timedelta(rng.integers(0, 86400 * 30, n), unit="s")
+        return pd.Series(pd.Timestamp("2024-01-01") + seconds)
+
+    ref = pd.DataFrame({"ts": stamps(20_000), "x": rng.normal(size=20_000)})
+    cur = pd.DataFrame({"ts": stamps(5_000), "x": np.r_[rng.normal(size=4_999), np.inf]})
+    report = {f.feature: f for f in drift_from_data(ref, cur).features}
+    assert report["ts"].kind == "numeric" and not report["ts"].drifted
+    assert np.isfinite(report["x"].statistics["wasserstein"]) and not report["x"].drifted
+
+
+def test_a_column_with_nothing_to_compare_has_no_verdict() -> None:
+    import json
+
+    ref = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    cur = pd.DataFrame({"x": [np.nan, np.nan]})
+    [feature] = drift_from_data(ref, cur).features
+    assert (feature.method, feature.drifted, feature.value) == ("none", False, None)
+    json.dumps(drift_from_data(ref, cur).to_dict(), allow_nan=False)

@@ -48,9 +48,9 @@ def drift(
                     f.kind,
                     f"{f.reference_rows:,}/{f.current_rows:,}",
                     f.method,
-                    f"{f.value:.4g}",
-                    f"{f.threshold:g}",
-                    "DRIFT" if f.drifted else "ok",
+                    f"{f.value:.4g}" if f.value is not None else None,
+                    f"{f.threshold:g}" if f.threshold is not None else None,
+                    "DRIFT" if f.drifted else ("ok" if f.method != "none" else "no data"),
                     f"{f.statistics.get('psi') or 0:.3f}",
                 )
                 for f in report.features
