@@ -70,6 +70,7 @@ class BatchRunner:
 
     def __init__(self, lk: Lightkeeper) -> None:
         self.lk = lk
+        self._manifests: dict[tuple[str, int], Manifest] = {}
 
     def run(
         self,
@@ -185,6 +186,12 @@ class BatchRunner:
             leases.release(name, holder)
 
     def _manifest(self, model: str, version: int) -> Manifest:
+        key = (model, version)
+        if key not in self._manifests:  # the champion's is read for the run and its arm
+            self._manifests[key] = self._read_manifest(model, version)
+        return self._manifests[key]
+
+    def _read_manifest(self, model: str, version: int) -> Manifest:
         from lightkeeper.manifest import parse_manifest
 
         text = self.lk.registry.manifest_text(model, version)
@@ -306,6 +313,7 @@ class _Job:
         self.classification = target is None or target.task == "classification"
         self.positive = target.positive_class if target is not None else None
         self.summary = ScoreSummary(classification=self.classification)
+        self.score_column = self._score_column()
         self.versions: dict[str, int] = {}
         self.rows_in = self.rows_out = self.rows_rejected = self.chunks = 0
         self.total: int | None = None
@@ -351,7 +359,13 @@ class _Job:
                 except Exception as cleanup:  # the failure itself matters more
                     log.warning("%s: cannot discard the stage: %s", record.deployment, cleanup)
             message = f"{type(exc).__name__}: {first_line(exc)}"
-            lk.batch_runs.finish(record.id, "failed", error=message, **self._counters())
+            lk.batch_runs.finish(
+                record.id,
+                "failed",
+                error=message,
+                summary=self.summary.to_dict(),
+                **self._counters(),
+            )
             lk.bus.publish(
                 BatchRunFailed(
                     actor=record.actor,
@@ -364,7 +378,9 @@ class _Job:
                 )
             )
             raise
-        finished = lk.batch_runs.finish(record.id, "succeeded", **self._counters())
+        finished = lk.batch_runs.finish(
+            record.id, "succeeded", summary=self.summary.to_dict(), **self._counters()
+        )
         lk.bus.publish(
             BatchRunFinished(
                 actor=record.actor,
@@ -432,7 +448,7 @@ class _Job:
                     pending = writer.submit(self.sink.write, index, output, rejects)
                     self.rows_out += len(output)
                     self.rows_rejected += len(rejects)
-                    self._add(output, self._score_column())
+                    self._add(output)
                 self.chunks = index + 1
                 self.lk.batch_runs.update(self.run_record.id, **self._counters())
                 if self.progress is not None:
@@ -451,6 +467,7 @@ class _Job:
         )
 
     def _counters(self) -> dict[str, Any]:
+        """Progress written after every chunk (the score summary only at the end)."""
         return {
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
@@ -458,16 +475,16 @@ class _Job:
             "chunks": self.chunks,
             "resumed_chunks": len(self.staged),
             "versions": self.versions,
-            "summary": self.summary.to_dict(),
         }
 
     def _count_staged(self) -> None:
-        score = self._score_column()
+        score = self.score_column
         columns = ["prediction", "model_version", *([score] if score else [])]
         for frame in self.sink.read_staged(columns):
-            self._add(frame, score)
+            self._add(frame)
 
-    def _add(self, output: pd.DataFrame, score: str | None) -> None:
+    def _add(self, output: pd.DataFrame) -> None:
+        score = self.score_column
         for version, count in output["model_version"].value_counts().items():
             self.versions[str(version)] = self.versions.get(str(version), 0) + int(count)
         scores = output[score].to_numpy(dtype=float) if score and score in output else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Engine, make_url
 
 from lightkeeper.errors import InvalidInput, SettingsError
+from lightkeeper.store.db import sqlite_done_properly, with_driver
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -43,8 +43,7 @@ def engine(url: str) -> Engine:
             f"{_hide(url)} is not a database URL",
             hint="for example sqlite:///warehouse.db or postgresql://user@host/db",
         ) from None
-    if parsed.drivername in {"postgresql", "postgres"}:
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = with_driver(parsed)
     try:
         created = sa.create_engine(parsed)
     except ImportError as exc:
@@ -54,18 +53,9 @@ def engine(url: str) -> Engine:
             hint="pip install the database driver (lightkeeper[postgres] for PostgreSQL)",
         ) from None
     if created.dialect.name == "sqlite":
-
-        @sa.event.listens_for(created, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # BEGIN is ours, so DDL is transactional too
-            dbapi_conn.execute("PRAGMA busy_timeout=30000")
-            # WAL: the input can be read while the output is written to the same file
-            dbapi_conn.execute("PRAGMA journal_mode=WAL")
-
-        @sa.event.listens_for(created, "begin")
-        def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
-
+        # transactional DDL for staging, and WAL: the input can be read while the output
+        # is written to the same file
+        sqlite_done_properly(created)
     return created
 
 

@@ -24,6 +24,33 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def sqlite_done_properly(engine: Engine, *pragmas: str) -> None:
+    """Make a SQLite engine's transactions ours: BEGIN (``BEGIN IMMEDIATE`` for
+    connections with the ``lk_write`` option), so DDL is transactional too; WAL mode, so
+    readers and the one writer run side by side; a 30 s busy timeout; extra ``pragmas``."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", *pragmas, "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("lk_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def with_driver(parsed: sa.URL) -> sa.URL:
+    """Plain ``postgresql://`` means psycopg 3."""
+    if parsed.drivername in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
 def normalise_url(url: str) -> sa.URL:
     """Parse a database URL; plain ``postgresql://`` means psycopg 3."""
     try:
@@ -33,8 +60,7 @@ def normalise_url(url: str) -> sa.URL:
             f"database_url {url!r} is not a database URL",
             hint="use sqlite:///path/ops.db or postgresql://user:pass@host:5432/dbname",
         ) from None
-    if parsed.drivername in {"postgresql", "postgres"}:
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = with_driver(parsed)
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
         raise SettingsError(
             f"database_url uses {parsed.get_backend_name()!r}",
@@ -95,23 +121,7 @@ class Database:
             except OSError as exc:
                 raise self._unavailable(exc) from None
         engine = sa.create_engine(self.url, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Take transaction control away from the sqlite3 module so BEGIN is ours.
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            immediate = conn.get_execution_options().get("lk_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
+        sqlite_done_properly(engine, "synchronous=NORMAL", "foreign_keys=ON")
         return engine
 
     @contextmanager
