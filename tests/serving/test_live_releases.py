@@ -104,7 +104,9 @@ def test_canary_share_is_binomial_and_sticky_per_key(lk: Lightkeeper, serve) -> 
         arms = Counter(http.post("/predict", json=ROW).json()["arm"] for _ in range(n))
         share = arms["challenger"] / n
         sd = (0.3 * 0.7 / n) ** 0.5
-        assert abs(share - 0.3) < 4 * sd, arms
+        # 6 standard deviations: a false alarm once in 500 million runs (4 failed a CI
+        # run); the exact draw is tested with a seeded generator in test_parts.py
+        assert abs(share - 0.3) < 6 * sd, arms
         for i in range(60):
             key = f"customer-{i}"
             seen = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -18,8 +19,9 @@ from lightkeeper.errors import DatabaseUnavailable, InvalidInput
 from lightkeeper.manifest import Rollout, parse_manifest
 from lightkeeper.serving.batching import Batcher, _plain
 from lightkeeper.serving.frames import predict_function
+from lightkeeper.serving.loader import Plan
 from lightkeeper.serving.logwriter import PredictionLogWriter
-from lightkeeper.serving.router import bucket
+from lightkeeper.serving.router import bucket, choose_arm
 from lightkeeper.serving.validate import RowValidator
 from lightkeeper.store.predictions import PredictionRecord
 
@@ -118,6 +120,14 @@ def test_buckets_are_stable_and_spread() -> None:
     assert bucket("customer-1") == bucket("customer-1")
     share = sum(bucket(f"k{i}") < 25 for i in range(4000)) / 4000
     assert 0.22 < share < 0.28
+
+
+def test_requests_without_a_key_draw_the_canary_share() -> None:
+    plan = Plan(champion=object(), challenger=object(), strategy="canary", percent=30)  # type: ignore[arg-type]
+    draw = random.Random(11)
+    share = sum(choose_arm(plan, None, draw) == "challenger" for _ in range(20_000)) / 20_000
+    assert abs(share - 0.3) < 0.015
+    assert choose_arm(Plan(champion=object(), strategy="direct"), None) == "champion"  # type: ignore[arg-type]
 
 
 def stats(n: int, errors: int = 0, latency: float = 1.0, output: int = 1) -> ArmStats:
