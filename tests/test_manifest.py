@@ -85,8 +85,16 @@ def test_minimal_manifest_gets_defaults() -> None:
         1.0,
         "INFO",
     )
-    assert manifest.schedules == [] and manifest.monitoring == {}
+    assert manifest.schedules == []
+    assert (manifest.monitoring.window, manifest.monitoring.every) == ("1d", "1h")
+    assert manifest.monitoring.features is None
     assert manifest.runbook_entry("LK-DRIFT") is None
+
+
+def test_monitoring_windows_must_be_durations() -> None:
+    text = MINIMAL + "monitoring:\n  window: 1 day\n"
+    with pytest.raises(ManifestError, match=r"monitoring\.window.*'1 day' is not a duration"):
+        parse_manifest(text)
 
 
 def test_manifest_is_frozen() -> None:

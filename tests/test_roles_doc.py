@@ -16,6 +16,7 @@ LABELS = {
     "deploy.release": "`release`, `promote`",
     "deploy.rollback": "`rollback`",
     "batch.run": "`batch run`",
+    "monitor.run": "`monitor drift`",
     "tokens.manage": "`tokens create",
 }
 

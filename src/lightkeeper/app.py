@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
     from lightkeeper.store.gold import GoldStore, GoldVersion
     from lightkeeper.store.leases import LeaseStore
+    from lightkeeper.store.monitors import MonitorResult, MonitorStore
     from lightkeeper.store.predictions import PredictionRecord, PredictionStore
     from lightkeeper.store.signals import LifeSignal, SignalStore
     from lightkeeper.store.tokens import ApiToken, TokenStore
@@ -157,6 +158,13 @@ class Lightkeeper:
         from lightkeeper.store.batch import BatchRunStore
 
         return BatchRunStore(self.database, self.clock)
+
+    @cached_property
+    def monitor_store(self) -> MonitorStore:
+        """Monitor results per deployment and window."""
+        from lightkeeper.store.monitors import MonitorStore
+
+        return MonitorStore(self.database, self.clock)
 
     @cached_property
     def releases(self) -> Releases:
@@ -475,6 +483,28 @@ class Lightkeeper:
         """Runs of a batch deployment, newest first."""
         self.deploy_store.get(deployment)
         return self.batch_runs.list(deployment, partition=partition, limit=limit)
+
+    # -- monitors ---------------------------------------------------------------------
+    def monitor_drift(
+        self,
+        deployment: str,
+        *,
+        window: str | None = None,
+        end: datetime | None = None,
+        by: Principal | None = None,
+    ) -> MonitorResult:
+        """Drift of a deployment's traffic over a window (default: the manifest's
+        ``monitoring.window``, ending now) against the champion's reference; stored."""
+        from lightkeeper.monitor.monitors import DriftMonitor
+
+        return DriftMonitor(self).run(deployment, window=window, end=end, by=by or self.principal())
+
+    def monitor_results(
+        self, deployment: str, *, kind: str | None = None, limit: int = 50
+    ) -> list[MonitorResult]:
+        """Stored monitor results of a deployment, newest window first."""
+        self.deploy_store.get(deployment)
+        return self.monitor_store.list(deployment, kind=kind, limit=limit)
 
     # -- tokens -----------------------------------------------------------------------
     def token_create(

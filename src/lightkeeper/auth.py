@@ -28,6 +28,7 @@ Action = Literal[
     "deploy.release",
     "deploy.rollback",
     "batch.run",
+    "monitor.run",
     "tokens.manage",
 ]
 
@@ -45,6 +46,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "deploy.release": frozenset({"operator", "admin"}),
     "deploy.rollback": frozenset({"operator", "admin"}),
     "batch.run": frozenset({"operator", "admin"}),
+    "monitor.run": frozenset({"data-scientist", "operator", "admin"}),
     "tokens.manage": frozenset({"admin"}),
 }
 

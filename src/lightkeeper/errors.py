@@ -193,6 +193,12 @@ class PredictionFailed(LightkeeperError, RuntimeError):
     code = "LK-PREDICTION-FAILED"
 
 
+class MonitorResultNotFound(LightkeeperError, LookupError):
+    """No stored monitor result by that id (for that deployment)."""
+
+    code = "LK-MONITOR-RESULT-NOT-FOUND"
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type name when it has none)."""
     lines = str(exc).strip().splitlines()
@@ -227,4 +233,5 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     TooManyRejects,
     InputUnavailable,
     PublishRefused,
+    MonitorResultNotFound,
 )

@@ -326,3 +326,25 @@ class BatchRunLate(Event):
     @property
     def subject(self) -> str:
         return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftChecked(Event):
+    """A drift monitor checked a window of a deployment's predictions (every check, drift
+    or not, so alarms can open on drift and resolve when it clears)."""
+
+    kind: ClassVar[str] = "drift.checked"
+    deployment: str
+    model: str
+    version: int
+    result_id: int
+    window: str
+    rows: int
+    status: str  # ok | drift | no data
+    share_drifted: float | None
+    drifted: list[str] = field(default_factory=list)
+    output_drifted: list[int] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"

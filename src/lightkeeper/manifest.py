@@ -435,6 +435,25 @@ class Cadence(_Model):
         return _cron(cron)
 
 
+class Monitoring(_Model):
+    """Drift and performance monitors over the prediction logs (``lightkeeper monitor``)."""
+
+    window: str = "1d"
+    every: str = "1h"  # how often ``lightkeeper up`` checks the window ending then
+    features: list[Text] | None = None  # the features watched; default: every profiled one
+
+    @field_validator("window", "every")
+    @classmethod
+    def _duration(cls, text: str) -> str:
+        from lightkeeper.clock import parse_duration
+
+        try:
+            parse_duration(text)
+        except ValueError as exc:
+            raise _Invalid(str(exc), hint="for example window: 1d, every: 1h") from None
+        return text
+
+
 class Batch(_Model):
     """Defaults for ``lightkeeper batch run`` of a batch deployment."""
 
@@ -445,6 +464,7 @@ class Batch(_Model):
     probabilities: bool = True
     holdout: Holdout | None = None
     cadence: Cadence | None = None
+    log_rows: int = Field(default=10_000, ge=0, le=1_000_000)  # sample for the monitors
 
 
 class Manifest(_Model):
@@ -469,7 +489,7 @@ class Manifest(_Model):
     gate: Gate | None = None
     schedules: list[Schedule] = Field(default_factory=list)
     batch: Batch = Field(default_factory=Batch)
-    monitoring: dict[str, Any] = Field(default_factory=dict)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
 
     @property
     def feature_names(self) -> list[str]:

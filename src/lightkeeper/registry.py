@@ -38,6 +38,7 @@ _FLUENT_LOCK = threading.RLock()
 
 TAG = "lightkeeper."
 PROFILE_ARTIFACT = "lightkeeper/reference_profile.json"
+OUTPUT_PROFILE_ARTIFACT = "lightkeeper/output_profile.json"  # the model's training predictions
 MANIFEST_ARTIFACT = "lightkeeper/lightkeeper.yaml"
 LINEAGE_ARTIFACT = "lightkeeper/lineage.json"
 
@@ -407,11 +408,18 @@ class Registry:
                 local = self.client.download_artifacts(info.run_id, artifact, tmp)
                 return Path(local).read_text(encoding="utf-8")
 
-    def reference_profile(self, name: str, version: int | str) -> dict[str, Any] | None:
-        """The stored reference profile of a version as JSON data, ``None`` if it has none."""
+    def reference_profile(
+        self, name: str, version: int | str, *, output: bool = False
+    ) -> dict[str, Any] | None:
+        """The stored reference profile of a version as JSON data, ``None`` if it has none.
+
+        With ``output``, the profile of the model's own predictions on its training data
+        (one feature, ``prediction``) instead of the features'.
+        """
         import json
 
-        text = self._run_text(name, version, PROFILE_ARTIFACT)
+        artifact = OUTPUT_PROFILE_ARTIFACT if output else PROFILE_ARTIFACT
+        text = self._run_text(name, version, artifact)
         if text is None:
             return None
         data: dict[str, Any] = json.loads(text)

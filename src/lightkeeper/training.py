@@ -17,6 +17,7 @@ from lightkeeper.project_code import fresh_import, on_path, project_code
 from lightkeeper.registry import (
     LINEAGE_ARTIFACT,
     MANIFEST_ARTIFACT,
+    OUTPUT_PROFILE_ARTIFACT,
     PROFILE_ARTIFACT,
     Lineage,
     Registry,
@@ -91,6 +92,9 @@ def train_project(
                 features = _features(result.data, manifest)
                 step(f"profiling {len(features):,} training rows x {features.shape[1]} features")
                 artifacts = _artifacts(result.data, features, manifest, manifest_text)
+                output = _output_profile(result.model, features, manifest)
+                if output is not None:
+                    artifacts[OUTPUT_PROFILE_ARTIFACT] = output
                 fingerprint = fingerprint_frame(result.data)
                 code = code_version(project_dir)
                 lineage = Lineage(
@@ -208,6 +212,59 @@ def _artifacts(
         MANIFEST_ARTIFACT: manifest_text,
         LINEAGE_ARTIFACT: json.dumps(lineage, indent=2),
     }
+
+
+OUTPUT_SAMPLE = 100_000  # training rows predicted for the output's reference profile
+
+
+def _output_profile(model: Any, features: pd.DataFrame, manifest: Manifest) -> str | None:
+    """The profile of the model's predictions on (a sample of) its training rows, as JSON.
+
+    The reference for drift of the model output. Only for models fitted in the
+    entrypoint with a plain ``predict(frame)`` (scikit-learn and alike); for others the
+    monitors fall back to the training labels. Never fails the training.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from lightkeeper.monitor.profile import build_profile
+
+    predict = getattr(model, "predict", None)
+    if not callable(predict) or isinstance(model, str) or _is_python_model(model):
+        return None
+    rows = (
+        features
+        if len(features) <= OUTPUT_SAMPLE
+        else features.sample(OUTPUT_SAMPLE, random_state=0)
+    )
+    try:
+        values = np.asarray(predict(rows))
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values.ravel()
+        if values.ndim != 1 or len(values) != len(rows):
+            return None
+        target = manifest.target
+        if target is not None:
+            kind = "float" if target.task == "regression" else "category"
+        else:
+            kind = (
+                "float"
+                if values.dtype.kind in "fiu" and len(np.unique(values)) > 20
+                else "category"
+            )
+        profile = build_profile(pd.DataFrame({"prediction": values}), schema={"prediction": kind})
+    except Exception:
+        log.warning("no output profile: predicting the training rows failed", exc_info=True)
+        return None
+    return profile.to_json()
+
+
+def _is_python_model(model: Any) -> bool:
+    try:
+        from mlflow.pyfunc import PythonModel
+    except ImportError:  # pragma: no cover - mlflow is a dependency
+        return False
+    return isinstance(model, PythonModel)
 
 
 def _entrypoint(project_dir: Path, spec: str) -> Callable[[], Any]:

@@ -346,3 +346,28 @@ def test_a_schema_qualified_table_on_postgres(lk: Lightkeeper, postgres_url: str
         tables = sa.inspect(conn).get_table_names(schema="analytics")
     db.dispose()
     assert count == done.rows_out == 1200 and not any(t.startswith("lk_stage") for t in tables)
+
+
+def test_a_run_logs_its_scored_rows_for_the_monitors(lk: Lightkeeper, tmp_path: Path) -> None:
+    rows = customers(2500, seed=21)
+    done = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
+    logged = lk.predictions("credit-nightly", limit=5000)
+    assert len(logged) == 2500 and {r.request_id for r in logged} == {f"batch-{done.id}"}
+    out = pd.read_parquet(tmp_path / "scores").set_index("customer_id")["prediction"]
+    first = logged[0]
+    assert set(first.inputs) == {"customer_id", "income", "age", "region"}
+    assert first.output == out[first.inputs["customer_id"]] and first.version == 1
+    result = lk.monitor_drift("credit-nightly", by=OPS)
+    assert (result.status, result.rows) == ("ok", 2500)
+
+
+def test_the_logged_sample_is_uniform_and_bounded() -> None:
+    from lightkeeper.batch.summary import RowSample
+
+    sample = RowSample(500, seed=1)
+    for start in range(0, 20_000, 1000):
+        sample.add(pd.DataFrame({"id": np.arange(start, start + 1000)}))
+    kept = sample.rows()
+    assert kept is not None and len(kept) == 500 and kept["id"].is_unique
+    assert 8_000 < kept["id"].mean() < 12_000  # not the first or the last rows
+    assert RowSample(0).rows() is None

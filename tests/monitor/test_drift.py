@@ -128,3 +128,32 @@ def test_a_column_with_nothing_to_compare_has_no_verdict() -> None:
     [feature] = drift_from_data(ref, cur).features
     assert (feature.method, feature.drifted, feature.value) == ("none", False, None)
     json.dumps(drift_from_data(ref, cur).to_dict(), allow_nan=False)
+
+
+def test_a_window_added_in_chunks_equals_it_added_whole() -> None:
+    from lightkeeper.monitor.drift import DriftWindow
+
+    profile = build_profile(sample(5000, 1))
+    current = sample(4000, 3, shift=0.3, mix=0.1)
+    current.loc[::7, "amount"] = np.nan
+    whole = drift_from_profile(profile, current)
+    window = DriftWindow(profile)
+    for start in range(0, len(current), 999):
+        window.add(current.iloc[start : start + 999])
+    chunked = window.report()
+    for a, b in zip(whole.features, chunked.features, strict=True):
+        assert a.drifted == b.drifted and a.current_rows == b.current_rows
+        assert a.statistics == pytest.approx(b.statistics, rel=1e-12, abs=1e-12)
+        assert a.histogram == b.histogram
+    amount = next(f for f in chunked.features if f.feature == "amount")
+    assert amount.statistics["missing_share"] == pytest.approx(572 / 4000)
+    assert sum(amount.histogram["current"]) == pytest.approx(1.0)
+
+
+def test_a_window_without_any_profiled_feature_is_refused() -> None:
+    from lightkeeper.errors import InvalidInput
+    from lightkeeper.monitor.drift import DriftWindow
+
+    window = DriftWindow(build_profile(sample(500, 1)))
+    with pytest.raises(InvalidInput, match="none of the profiled features"):
+        window.add(pd.DataFrame({"other": [1, 2]}))

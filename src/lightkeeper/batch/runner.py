@@ -24,10 +24,11 @@ from lightkeeper.background import Periodic
 from lightkeeper.batch.checks import check_chunk
 from lightkeeper.batch.sinks import Sink, open_sink
 from lightkeeper.batch.sources import Source, open_source
-from lightkeeper.batch.summary import ScoreSummary
+from lightkeeper.batch.summary import RowSample, ScoreSummary
 from lightkeeper.deploy.split import buckets
 from lightkeeper.errors import (
     InvalidInput,
+    LightkeeperError,
     ReleaseRefused,
     RunInProgress,
     TooManyRejects,
@@ -313,6 +314,9 @@ class _Job:
         self.classification = target is None or target.task == "classification"
         self.positive = target.positive_class if target is not None else None
         self.summary = ScoreSummary(classification=self.classification)
+        self.sample = RowSample(self.config.log_rows, seed=run.id)
+        features = [f.name for f in manifest.input_schema if f.name in needed]
+        self.logged = list(dict.fromkeys([*self.keys, *features, *self.required]))
         self.score_column = self._score_column()
         self.versions: dict[str, int] = {}
         self.rows_in = self.rows_out = self.rows_rejected = self.chunks = 0
@@ -351,6 +355,7 @@ class _Job:
                 )
             self.fence.check(renew=True)
             self.sink.publish(record.partition)
+            self._log_sample()
         except BaseException as exc:
             resumable = not isinstance(exc, InvalidInput)
             if not resumable:
@@ -466,6 +471,42 @@ class _Job:
             hint="run again: the next run starts over on the current input",
         )
 
+    def _log_sample(self) -> None:
+        """Write the sample of scored rows to the prediction logs (for the monitors and
+        for joining labels by entity key). The partition is published by now, so a
+        database that refuses the records costs the sample, never the run."""
+        import json as jsonlib
+
+        from lightkeeper.store.predictions import PredictionRecord
+
+        rows = self.sample.rows()
+        if rows is None:
+            return
+        at, run = self.lk.clock.now(), self.run_record
+        challenger = self.release.challenger if self.release.strategy == "canary" else None
+        inputs = jsonlib.loads(rows[self.logged].to_json(orient="records", date_format="iso"))
+        outputs = jsonlib.loads(rows[_OUT].to_json(orient="values"))
+        records = [
+            PredictionRecord(
+                at=at,
+                deployment=run.deployment,
+                request_id=f"batch-{run.id}",
+                row=i,
+                version=int(version),
+                arm="challenger" if version == challenger else "champion",
+                inputs=values,
+                output=output,
+                latency_ms=0.0,
+            )
+            for i, (values, output, version) in enumerate(
+                zip(inputs, outputs, rows[_VERSION].tolist(), strict=True)
+            )
+        ]
+        try:
+            self.lk.prediction_store.add_many(records)
+        except LightkeeperError as exc:
+            log.warning("%s: the sample of scored rows was not logged: %s", run.deployment, exc)
+
     def _counters(self) -> dict[str, Any]:
         """Progress written after every chunk (the score summary only at the end)."""
         return {
@@ -518,6 +559,8 @@ class _Job:
         for name, values in probabilities.items():
             output[name] = values
         output["model_version"] = versions
+        if self.sample.size:
+            self.sample.add(good[self.logged].assign(**{_OUT: predictions, _VERSION: versions}))
         if holdout is not None:
             output[holdout.column] = in_holdout(key_text, share=holdout.share, salt=holdout.salt)
         if checked.flags is not None:
@@ -559,6 +602,9 @@ class _Job:
         for rows, values in parts:
             predictions[rows] = values
         return pd.Series(predictions).infer_objects().to_numpy(), probabilities
+
+
+_OUT, _VERSION = "__lk_prediction", "__lk_version"  # sample columns beside the inputs
 
 
 def _prefetched(chunks: Iterator[pd.DataFrame]) -> Generator[pd.DataFrame, None, None]:

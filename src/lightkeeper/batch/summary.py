@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SAMPLE = 100_000  # scores kept for quantiles (a uniform sample of all rows)
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -73,3 +76,43 @@ class ScoreSummary:
                 },
             }
         return out
+
+
+class RowSample:
+    """A uniform sample without replacement of a run's scored rows, in bounded memory.
+
+    Bottom-k by random priority, as the score sample: each row draws a priority and the
+    ``size`` smallest are kept; a chunk's rows above the current cut are dropped before
+    anything is copied, so a long run costs little once the sample is full.
+    """
+
+    def __init__(self, size: int, *, seed: int = 0) -> None:
+        self.size = size
+        self._rng = np.random.default_rng(seed)
+        self._rows: pd.DataFrame | None = None
+        self._priority = np.empty(0)
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Offer one chunk's rows (any columns; the same ones every chunk)."""
+        import pandas as pd
+
+        if self.size == 0 or rows.empty:
+            return
+        priority = self._rng.random(len(rows))
+        if self._rows is not None and len(self._priority) >= self.size:
+            keep = priority < self._priority.max()
+            rows, priority = rows[keep], priority[keep]
+            if rows.empty:
+                return
+        frames = [rows] if self._rows is None else [self._rows, rows]
+        combined = pd.concat(frames, ignore_index=True)
+        priorities = np.concatenate([self._priority, priority])
+        if len(combined) > self.size:
+            chosen = np.argpartition(priorities, self.size)[: self.size]
+            combined = combined.iloc[chosen].reset_index(drop=True)
+            priorities = priorities[chosen]
+        self._rows, self._priority = combined, priorities
+
+    def rows(self) -> pd.DataFrame | None:
+        """The sample (None when nothing was offered)."""
+        return self._rows

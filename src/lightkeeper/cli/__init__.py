@@ -101,6 +101,7 @@ def _register() -> None:
         gate,
         gold,
         models,
+        monitor,
         tokens,
         train,
         workspace,
@@ -113,6 +114,7 @@ def _register() -> None:
     deploy.register(app)
     batch.register(app)
     drift.register(app)
+    monitor.register(app)
     tokens.register(app)
     workspace.register(app)
     demo.register(app)

@@ -24,6 +24,9 @@ def drift(
     categorical: str | None = typer.Option(
         None, "--categorical", help="Comma-separated columns to treat as categories."
     ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report with a plot per column."
+    ),
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Drift per column between two files (exact statistics, scipy's functions).
@@ -35,7 +38,17 @@ def drift(
     from lightkeeper.monitor.drift import drift_from_data
 
     columns = [c.strip() for c in categorical.split(",")] if categorical else None
-    report = drift_from_data(_read(reference), _read(current), categorical=columns)
+    ref, cur = _read(reference), _read(current)
+    report = drift_from_data(ref, cur, categorical=columns)
+    if html is not None:
+        from lightkeeper.cli.monitor import write_text
+        from lightkeeper.monitor.report import render_html
+
+        facts = [
+            ("reference", f"{reference} ({len(ref):,} rows)"),
+            ("current", f"{current} ({len(cur):,} rows)"),
+        ]
+        write_text(html, render_html(f"Drift of {current.name}", facts, report.to_dict()))
     if json:
         print_json(report.to_dict())
     else:

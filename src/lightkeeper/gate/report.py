@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from lightkeeper.svg import chart as _svg
+from lightkeeper.svg import element as _el
+
 if TYPE_CHECKING:
     import jinja2
 
@@ -367,28 +370,6 @@ _SCATTER_CAPTION = (
 
 
 # Inline SVG charts, built from escaped elements.
-
-
-def _el(tag: str, content: str = "", /, **attrs: object) -> Markup:
-    """One SVG element: ``stroke_width=2`` becomes ``stroke-width="2"``; all escaped."""
-    rendered = Markup("").join(
-        Markup(' {}="{}"').format(
-            name.rstrip("_").replace("_", "-"),
-            f"{value:.1f}".removesuffix(".0") if isinstance(value, float) else value,
-        )
-        for name, value in attrs.items()
-        if value is not None
-    )
-    if not content:
-        return Markup("<{}{}/>").format(Markup(tag), rendered)
-    return Markup("<{0}{1}>{2}</{0}>").format(Markup(tag), rendered, content)
-
-
-def _svg(width: float, height: float, label: str, parts: list[Markup]) -> Markup:
-    body = _el("title", label) + Markup("").join(parts)
-    size = {"width": round(width), "height": round(height)}
-    box = f"0 0 {size['width']} {size['height']}"
-    return _el("svg", body, class_="chart", viewBox=box, role="img", aria_label=label, **size)
 
 
 def _text_at(x: float, y: float, text: str, anchor: str = "middle", cls: str = "") -> Markup:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,6 +112,31 @@ class PredictionStore:
         )
         with self._db.read() as conn:
             return [tuple(row) for row in conn.execute(query)]
+
+    def served(
+        self, deployment: str, *, start: datetime, end: datetime, chunk: int = 20_000
+    ) -> Iterator[list[tuple[Any, Any, int]]]:
+        """(inputs, output, version) of the rows answered in ``[start, end)``, in chunks.
+
+        Streamed (a server-side cursor on PostgreSQL), so a monitor's memory does not grow
+        with the window. Shadow copies and failed attempts are left out: the window is
+        what clients got.
+        """
+        t = prediction_logs
+        query = (
+            sa.select(t.c.inputs, t.c.output, t.c.version)
+            .where(
+                t.c.deployment == deployment,
+                t.c.at >= start,
+                t.c.at < end,
+                t.c.arm != "shadow",
+                t.c.error.is_(None),
+            )
+            .execution_options(stream_results=True, yield_per=chunk)
+        )
+        with self._db.read() as conn:
+            for part in conn.execute(query).partitions(chunk):
+                yield [tuple(row) for row in part]
 
     def count(self, deployment: str) -> int:
         """How many records a deployment has."""

@@ -190,3 +190,21 @@ batch_runs = sa.Table(
     sa.Column("instance_id", sa.String(100), nullable=False),
     sa.Index("ix_batch_runs_deployment_partition", "deployment", "partition"),
 )
+
+monitor_results = sa.Table(
+    "monitor_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("deployment", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("window_end", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Index("ix_monitor_results_window", "deployment", "kind", "window_end"),
+)

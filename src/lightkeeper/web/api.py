@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lightkeeper import __version__
 from lightkeeper.auth import Principal, Role
@@ -77,6 +77,14 @@ class Reason(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: str = "by hand"
+
+
+class DriftCheck(BaseModel):
+    """A drift check over a window of prediction logs."""
+
+    model_config = ConfigDict(extra="forbid")
+    window: str | None = Field(None, description="30m, 6h, 1d, 2w; default monitoring.window")
+    end: AwareDatetime | None = Field(None, description="window end; default now")
 
 
 class TokenRequest(BaseModel):
@@ -332,6 +340,41 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     ) -> dict[str, Any]:
         found = lk.batch_runs_of(name, partition=partition, limit=limit)
         return {"deployment": name, "runs": [r.to_dict() for r in found]}
+
+    @router.get(
+        "/deployments/{name}/monitor-results",
+        summary="Stored monitor results of a deployment (drift per window), newest first",
+    )
+    def monitor_results(
+        name: str, limit: int = Query(50, ge=1, le=1000), _who: Principal = Reader
+    ) -> dict[str, Any]:
+        found = lk.monitor_results(name, limit=limit)
+        return {"deployment": name, "results": [r.to_dict() for r in found]}
+
+    @router.post(
+        "/deployments/{name}/monitor-results",
+        status_code=201,
+        summary="Check drift over a window now (default: the manifest's window, ending now)",
+    )
+    def monitor_drift(
+        name: str, body: DriftCheck | None = None, who: Principal = Who
+    ) -> dict[str, Any]:
+        check = body or DriftCheck(window=None, end=None)
+        return lk.monitor_drift(name, window=check.window, end=check.end, by=who).to_dict()
+
+    @router.get("/monitor-results/{result_id}", summary="One monitor result (the report's twin)")
+    def monitor_result(result_id: int, _who: Principal = Reader) -> dict[str, Any]:
+        return lk.monitor_store.get(result_id).to_dict()
+
+    @router.get(
+        "/monitor-results/{result_id}/report",
+        response_class=HTMLResponse,
+        summary="The self-contained HTML drift report of a monitor result",
+    )
+    def monitor_report(result_id: int, _who: Principal = Reader) -> HTMLResponse:
+        from lightkeeper.monitor.report import render_result
+
+        return HTMLResponse(render_result(lk.monitor_store.get(result_id)))
 
     @router.get("/signals", summary="Life signals: the newest heartbeat of each instance")
     def signals(subject: str | None = None, _who: Principal = Reader) -> dict[str, Any]:

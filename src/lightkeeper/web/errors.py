@@ -29,6 +29,7 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.GoldDatasetNotFound: 404,
     errors.GoldDatasetInvalid: 422,
     errors.GateRunNotFound: 404,
+    errors.MonitorResultNotFound: 404,
     errors.GateNotAccepted: 409,
     errors.GateSignoffRefused: 409,
     errors.DeploymentNotFound: 404,
