@@ -6,6 +6,7 @@ import socket
 import textwrap
 import uuid
 from pathlib import Path
+from typing import Any
 
 TINY_MANIFEST = """\
 name: {name}
@@ -93,3 +94,93 @@ def copy_home(template: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "home"
     shutil.copytree(template, folder)
     return folder
+
+
+class Recorder:
+    """A recording HTTP server on 127.0.0.1, standing in for webhooks, chat and tickets.
+
+    Every POST is kept as (path, headers, body). ``fail_with`` makes it answer that status
+    (a system that is down); a path ending in ``/issue`` answers like Jira's issue API.
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.fail_with: int | None = None
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                recorder.requests.append((self.path, headers, body))
+                if recorder.fail_with is not None:
+                    self._answer(recorder.fail_with, b'{"error": "down for maintenance"}')
+                elif self.path.endswith("/issue"):
+                    issues = sum(1 for p, _, _ in recorder.requests if p.endswith("/issue"))
+                    self._answer(201, b'{"id": "1000%d", "key": "OPS-%d"}' % (issues, issues))
+                else:
+                    self._answer(200, b'{"ok": true}')
+
+            def _answer(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def bodies(self, path: str) -> list[bytes]:
+        """The bodies POSTed to ``path``, in order."""
+        return [body for p, _, body in self.requests if p == path]
+
+    def __enter__(self) -> Recorder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Inbox:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        inbox = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                from email import message_from_bytes, policy
+
+                inbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Inbox:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()

@@ -26,6 +26,11 @@ def test_demo_trains_and_registers_the_example(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "registered seattle-weather version 1" in done.stdout
     assert "lightkeeper models list" in done.stdout
+    # production: a daily batch scores a hot year, the drift check alarms, a webhook hears
+    assert "released version 1 to seattle-weather-daily (batch)" in done.stdout
+    assert "drift check: DRIFT in temp_max, temp_min (365 rows)" in done.stdout
+    assert "alarm 1 (warning, seen 1x): Drift on seattle-weather-daily" in done.stdout
+    assert "webhook received alarm.opened on 127.0.0.1 (signature verified)" in done.stdout
     assert "Traceback" not in done.stderr
     demo = tmp_path / "lightkeeper-demo"
     assert not (tmp_path / "mlruns").exists(), "artifacts must stay inside the workspace"
@@ -51,6 +56,13 @@ def test_demo_trains_and_registers_the_example(tmp_path: Path) -> None:
     again = _run("demo", cwd=tmp_path)  # rerunning adds a version, never breaks
     assert again.returncode == 0, again.stderr
     assert "registered seattle-weather version 2" in again.stdout
+    assert "alarm 1 (warning, seen 2x)" in again.stdout
+    assert "no new webhook: the alarm was already open" in again.stdout
+    alarms = json.loads(_run("alarms", "list", "--json", cwd=demo).stdout)["alarms"]
+    assert [(a["rule"], a["occurrences"], a["pending_deliveries"]) for a in alarms] == [
+        ("drift-high", 2, 0)
+    ]
+    assert (demo / "drift.html").read_text().count("<svg") >= 5
 
 
 def test_demo_refuses_a_file_as_its_folder(tmp_path: Path) -> None:

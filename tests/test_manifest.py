@@ -48,7 +48,8 @@ def test_example_manifest_parses() -> None:
     assert manifest.target is not None
     assert (manifest.target.name, manifest.target.task) == ("weather", "classification")
     assert {entry.code for entry in manifest.runbook} >= {"LK-DRIFT", "LK-DATA-LATE"}
-    assert manifest.alarms.rules[0].sinks == ["log"]
+    assert manifest.alarms.rules[0].sinks == ["log", "ops-webhook"]
+    assert manifest.alarms.sinks[0].url == "${OPS_WEBHOOK_URL}"
     assert manifest.logging.predictions is True
     assert manifest.gate is not None
     assert manifest.gate.gold == "seattle-weather-gold"

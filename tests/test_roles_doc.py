@@ -17,6 +17,7 @@ LABELS = {
     "deploy.rollback": "`rollback`",
     "batch.run": "`batch run`",
     "monitor.run": "`monitor drift`",
+    "alarm.manage": "`alarms ack",
     "tokens.manage": "`tokens create",
 }
 

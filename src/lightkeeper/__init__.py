@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from lightkeeper.app import Lightkeeper
 from lightkeeper.clock import Clock, FixedClock, SystemClock
 from lightkeeper.errors import (
+    AlarmNotFound,
+    AlarmStateRefused,
     DatabaseOutdated,
     DatabaseUnavailable,
     DeploymentNotFound,
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlarmNotFound",
+    "AlarmStateRefused",
     "Clock",
     "DatabaseOutdated",
     "DatabaseUnavailable",

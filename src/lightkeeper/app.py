@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lightkeeper.manifest import BatchInput, BatchOutput
     from lightkeeper.registry import ModelSummary, Predictor, Registry, VersionInfo
     from lightkeeper.store import AuditEntry, AuditStore, Database
+    from lightkeeper.store.alarms import Alarm, AlarmStore
     from lightkeeper.store.batch import BatchRun, BatchRunStore
     from lightkeeper.store.deploy import Deployment, DeployStore, Release
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
@@ -87,8 +88,13 @@ class Lightkeeper:
 
     @cached_property
     def bus(self) -> EventBus:
-        """The event bus; every event is recorded in the audit trail."""
-        return EventBus(self.audit)
+        """The event bus; every event is recorded in the audit trail, and the alarm
+        rules listen to it."""
+        from lightkeeper.alerts.rules import AlarmEngine
+
+        bus = EventBus(self.audit)
+        AlarmEngine(self).subscribe(bus)
+        return bus
 
     @cached_property
     def registry(self) -> Registry:
@@ -165,6 +171,13 @@ class Lightkeeper:
         from lightkeeper.store.monitors import MonitorStore
 
         return MonitorStore(self.database, self.clock)
+
+    @cached_property
+    def alarm_store(self) -> AlarmStore:
+        """Alarms and their deliveries."""
+        from lightkeeper.store.alarms import AlarmStore
+
+        return AlarmStore(self.database, self.clock)
 
     @cached_property
     def releases(self) -> Releases:
@@ -505,6 +518,55 @@ class Lightkeeper:
         """Stored monitor results of a deployment, newest window first."""
         self.deploy_store.get(deployment)
         return self.monitor_store.list(deployment, kind=kind, limit=limit)
+
+    # -- alarms -----------------------------------------------------------------------
+    def alarms(
+        self, *, state: str | None = "active", deployment: str | None = None, limit: int = 100
+    ) -> list[Alarm]:
+        """Alarms, most recently raised first (``active``: open or acknowledged; None: all)."""
+        if state not in (None, "active", "open", "acknowledged", "resolved"):
+            from lightkeeper.errors import InvalidInput
+
+            raise InvalidInput(
+                f"{state!r} is not an alarm state",
+                hint="active, open, acknowledged, resolved or all",
+            )
+        return self.alarm_store.find(state=state, deployment=deployment, limit=limit)
+
+    def alarm_ack(self, alarm_id: int, *, note: str = "", by: Principal | None = None) -> Alarm:
+        """Take an open alarm on."""
+        from lightkeeper.events import AlarmAcknowledged
+
+        principal = by or self.principal()
+        principal.require("alarm.manage")
+        alarm = self.alarm_store.acknowledge(alarm_id, by=principal.name, note=note)
+        self.bus.publish(AlarmAcknowledged(actor=principal.name, reason=note, alarm_id=alarm_id))
+        return alarm
+
+    def alarm_resolve(self, alarm_id: int, *, reason: str, by: Principal | None = None) -> Alarm:
+        """Close an alarm by hand; its sinks hear of it."""
+        from lightkeeper.alerts.dispatch import Dispatcher
+        from lightkeeper.errors import InvalidInput
+        from lightkeeper.events import AlarmResolved
+
+        principal = by or self.principal()
+        principal.require("alarm.manage")
+        if not reason.strip():
+            raise InvalidInput(
+                "resolving an alarm needs a reason", hint='--reason "fixed the feed"'
+            )
+        alarm = self.alarm_store.resolve(alarm_id, by=principal.name, resolution=reason)
+        self.bus.publish(
+            AlarmResolved(actor=principal.name, reason=reason, alarm_id=alarm_id, auto=False)
+        )
+        Dispatcher(self).deliver([d for d in alarm.deliveries if d.status == "pending"])
+        return self.alarm_store.get(alarm_id)
+
+    def alarm_deliver(self, *, everything: bool = False) -> list[Any]:
+        """Attempt the pending alarm deliveries that are due (all of them with ``everything``)."""
+        from lightkeeper.alerts.dispatch import Dispatcher
+
+        return Dispatcher(self).deliver_due(everything=everything)
 
     # -- tokens -----------------------------------------------------------------------
     def token_create(

@@ -29,6 +29,7 @@ Action = Literal[
     "deploy.rollback",
     "batch.run",
     "monitor.run",
+    "alarm.manage",
     "tokens.manage",
 ]
 
@@ -47,6 +48,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "deploy.rollback": frozenset({"operator", "admin"}),
     "batch.run": frozenset({"operator", "admin"}),
     "monitor.run": frozenset({"data-scientist", "operator", "admin"}),
+    "alarm.manage": frozenset({"data-scientist", "operator", "admin"}),
     "tokens.manage": frozenset({"admin"}),
 }
 

@@ -199,6 +199,18 @@ class MonitorResultNotFound(LightkeeperError, LookupError):
     code = "LK-MONITOR-RESULT-NOT-FOUND"
 
 
+class AlarmNotFound(LightkeeperError, LookupError):
+    """No alarm by that id."""
+
+    code = "LK-ALARM-NOT-FOUND"
+
+
+class AlarmStateRefused(LightkeeperError, RuntimeError):
+    """The alarm is not in a state that allows this (acknowledging a resolved alarm...)."""
+
+    code = "LK-ALARM-STATE"
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type name when it has none)."""
     lines = str(exc).strip().splitlines()
@@ -234,4 +246,6 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     InputUnavailable,
     PublishRefused,
     MonitorResultNotFound,
+    AlarmNotFound,
+    AlarmStateRefused,
 )

@@ -348,3 +348,75 @@ class DriftChecked(Event):
     @property
     def subject(self) -> str:
         return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmOpened(Event):
+    """An alarm rule fired and no alarm for that problem was open."""
+
+    kind: ClassVar[str] = "alarm.opened"
+    alarm_id: int
+    rule: str
+    dedup_key: str
+    severity: str
+    title: str
+    deployment: str | None = None
+    model: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"alarm:{self.alarm_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmAcknowledged(Event):
+    """Someone took an open alarm on."""
+
+    kind: ClassVar[str] = "alarm.acknowledged"
+    alarm_id: int
+
+    @property
+    def subject(self) -> str:
+        return f"alarm:{self.alarm_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmResolved(Event):
+    """An alarm was resolved: by hand, or because its condition cleared (``auto``)."""
+
+    kind: ClassVar[str] = "alarm.resolved"
+    alarm_id: int
+    auto: bool
+
+    @property
+    def subject(self) -> str:
+        return f"alarm:{self.alarm_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LifeSignalLate(Event):
+    """Every instance of a server or consumer went silent past three promised beats (the
+    alarm rule ``life_signal_late``)."""
+
+    kind: ClassVar[str] = "signal.late"
+    deployment: str
+    instance_kind: str  # serve | stream
+    instances: list[str] = field(default_factory=list)
+    last_seen: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LifeSignalResumed(Event):
+    """A silent server or consumer is heard from again."""
+
+    kind: ClassVar[str] = "signal.resumed"
+    deployment: str
+    instance_kind: str
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"

@@ -251,15 +251,33 @@ class Sink(_Model):
         ]
         | None
     ) = None
+    format: Literal["generic", "jira"] = "generic"  # ticket sinks: the payload's shape
+    project: Text | None = None  # ticket sinks with format jira: the project key
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.name == "log":
             raise _Invalid("'log' is the built-in sink", "name", hint="pick another name")
-        if self.kind in _URL_SINKS and not (self.url or "").startswith(("http://", "https://")):
-            raise _Invalid(f"a {self.kind} sink needs an http(s) url", "url")
+        if self.kind in _URL_SINKS and not (self.url or "").startswith(
+            ("http://", "https://", "${")
+        ):
+            raise _Invalid(
+                f"a {self.kind} sink needs an http(s) url",
+                "url",
+                hint="https://..., or ${VARIABLE} to take it from the environment",
+            )
         if self.kind == "email" and not self.to:
             raise _Invalid("an email sink needs recipients", "to", hint="to: [ops@example.com]")
+        if self.kind == "email" and self.url and not self.url.startswith(("smtp", "${")):
+            raise _Invalid(
+                "an email sink's url is an SMTP server", "url", hint="smtp://mail.example.com:25"
+            )
+        if self.format == "jira" and not (self.kind == "ticket" and self.project):
+            raise _Invalid(
+                "format jira is for ticket sinks and needs the project key",
+                "project",
+                hint="kind: ticket, format: jira, project: OPS",
+            )
         return self
 
 

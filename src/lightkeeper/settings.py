@@ -9,6 +9,7 @@ Later sources win: default < settings file < environment < explicit override.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,14 @@ SETTINGS: tuple[Setting, ...] = (
         "off, the local user acts as admin.",
     ),
     Setting(
+        "smtp_url",
+        str,
+        "smtp://127.0.0.1:25",
+        "SMTP server for e-mail alarm sinks without their own url: smtp://[user@]host:port, "
+        "or smtps:// for TLS. The password, if any, comes from the sink's secret_env.",
+    ),
+    Setting("smtp_from", str, "lightkeeper@localhost", "Sender address of alarm e-mails."),
+    Setting(
         "log_level", str, "INFO", "Log level of the CLI and servers: DEBUG, INFO, WARNING, ERROR."
     ),
 )
@@ -122,6 +131,8 @@ class Settings:
     port: int
     auth: bool
     token: str | None
+    smtp_url: str
+    smtp_from: str
     log_level: str
     sources: Mapping[str, str]
 
@@ -238,3 +249,25 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
             hint=f"the file may set: {', '.join(s.name for s in SETTINGS[1:])}",
         )
     return data
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, *, what: str) -> str:
+    """``${NAME}`` replaced by the environment variable (credentials stay out of manifests).
+
+    Raises:
+        SettingsError: a variable is not set.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SettingsError(
+                f"{what} uses ${{{name}}}, which is not set",
+                hint=f"export {name}=... in the process that needs it",
+            )
+        return os.environ[name]
+
+    return _VARIABLE.sub(value, text)

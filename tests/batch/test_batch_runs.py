@@ -359,6 +359,9 @@ def test_a_run_logs_its_scored_rows_for_the_monitors(lk: Lightkeeper, tmp_path: 
     assert first.output == out[first.inputs["customer_id"]] and first.version == 1
     result = lk.monitor_drift("credit-nightly", by=OPS)
     assert (result.status, result.rows) == ("ok", 2500)
+    again = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
+    relogged = lk.predictions("credit-nightly", limit=5000)  # the partition's sample replaced
+    assert len(relogged) == 2500 and {r.request_id for r in relogged} == {f"batch-{again.id}"}
 
 
 def test_the_logged_sample_is_uniform_and_bounded() -> None:

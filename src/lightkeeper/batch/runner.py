@@ -473,8 +473,9 @@ class _Job:
 
     def _log_sample(self) -> None:
         """Write the sample of scored rows to the prediction logs (for the monitors and
-        for joining labels by entity key). The partition is published by now, so a
-        database that refuses the records costs the sample, never the run."""
+        for joining labels by entity key), replacing the sample of earlier runs of the
+        partition. The partition is published by now, so a database that refuses the
+        records costs the sample, never the run."""
         import json as jsonlib
 
         from lightkeeper.store.predictions import PredictionRecord
@@ -502,8 +503,10 @@ class _Job:
                 zip(inputs, outputs, rows[_VERSION].tolist(), strict=True)
             )
         ]
+        earlier = self.lk.batch_runs.list(run.deployment, partition=run.partition, limit=1000)
+        replaced = [f"batch-{r.id}" for r in earlier if r.id != run.id]
         try:
-            self.lk.prediction_store.add_many(records)
+            self.lk.prediction_store.replace(run.deployment, replaced, records)
         except LightkeeperError as exc:
             log.warning("%s: the sample of scored rows was not logged: %s", run.deployment, exc)
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from lightkeeper.batch import sql
 from lightkeeper.errors import PublishRefused
+from lightkeeper.settings import expand_env
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +74,7 @@ def open_sink(spec: BatchOutput, *, stage: str) -> Sink:
     if spec.path is not None:
         return ParquetSink(Path(spec.path), stage=stage)
     assert spec.url is not None and spec.table is not None
-    return SqlSink(sql.expand(spec.url, what="the output url"), spec.table, stage=stage)
+    return SqlSink(expand_env(spec.url, what="the output url"), spec.table, stage=stage)
 
 
 class SqlSink:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from lightkeeper.batch import sql
 from lightkeeper.errors import InputUnavailable, InvalidInput
+from lightkeeper.settings import expand_env
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +52,7 @@ def open_source(spec: BatchInput, *, order_by: list[str]) -> Source:
         return FileSource(spec.path, keys=order_by)
     assert spec.url is not None
     return SqlSource(
-        sql.expand(spec.url, what="the input url"),
+        expand_env(spec.url, what="the input url"),
         query=spec.query,
         table=spec.table,
         order_by=order_by,

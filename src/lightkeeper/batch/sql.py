@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import re
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from lightkeeper.errors import InvalidInput, SettingsError
 from lightkeeper.store.db import sqlite_done_properly, with_driver
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand(text: str, *, what: str) -> str:
-    """``${NAME}`` replaced by the environment variable (credentials stay out of manifests)."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise SettingsError(
-                f"{what} uses ${{{name}}}, which is not set",
-                hint=f"export {name}=... before the run",
-            )
-        return os.environ[name]
-
-    return _VARIABLE.sub(value, text)
 
 
 def is_url(text: str) -> bool:

@@ -94,6 +94,7 @@ def _drop_pickle_advice(record: logging.LogRecord) -> bool:
 
 def _register() -> None:
     from lightkeeper.cli import (
+        alarms,
         batch,
         demo,
         deploy,
@@ -115,6 +116,7 @@ def _register() -> None:
     batch.register(app)
     drift.register(app)
     monitor.register(app)
+    alarms.register(app)
     tokens.register(app)
     workspace.register(app)
     demo.register(app)

@@ -14,6 +14,8 @@ from lightkeeper.cli._output import console
 from lightkeeper.errors import InvalidInput
 
 EXAMPLE = "seattle_weather"
+DEPLOYMENT = "seattle-weather-daily"
+HOT = 7.0  # degrees added to a year of weather: a warmer climate than the training years
 
 
 def register(app: typer.Typer) -> None:
@@ -100,6 +102,8 @@ def demo(
             "ready to release"
         )
     console.print(f"report: {run.report_path}")
+    if run.verdict == "passed":
+        _production(lk, project, directory, info.version)
     console.print(f"done in {time.perf_counter() - started:.1f}s\n")
     shown = Path.cwd()
     rel = directory.relative_to(shown) if directory.is_relative_to(shown) else directory
@@ -111,6 +115,9 @@ def demo(
         f"lightkeeper gate show {info.model} {info.version}     # the gate run and sign-off",
         "lightkeeper gold list",
         f"lightkeeper train {EXAMPLE}            # another version, then: lightkeeper gate run",
+        f"lightkeeper batch runs {DEPLOYMENT}",
+        f"lightkeeper monitor results {DEPLOYMENT}",
+        "lightkeeper alarms list                    # the drift alarm, its runbook, deliveries",
         "lightkeeper audit                          # who did what, when",
         "lightkeeper up                             # HTTP API on http://127.0.0.1:8700/docs",
     ):
@@ -127,3 +134,109 @@ def _example_module(project: Path) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _production(lk: Any, project: Path, directory: Path, version: int) -> None:
+    """Release the version as a daily batch job, score a hot year, find the drift, alarm.
+
+    The alarm goes to the example's webhook sink, answered by a receiver on 127.0.0.1
+    that checks the signature: the same path a real on-call webhook takes.
+    """
+    import os
+    import secrets
+
+    from lightkeeper.errors import DeploymentNotFound
+    from lightkeeper.manifest import BatchInput, BatchOutput
+
+    try:
+        lk.deploy_store.get(DEPLOYMENT)
+    except DeploymentNotFound:
+        lk.deployment_create(DEPLOYMENT, model="seattle-weather", kind="batch")
+    lk.release(DEPLOYMENT, version, reason="demo: the daily weather batch")
+    console.print(f"[bold green]released[/bold green] version {version} to {DEPLOYMENT} (batch)")
+    hot = _example_module(project).gold_days().drop(columns=["weather"])
+    hot[["temp_max", "temp_min"]] += HOT
+    hot["date"] = (
+        hot["date"]
+        + (hot["date"].max() - hot["date"].min())
+        + (hot["date"].iloc[1] - hot["date"].iloc[0])
+    )  # the next year
+    source = directory / "hot_year.parquet"
+    hot.to_parquet(source)
+    with _Receiver() as receiver:
+        os.environ["OPS_WEBHOOK_URL"] = receiver.url
+        os.environ["OPS_WEBHOOK_SECRET"] = receiver.secret = secrets.token_hex(16)
+        done = lk.batch_run(
+            DEPLOYMENT,
+            input=BatchInput(path=str(source)),
+            output=BatchOutput(path=str(directory / "scores")),
+            partition="hot-year",
+        )
+        console.print(
+            f"scored a year {HOT:g} degrees warmer than training: {done.rows_out:,} days "
+            f"published to {directory / 'scores'}"
+        )
+        result = lk.monitor_drift(DEPLOYMENT)
+        report = directory / "drift.html"
+        from lightkeeper.monitor.report import render_result
+
+        report.write_text(render_result(result), encoding="utf-8")
+        drifted = result.result["features"]["drifted"]
+        console.print(
+            f"drift check: [bold red]{result.status.upper()}[/bold red] in "
+            f"{', '.join(drifted) or 'no feature'} ({result.rows:,} rows); report: {report}"
+        )
+        for alarm in lk.alarms(deployment=DEPLOYMENT):
+            console.print(
+                f"[bold]alarm {alarm.id}[/bold] ({alarm.severity}, seen {alarm.occurrences}x): "
+                f"{escape(alarm.title)}"
+            )
+            if alarm.runbook:
+                console.print(f"  runbook: {escape(alarm.runbook['first_action'])}")
+        for event, verified in receiver.received:
+            mark = "signature verified" if verified else "[red]bad signature[/red]"
+            console.print(f"webhook received [bold]{event}[/bold] on 127.0.0.1 ({mark})")
+        if not receiver.received:
+            console.print("no new webhook: the alarm was already open (one alarm per problem)")
+
+
+class _Receiver:
+    """A webhook receiver on 127.0.0.1 for the demo; checks each signature."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from lightkeeper.alerts.sinks import SIGNATURE_HEADER, signature_ok
+
+        self.secret = ""
+        self.received: list[tuple[str, bool]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import json
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                signed = signature_ok(receiver.secret, body, self.headers.get(SIGNATURE_HEADER, ""))
+                receiver.received.append((json.loads(body)["event"], signed))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/alarms"
+
+    def __enter__(self) -> _Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

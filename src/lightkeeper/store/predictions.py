@@ -75,6 +75,21 @@ class PredictionStore:
         with self._db.write() as conn:
             conn.execute(prediction_logs.insert(), rows)
 
+    def replace(
+        self, deployment: str, request_ids: Sequence[str], records: Sequence[PredictionRecord]
+    ) -> None:
+        """Delete the records of ``request_ids`` and insert ``records``, in one transaction
+        (a batch partition run again replaces its logged sample)."""
+        rows = [{name: getattr(r, name) for name in _COLUMNS} for r in records]
+        t = prediction_logs
+        with self._db.write() as conn:
+            if request_ids:
+                conn.execute(
+                    t.delete().where(t.c.deployment == deployment, t.c.request_id.in_(request_ids))
+                )
+            if rows:
+                conn.execute(t.insert(), rows)
+
     def find(
         self,
         deployment: str,

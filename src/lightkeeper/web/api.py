@@ -87,6 +87,20 @@ class DriftCheck(BaseModel):
     end: AwareDatetime | None = Field(None, description="window end; default now")
 
 
+class AlarmNote(BaseModel):
+    """A note or a reason on an alarm, for the audit trail."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = ""
+
+
+class AlarmResolution(BaseModel):
+    """Why an alarm is resolved."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1)
+
+
 class TokenRequest(BaseModel):
     """A new API token."""
 
@@ -96,27 +110,37 @@ class TokenRequest(BaseModel):
 
 
 def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
-    """Build the API for one workspace; ``controllers`` also runs the rollout controller."""
+    """Build the API for one workspace; ``controllers`` also runs the control plane's
+    loops (``lightkeeper up``): rollout controller, batch cadence, watchdog, drift
+    monitors on their schedule, alarm dispatcher."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not controllers:
             yield
             return
+        from lightkeeper.alerts.dispatch import DispatchLoop
         from lightkeeper.batch.cadence import BatchWatch
         from lightkeeper.deploy.rollout import RolloutController
+        from lightkeeper.monitor.schedule import MonitorSchedule
         from lightkeeper.monitor.signals import new_instance_id
+        from lightkeeper.monitor.watchdog import Watchdog
 
         holder = new_instance_id("control")
-        controller = RolloutController(lk, holder=holder)
-        watch = BatchWatch(lk, holder=holder)
-        controller.start()
-        watch.start()
+        loops: list[RolloutController | BatchWatch | Watchdog | MonitorSchedule | DispatchLoop] = [
+            RolloutController(lk, holder=holder),
+            BatchWatch(lk, holder=holder),
+            Watchdog(lk, holder=holder),
+            MonitorSchedule(lk, holder=holder),
+            DispatchLoop(lk, holder=holder),
+        ]
+        for loop in loops:
+            loop.start()
         try:
             yield
         finally:
-            controller.stop()
-            watch.stop()
+            for loop in reversed(loops):
+                loop.stop()
 
     app = FastAPI(
         title="lightkeeper",
@@ -375,6 +399,34 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         from lightkeeper.monitor.report import render_result
 
         return HTMLResponse(render_result(lk.monitor_store.get(result_id)))
+
+    # -- alarms ---------------------------------------------------------------------------
+    @router.get("/alarms", summary="Alarms, most recently raised first, with their deliveries")
+    def alarms_list(
+        state: Literal["active", "open", "acknowledged", "resolved", "all"] = "active",
+        deployment: str | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Reader,
+    ) -> dict[str, Any]:
+        found = lk.alarms(
+            state=None if state == "all" else state, deployment=deployment, limit=limit
+        )
+        return {"alarms": [a.to_dict() for a in found]}
+
+    @router.get("/alarms/{alarm_id}", summary="One alarm: evidence, owner, runbook, deliveries")
+    def alarm_show(alarm_id: int, _who: Principal = Reader) -> dict[str, Any]:
+        return lk.alarm_store.get(alarm_id).to_dict()
+
+    @router.post("/alarms/{alarm_id}/ack", summary="Take an open alarm on")
+    def alarm_ack(
+        alarm_id: int, body: AlarmNote | None = None, who: Principal = Who
+    ) -> dict[str, Any]:
+        note = body.note if body is not None else ""
+        return lk.alarm_ack(alarm_id, note=note, by=who).to_dict()
+
+    @router.post("/alarms/{alarm_id}/resolve", summary="Resolve an alarm; its sinks are told")
+    def alarm_resolve(alarm_id: int, body: AlarmResolution, who: Principal = Who) -> dict[str, Any]:
+        return lk.alarm_resolve(alarm_id, reason=body.reason, by=who).to_dict()
 
     @router.get("/signals", summary="Life signals: the newest heartbeat of each instance")
     def signals(subject: str | None = None, _who: Principal = Reader) -> dict[str, Any]:

@@ -30,6 +30,8 @@ STATUS: dict[type[errors.LightkeeperError], int] = {
     errors.GoldDatasetInvalid: 422,
     errors.GateRunNotFound: 404,
     errors.MonitorResultNotFound: 404,
+    errors.AlarmNotFound: 404,
+    errors.AlarmStateRefused: 409,
     errors.GateNotAccepted: 409,
     errors.GateSignoffRefused: 409,
     errors.DeploymentNotFound: 404,

@@ -1,0 +1,111 @@
+"""Deliver alarm messages to their sinks; a failed delivery stays pending and is retried.
+
+Backoff doubles from 30 seconds up to an hour, without a last attempt: an alarm is never
+dropped because a sink was down. Pending deliveries are visible in ``lightkeeper alarms
+list|show`` and the API, with their attempts and last error.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from lightkeeper.alerts.sinks import SinkFailed, send
+
+if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.store.alarms import Delivery
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY = 30.0  # seconds after the first failure
+LAST_RETRY = 3600.0  # the longest wait between attempts
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt."""
+    return timedelta(seconds=min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one delivery attempt went."""
+
+    delivery_id: int
+    alarm_id: int
+    sink: str
+    delivered: bool
+    error: str | None = None
+
+
+class Dispatcher:
+    """Send due deliveries (or given ones) and record each attempt."""
+
+    def __init__(self, lk: Lightkeeper) -> None:
+        self.lk = lk
+
+    def deliver_due(self, *, everything: bool = False, limit: int = 100) -> list[Outcome]:
+        """Attempt every pending delivery that is due (``everything``: due or not)."""
+        return self.deliver(self.lk.alarm_store.due(limit=limit, everything=everything))
+
+    def deliver(self, deliveries: list[Delivery]) -> list[Outcome]:
+        """Attempt these deliveries now."""
+        store = self.lk.alarm_store
+        outcomes = []
+        for delivery in deliveries:
+            alarm = store.get(delivery.alarm_id)
+            try:
+                receipt = send(delivery, alarm, self.lk.settings, store.receipt)
+            except SinkFailed as exc:
+                error = str(exc)
+            except Exception as exc:  # a bug in a sender must not lose the alarm either
+                log.exception("sink %s crashed on alarm %d", delivery.sink, alarm.id)
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                store.delivered(delivery.id, receipt)
+                log.info("alarm %d %s delivered to %s", alarm.id, delivery.message, delivery.sink)
+                outcomes.append(Outcome(delivery.id, alarm.id, delivery.sink, True))
+                continue
+            retry_at = self.lk.clock.now() + backoff(delivery.attempts + 1)
+            store.failed(delivery.id, error=error, retry_at=retry_at)
+            log.warning(
+                "alarm %d %s not delivered to %s (attempt %d, next at %s): %s",
+                alarm.id,
+                delivery.message,
+                delivery.sink,
+                delivery.attempts + 1,
+                f"{retry_at:%H:%M:%S}",
+                error,
+            )
+            outcomes.append(Outcome(delivery.id, alarm.id, delivery.sink, False, error))
+        return outcomes
+
+
+class DispatchLoop:
+    """``lightkeeper up``'s dispatcher: deliver what is due every ``interval`` seconds."""
+
+    def __init__(
+        self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 5.0
+    ) -> None:
+        from lightkeeper.background import Periodic
+
+        self.lk = lk
+        self.holder = holder
+        self.interval = interval
+        self._loop = Periodic("lk-alarm-dispatch", interval, self._tick, now=True)
+
+    def start(self) -> None:
+        """Deliver in a background thread."""
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop delivering (an attempt under way finishes)."""
+        self._loop.stop()
+
+    def _tick(self) -> None:
+        if self.holder is None or self.lk.lease_store.acquire(
+            "alarm-dispatch", self.holder, seconds=max(6 * self.interval, 60)
+        ):
+            Dispatcher(self.lk).deliver_due()

@@ -1,0 +1,299 @@
+"""Alarm rules: turn events into alarms, one open alarm per problem, resolved when it clears.
+
+The rules live in the model's manifest (``alarms.rules``): for an event about a
+deployment, the manifest of the version it serves as champion; for a gate event, the
+manifest of the version under test. A rule that fires on a problem that already has an
+unresolved alarm counts one more occurrence instead of opening another (the dedup key
+is the rule's name and the deployment or model). When the condition clears (the next
+drift check is clean, a batch run succeeds, a gate passes) the alarm resolves itself.
+
+Rules by ``when``, what fires them and what clears them:
+
+* ``drift``: a ``drift.checked`` with drift (the share of drifted features at or above
+  ``threshold``; without one, any drifted feature or output); cleared by a clean check.
+* ``batch_run_failed``: ``batch.failed``; cleared by a successful run.
+* ``life_signal_late``: ``batch.late`` (cleared by a successful run) and ``signal.late``
+  from the watchdog (cleared by ``signal.resumed``).
+* ``canary_rolled_back``: ``rollout.decided`` with a rollback; resolved by hand.
+* ``gate_failed``: ``gate.failed``; cleared by ``gate.passed`` of the same model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.alerts.dispatch import Dispatcher
+from lightkeeper.events import (
+    AlarmOpened,
+    AlarmResolved,
+    BatchRunFailed,
+    BatchRunFinished,
+    BatchRunLate,
+    DriftChecked,
+    Event,
+    EventBus,
+    GateFailed,
+    GatePassed,
+    LifeSignalLate,
+    LifeSignalResumed,
+    RolloutDecided,
+)
+
+if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.manifest import AlarmRule, Manifest
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "lightkeeper"  # the actor of automatic resolutions
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What an event says about one kind of problem: it is there (``firing``) or gone."""
+
+    when: str
+    firing: bool
+    scope: str  # deployment:NAME or model:NAME
+    title: str
+    summary: str
+    model: str
+    version: int | None
+    deployment: str | None
+    value: float | None = None  # compared with the rule's threshold when it has one
+
+
+class AlarmEngine:
+    """Subscribes to the bus; opens, counts and resolves alarms from the manifest's rules."""
+
+    def __init__(self, lk: Lightkeeper) -> None:
+        self.lk = lk
+        self._manifests: dict[tuple[str, int], Manifest | None] = {}
+
+    def subscribe(self, bus: EventBus) -> None:
+        """Listen to every event a rule can fire or clear on."""
+        for event_type in (
+            DriftChecked,
+            BatchRunLate,
+            BatchRunFailed,
+            BatchRunFinished,
+            RolloutDecided,
+            GateFailed,
+            GatePassed,
+            LifeSignalLate,
+            LifeSignalResumed,
+        ):
+            bus.subscribe(event_type, self.on_event)
+
+    def on_event(self, event: Event) -> None:
+        """Judge an event against the rules of the manifest it concerns."""
+        for finding in _findings(event, self.lk):
+            manifest = self._manifest(finding.model, finding.version)
+            if manifest is None:
+                continue
+            for rule in manifest.alarms.rules:
+                if rule.when == finding.when:
+                    self._apply(rule, finding, manifest, event)
+
+    def _apply(self, rule: AlarmRule, finding: Finding, manifest: Manifest, event: Event) -> None:
+        key = f"{rule.name}:{finding.scope}"
+        firing = finding.firing
+        if firing and rule.threshold is not None and finding.value is not None:
+            firing = _beyond(rule, finding.value)
+        store = self.lk.alarm_store
+        if not firing:
+            current = store.unresolved(key)
+            if current is not None:
+                done = store.resolve(
+                    current.id, by=SYSTEM, resolution=f"auto: {finding.summary or 'cleared'}"
+                )
+                self.lk.bus.publish(
+                    AlarmResolved(
+                        actor=SYSTEM, reason=done.resolution or "", alarm_id=done.id, auto=True
+                    )
+                )
+                self._deliver(done.id)
+            return
+        raised = store.raise_(
+            key,
+            rule=rule.name,
+            when=rule.when,
+            severity=rule.severity,
+            title=finding.title,
+            model=finding.model,
+            version=finding.version,
+            deployment=finding.deployment,
+            owner=_owner(manifest),
+            runbook=_runbook(rule, manifest),
+            evidence={"summary": finding.summary, "event": event.kind, **event.payload()},
+            sinks=_sinks(rule, manifest),
+        )
+        if raised.outcome == "opened":
+            alarm = raised.alarm
+            self.lk.bus.publish(
+                AlarmOpened(
+                    actor=event.actor,
+                    reason=finding.summary,
+                    alarm_id=alarm.id,
+                    rule=rule.name,
+                    dedup_key=key,
+                    severity=rule.severity,
+                    title=alarm.title,
+                    deployment=alarm.deployment,
+                    model=alarm.model,
+                )
+            )
+            self._deliver(alarm.id)
+
+    def _deliver(self, alarm_id: int) -> None:
+        """Try the new messages at once; what fails stays pending for the dispatcher."""
+        pending = [d for d in self.lk.alarm_store.get(alarm_id).deliveries if d.status == "pending"]
+        Dispatcher(self.lk).deliver(pending)
+
+    def _manifest(self, model: str, version: int | None) -> Manifest | None:
+        if version is None:
+            return None
+        key = (model, version)
+        if key not in self._manifests:
+            from lightkeeper.manifest import parse_manifest
+
+            try:
+                text = self.lk.registry.manifest_text(model, version)
+                self._manifests[key] = parse_manifest(text) if text else None
+            except Exception:
+                log.warning("no manifest for %s v%s: its alarm rules are not applied", *key)
+                return None
+        return self._manifests[key]
+
+
+def _beyond(rule: AlarmRule, value: float) -> bool:
+    """Past the rule's threshold: at or above for drift, below for performance."""
+    assert rule.threshold is not None
+    return value < rule.threshold if rule.when == "performance" else value >= rule.threshold
+
+
+def _owner(manifest: Manifest) -> dict[str, Any]:
+    support = manifest.support
+    owner: dict[str, Any] = {"business": manifest.owner}
+    if support is not None:
+        owner.update(support.model_dump())
+    return owner
+
+
+def _runbook(rule: AlarmRule, manifest: Manifest) -> dict[str, Any] | None:
+    entry = manifest.runbook_entry(rule.error_type) if rule.error_type else None
+    return entry.model_dump() if entry is not None else None
+
+
+def _sinks(rule: AlarmRule, manifest: Manifest) -> dict[str, dict[str, Any]]:
+    known = {sink.name: sink.model_dump() for sink in manifest.alarms.sinks}
+    return {name: known.get(name, {"name": "log", "kind": "log"}) for name in rule.sinks}
+
+
+def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
+    """What an event says, for the rules to judge (empty when it says nothing)."""
+    if isinstance(event, DriftChecked):
+        if event.status == "no data":
+            return []
+        drifted = [*event.drifted, *(f"output of v{v}" for v in event.output_drifted)]
+        share = event.share_drifted or 0.0
+        title = f"Drift on {event.deployment}: {', '.join(drifted[:6]) or 'none'}"
+        summary = (
+            f"{len(event.drifted)} feature(s) drifted ({share:.0%}) over {event.window}, "
+            f"{event.rows:,} rows"
+            + (
+                f"; the model output of {', '.join(f'v{v}' for v in event.output_drifted)}"
+                if event.output_drifted
+                else ""
+            )
+        )
+        return [
+            Finding(
+                "drift",
+                event.status == "drift",
+                f"deployment:{event.deployment}",
+                title,
+                summary if event.status == "drift" else f"no drift over {event.window}",
+                event.model,
+                event.version,
+                event.deployment,
+                value=share if event.drifted else (1.0 if event.output_drifted else 0.0),
+            )
+        ]
+    if isinstance(event, GateFailed | GatePassed):
+        failed = ", ".join(event.failed_checks) or "see the report"
+        return [
+            Finding(
+                "gate_failed",
+                isinstance(event, GateFailed),
+                f"model:{event.model}",
+                f"Gate failed for {event.model} v{event.version}: {failed}",
+                f"gate run {event.gate_run_id}: {event.verdict}",
+                event.model,
+                event.version,
+                None,
+            )
+        ]
+    deployment = getattr(event, "deployment", None)
+    if deployment is None:
+        return []
+    model, version = _served(lk, deployment)
+    if model is None:
+        return []
+    scope = f"deployment:{deployment}"
+    if isinstance(event, BatchRunFailed):
+        title = f"Batch run {event.run_id} of {deployment} ({event.partition}) failed"
+        return [
+            Finding("batch_run_failed", True, scope, title, event.error, model, version, deployment)
+        ]
+    if isinstance(event, BatchRunLate):
+        title = f"{deployment}: the batch run due {event.due} has not succeeded"
+        summary = f"cadence {event.cron}; last success {event.last_success}"
+        return [
+            Finding("life_signal_late", True, scope, title, summary, model, version, deployment)
+        ]
+    if isinstance(event, LifeSignalLate):
+        title = f"{deployment}: every {event.instance_kind} instance is silent"
+        summary = f"last heard {event.last_seen} ({len(event.instances)} instance(s))"
+        return [
+            Finding("life_signal_late", True, scope, title, summary, model, version, deployment)
+        ]
+    if isinstance(event, LifeSignalResumed):
+        back = f"a {event.instance_kind} instance is heard again"
+        return [Finding("life_signal_late", False, scope, "", back, model, version, deployment)]
+    if isinstance(event, BatchRunFinished):
+        ok = f"run {event.run_id} ({event.partition}) succeeded"
+        return [
+            Finding(when, False, scope, "", ok, model, version, deployment)
+            for when in ("batch_run_failed", "life_signal_late")
+        ]
+    if isinstance(event, RolloutDecided) and event.decision == "rollback":
+        title = f"Canary v{event.challenger} of {deployment} rolled back"
+        summary = "; ".join(f"{k}: {v}" for k, v in event.evidence.items() if k == "reasons")
+        return [
+            Finding(
+                "canary_rolled_back",
+                True,
+                f"{scope}:v{event.challenger}",
+                title,
+                summary or event.reason,
+                model,
+                event.challenger,
+                deployment,
+            )
+        ]
+    return []
+
+
+def _served(lk: Lightkeeper, deployment: str) -> tuple[str | None, int | None]:
+    """The model and champion version of a deployment (None when unknown or unreleased)."""
+    from lightkeeper.errors import DeploymentNotFound
+
+    try:
+        target = lk.deploy_store.get(deployment)
+    except DeploymentNotFound:
+        return None, None
+    release = lk.releases.current(deployment)
+    return target.model, release.champion if release is not None else None

@@ -1,0 +1,84 @@
+"""Drift checks on their schedule: each deployment's ``monitoring.every``, run by
+``lightkeeper up``.
+
+Windows end on multiples of ``every`` (UTC), so a check is never run twice for the same
+window, whichever control-plane process runs it, and a restart catches up with the
+window it missed rather than inventing a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from lightkeeper.auth import Principal
+from lightkeeper.background import Periodic
+from lightkeeper.clock import parse_duration
+from lightkeeper.errors import LightkeeperError
+
+if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.store.monitors import MonitorResult
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Principal("lightkeeper", "admin")  # the actor of scheduled checks
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def period_end(now: datetime, every: str) -> datetime:
+    """The latest multiple of ``every`` since the epoch at or before ``now``."""
+    length = parse_duration(every)
+    periods = (now - _EPOCH) // length
+    return _EPOCH + periods * length
+
+
+class MonitorSchedule:
+    """Every ``interval`` seconds, check each released deployment whose window is due."""
+
+    def __init__(
+        self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 60.0
+    ) -> None:
+        self.lk = lk
+        self.holder = holder
+        self.interval = interval
+        self._loop = Periodic("lk-monitors", interval, self._tick, now=True)
+
+    def start(self) -> None:
+        """Check in a background thread."""
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop checking (a running check finishes)."""
+        self._loop.stop()
+
+    def _tick(self) -> None:
+        if self.holder is None or self.lk.lease_store.acquire(
+            "monitors", self.holder, seconds=max(3 * self.interval, 600)
+        ):
+            self.run_due()
+
+    def run_due(self) -> list[MonitorResult]:
+        """Run every drift check that is due now; one failing deployment stops no other."""
+        from lightkeeper.manifest import parse_manifest
+        from lightkeeper.monitor.monitors import DriftMonitor
+
+        lk, now, done = self.lk, self.lk.clock.now(), []
+        for deployment in lk.deploy_store.all():
+            release = lk.releases.current(deployment.name)
+            if release is None or release.champion is None:
+                continue
+            try:
+                text = lk.registry.manifest_text(deployment.model, release.champion)
+                if not text:
+                    continue
+                monitoring = parse_manifest(text).monitoring
+                end = period_end(now, monitoring.every)
+                latest = lk.monitor_store.list(deployment.name, kind="drift", limit=1)
+                if latest and latest[0].window_end >= end:
+                    continue
+                done.append(DriftMonitor(lk).run(deployment.name, end=end, by=SYSTEM))
+            except LightkeeperError as exc:
+                log.warning("drift check of %s skipped: %s", deployment.name, exc)
+        return done

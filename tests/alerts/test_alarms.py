@@ -1,0 +1,204 @@
+"""Alarms end to end: a drift check opens one alarm, every sink hears of it (a recording
+HTTP server and a real SMTP server on 127.0.0.1), repeats are counted, a clean check
+resolves it; a sink that is down keeps its delivery pending and visible until it is back."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from alerts_workspace import HOOK_SECRET, OPS
+from gate_project import gold_frame
+from monitor_workspace import log_rows, shifted
+
+from lightkeeper import Lightkeeper
+from lightkeeper.alerts.sinks import SIGNATURE_HEADER, signature_ok
+from lightkeeper.auth import Principal
+from lightkeeper.errors import AlarmNotFound, AlarmStateRefused, InvalidInput, PermissionDenied
+from lightkeeper.events import GateFailed, GatePassed
+from support import Inbox, Recorder
+
+END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+JIRA = "/rest/api/2/issue"
+
+
+def drifted_check(lk: Lightkeeper, hours: int) -> None:
+    log_rows(lk, shifted(1500, hours), at=END + timedelta(hours=hours - 1))
+    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=hours), by=OPS)
+
+
+def test_drift_opens_one_alarm_that_every_sink_hears_and_a_clean_check_resolves(
+    lk: Lightkeeper, hooks: Recorder, inbox: Inbox
+) -> None:
+    drifted_check(lk, 1)
+    [alarm] = lk.alarms()
+    assert (alarm.rule, alarm.state, alarm.severity, alarm.occurrences) == (
+        "drift",
+        "open",
+        "warning",
+        1,
+    )
+    assert alarm.title == "Drift on credit-online: income, output of v1"
+    assert alarm.dedup_key == "drift:deployment:credit-online"
+    assert alarm.runbook is not None and alarm.runbook["code"] == "LK-DRIFT"
+    assert alarm.owner["team"] == "risk-ops" and alarm.owner["on_call"] == "oncall@example.com"
+    assert [(d.sink, d.status) for d in alarm.deliveries] == [
+        ("log", "delivered"),
+        ("hook", "delivered"),
+        ("chat", "delivered"),
+        ("mail", "delivered"),
+        ("tickets", "delivered"),
+    ]
+    # the webhook: signed JSON with model, version, deployment, evidence, runbook
+    [(_, headers, body)] = [r for r in hooks.requests if r[0] == "/hook"]
+    assert signature_ok(HOOK_SECRET, body, headers[SIGNATURE_HEADER.lower()])
+    assert not signature_ok("another-key", body, headers[SIGNATURE_HEADER.lower()])
+    sent = json.loads(body)
+    assert sent["event"] == "alarm.opened" and sent["alarm"]["deployment"] == "credit-online"
+    assert (sent["alarm"]["model"], sent["alarm"]["version"]) == ("credit", 1)
+    assert sent["evidence"]["drifted"] == ["income"] and "first action" in sent["text"]
+    assert sent["runbook"]["first_action"].startswith("check the upstream feed")
+    [chat] = hooks.bodies("/chat/T000/B000/XXXX")
+    assert json.loads(chat)["blocks"][0]["text"]["text"] == alarm.title
+    [issue] = hooks.bodies(JIRA)
+    fields = json.loads(issue)["fields"]
+    assert fields["project"] == {"key": "OPS"} and fields["summary"] == alarm.title
+    [mail] = inbox.messages
+    assert mail["Subject"] == f"[lightkeeper WARNING] {alarm.title}"
+    assert mail["To"] == "oncall@example.com" and "LK-DRIFT" in mail.get_content()
+    # the same problem again: counted, nobody paged twice
+    drifted_check(lk, 2)
+    [again] = lk.alarms()
+    assert (again.id, again.occurrences, len(again.deliveries)) == (alarm.id, 2, 5)
+    assert len(hooks.requests) == 3 and len(inbox.messages) == 1
+    # a clean window resolves it, and every sink hears that too
+    log_rows(lk, gold_frame(1500, seed=40), at=END + timedelta(hours=2, minutes=5))
+    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=3), by=OPS)
+    assert lk.alarms() == []
+    done = lk.alarm_store.get(alarm.id)
+    assert done.state == "resolved" and done.resolved_by == "lightkeeper"
+    assert done.resolution is not None and done.resolution.startswith("auto: no drift")
+    resolved = [d for d in done.deliveries if d.message == "resolved"]
+    assert [d.status for d in resolved] == ["delivered"] * 5
+    assert json.loads(hooks.bodies("/hook")[-1])["event"] == "alarm.resolved"
+    [comment] = hooks.bodies(f"{JIRA}/OPS-1/comment")
+    assert "[RESOLVED]" in json.loads(comment)["body"]
+    assert inbox.messages[-1]["Subject"].startswith("[lightkeeper RESOLVED]")
+    kinds = [e.kind for e in lk.audit_entries() if e.kind.startswith("alarm.")]
+    assert sorted(kinds) == ["alarm.opened", "alarm.resolved"]
+
+
+def test_a_threshold_on_the_share_of_drifted_features_keeps_a_rule_quiet(
+    lk: Lightkeeper,
+) -> None:
+    drifted_check(lk, 1)  # one feature of three: the drift-most rule wants half
+    assert [a.rule for a in lk.alarms(state=None)] == ["drift"]
+
+
+def test_a_sink_that_is_down_keeps_the_message_pending_until_it_is_back(
+    lk: Lightkeeper, hooks: Recorder, cli
+) -> None:
+    hooks.fail_with = 503
+    drifted_check(lk, 1)
+    [alarm] = lk.alarms()
+    pending = {d.sink: d for d in alarm.deliveries if d.status == "pending"}
+    assert set(pending) == {"hook", "chat", "tickets"} and alarm.pending == 3
+    assert pending["hook"].attempts == 1 and "answered 503" in (pending["hook"].last_error or "")
+    assert pending["hook"].next_attempt_at > datetime.now(UTC) + timedelta(seconds=20)
+    assert lk.alarm_deliver() == []  # not due yet: backing off
+    code, text, _ = cli("alarms", "list")
+    assert code == 0 and "Drift on credit-online" in text and " 3 " in text
+    code, text, _ = cli("alarms", "deliver", "--all")
+    assert code == 1 and "failed" in text and "503" in text
+    hooks.fail_with = None
+    code, text, _ = cli("alarms", "deliver", "--all")
+    assert code == 0 and text.count("delivered") == 3
+    back = lk.alarm_store.get(alarm.id)
+    assert back.pending == 0 and {d.attempts for d in back.deliveries if d.sink == "hook"} == {3}
+    assert len(hooks.bodies("/hook")) == 3 and len(hooks.bodies(JIRA)) == 3
+    assert lk.alarm_store.pending_count() == 0
+
+
+def test_a_missing_secret_is_named_and_the_delivery_kept(
+    lk: Lightkeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LK_TEST_HOOK_SECRET")
+    drifted_check(lk, 1)
+    [alarm] = lk.alarms()
+    [hook] = [d for d in alarm.deliveries if d.sink == "hook"]
+    assert hook.status == "pending"
+    assert "LK_TEST_HOOK_SECRET (secret_env of sink hook) is not set" in (hook.last_error or "")
+
+
+def test_ack_and_resolve_by_hand_with_the_cli(lk: Lightkeeper, cli, hooks: Recorder) -> None:
+    drifted_check(lk, 1)
+    [alarm] = lk.alarms()
+    code, text, _ = cli("alarms", "show", str(alarm.id))
+    assert code == 0 and "LK-DRIFT" in text and "first action" in text and "tickets" in text
+    code, text, _ = cli("alarms", "ack", str(alarm.id), "--note", "looking")
+    assert code == 0 and "acknowledged" in text
+    code, _, err = cli("alarms", "ack", str(alarm.id))
+    assert code == 2 and "LK-ALARM-STATE" in err and "acknowledged" in err
+    code, text, _ = cli("alarms", "resolve", str(alarm.id), "--reason", "feed fixed")
+    assert code == 0 and "feed fixed" in text and "resolved" in text
+    code, text, _ = cli("alarms", "list", "--state", "resolved", "--json")
+    [shown] = json.loads(text)["alarms"]
+    assert shown["resolution"] == "feed fixed" and shown["acknowledged_by"]
+    assert json.loads(hooks.bodies("/hook")[-1])["alarm"]["resolution"] == "feed fixed"
+    code, _, err = cli("alarms", "resolve", str(alarm.id), "--reason", "again")
+    assert code == 2 and "already resolved" in err
+    code, _, err = cli("alarms", "show", "999")
+    assert code == 2 and "LK-ALARM-NOT-FOUND" in err
+    code, _, err = cli("alarms", "list", "--state", "sleeping")
+    assert code == 2 and "not an alarm state" in err
+
+
+def test_refusals(lk: Lightkeeper) -> None:
+    drifted_check(lk, 1)
+    [alarm] = lk.alarms()
+    with pytest.raises(PermissionDenied, match="may not alarm manage"):
+        lk.alarm_ack(alarm.id, by=Principal("bea", "owner"))
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        lk.alarm_resolve(alarm.id, reason=" ", by=OPS)
+    with pytest.raises(AlarmNotFound, match="no alarm 999"):
+        lk.alarm_ack(999, by=OPS)
+    lk.alarm_resolve(alarm.id, reason="done", by=OPS)
+    with pytest.raises(AlarmStateRefused, match="cannot be acknowledged"):
+        lk.alarm_ack(alarm.id, by=OPS)
+
+
+def test_a_failed_gate_opens_an_alarm_that_a_passed_gate_resolves(
+    lk: Lightkeeper, hooks: Recorder
+) -> None:
+    common = {"actor": "ana", "model": "credit", "version": 1, "gate_run_id": 7}
+    lk.bus.publish(GateFailed(**common, verdict="failed", failed_checks=["metric:accuracy"]))
+    [alarm] = lk.alarms()
+    assert (alarm.rule, alarm.deployment, alarm.model) == ("gate-failed", None, "credit")
+    assert alarm.title == "Gate failed for credit v1: metric:accuracy"
+    assert alarm.runbook is not None and alarm.runbook["code"] == "LK-MODEL-ERROR"
+    lk.bus.publish(GatePassed(**common, verdict="passed"))
+    assert lk.alarms() == [] and len(hooks.bodies("/hook")) == 2
+
+
+def test_the_api_lists_shows_acks_and_resolves(lk: Lightkeeper, serve) -> None:
+    drifted_check(lk, 1)
+    [alarm] = lk.alarms()
+    base = serve(lk.api_app())
+    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as http:
+        [listed] = http.get("/alarms").json()["alarms"]
+        assert listed["id"] == alarm.id and listed["pending_deliveries"] == 0
+        shown = http.get(f"/alarms/{alarm.id}").json()
+        assert shown["runbook"]["code"] == "LK-DRIFT" and len(shown["deliveries"]) == 5
+        acked = http.post(f"/alarms/{alarm.id}/ack", json={"note": "on it"})
+        assert acked.status_code == 200 and acked.json()["state"] == "acknowledged"
+        again = http.post(f"/alarms/{alarm.id}/ack")
+        assert again.status_code == 409 and again.json()["error"]["code"] == "LK-ALARM-STATE"
+        refused = http.post(f"/alarms/{alarm.id}/resolve", json={})
+        assert refused.status_code == 422
+        done = http.post(f"/alarms/{alarm.id}/resolve", json={"reason": "fixed"})
+        assert done.status_code == 200 and done.json()["state"] == "resolved"
+        assert http.get("/alarms").json()["alarms"] == []
+        assert len(http.get("/alarms", params={"state": "all"}).json()["alarms"]) == 1
+        assert http.get("/alarms/999").status_code == 404
