@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lightkeeper.store.deploy import Deployment, DeployStore, Release
     from lightkeeper.store.gate import GateRun, GateStore, Signoff
     from lightkeeper.store.gold import GoldStore, GoldVersion
+    from lightkeeper.store.labels import LabelStore
     from lightkeeper.store.leases import LeaseStore
     from lightkeeper.store.monitors import MonitorResult, MonitorStore
     from lightkeeper.store.predictions import PredictionRecord, PredictionStore
@@ -171,6 +172,13 @@ class Lightkeeper:
         from lightkeeper.store.monitors import MonitorStore
 
         return MonitorStore(self.database, self.clock)
+
+    @cached_property
+    def label_store(self) -> LabelStore:
+        """Outcomes joined to predictions."""
+        from lightkeeper.store.labels import LabelStore
+
+        return LabelStore(self.database, self.clock)
 
     @cached_property
     def alarm_store(self) -> AlarmStore:
@@ -511,6 +519,37 @@ class Lightkeeper:
         from lightkeeper.monitor.monitors import DriftMonitor
 
         return DriftMonitor(self).run(deployment, window=window, end=end, by=by or self.principal())
+
+    def monitor_performance(
+        self,
+        deployment: str,
+        *,
+        window: str | None = None,
+        end: datetime | None = None,
+        by: Principal | None = None,
+    ) -> MonitorResult:
+        """Performance of a deployment over a window: measured from labels, and for
+        classifiers estimated from confidence; stored."""
+        from lightkeeper.monitor.performance import PerformanceMonitor
+
+        return PerformanceMonitor(self).run(
+            deployment, window=window, end=end, by=by or self.principal()
+        )
+
+    def labels_ingest(
+        self,
+        deployment: str,
+        frame: pd.DataFrame,
+        *,
+        label: str | None = None,
+        at: str | None = None,
+        by: Principal | None = None,
+    ) -> Any:
+        """Join outcomes to the deployment's predictions (by request id, or entity key and
+        time) and store them; returns what matched."""
+        from lightkeeper.monitor.labels import ingest
+
+        return ingest(self, deployment, frame, label=label, at=at, by=by or self.principal())
 
     def monitor_results(
         self, deployment: str, *, kind: str | None = None, limit: int = 50

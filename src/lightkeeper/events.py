@@ -420,3 +420,40 @@ class LifeSignalResumed(Event):
     @property
     def subject(self) -> str:
         return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelsIngested(Event):
+    """Outcomes were joined to a deployment's predictions."""
+
+    kind: ClassVar[str] = "labels.ingested"
+    deployment: str
+    joined_by: str
+    rows: int
+    matched: int
+    unmatched: int
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerformanceChecked(Event):
+    """A performance monitor measured (or, without labels, estimated) a window."""
+
+    kind: ClassVar[str] = "performance.checked"
+    deployment: str
+    model: str
+    version: int
+    result_id: int
+    window: str
+    metric: str
+    value: float | None
+    level: float | None
+    estimated: bool
+    status: str  # ok | degraded | no data
+
+    @property
+    def subject(self) -> str:
+        return f"deployment:{self.deployment}"

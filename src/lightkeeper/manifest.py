@@ -253,6 +253,7 @@ class Sink(_Model):
     ) = None
     format: Literal["generic", "jira"] = "generic"  # ticket sinks: the payload's shape
     project: Text | None = None  # ticket sinks with format jira: the project key
+    issue_type: Text = "Task"  # ticket sinks with format jira: the issue type to open
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -459,6 +460,8 @@ class Monitoring(_Model):
     window: str = "1d"
     every: str = "1h"  # how often ``lightkeeper up`` checks the window ending then
     features: list[Text] | None = None  # the features watched; default: every profiled one
+    metric: Text | None = None  # performance: the headline metric (default: the gate's first)
+    min: float | None = None  # performance below this is degraded (default: the gate's min)
 
     @field_validator("window", "every")
     @classmethod

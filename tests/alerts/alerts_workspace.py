@@ -29,6 +29,11 @@ alarms:
       threshold: 0.5
       severity: critical
       sinks: [log]
+    - name: accuracy-low
+      when: performance
+      threshold: 0.7
+      severity: critical
+      sinks: [log]
     - name: silent
       when: life_signal_late
       severity: critical

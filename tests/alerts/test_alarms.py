@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pandas as pd
 import pytest
 from alerts_workspace import HOOK_SECRET, OPS
 from gate_project import gold_frame
@@ -202,3 +203,19 @@ def test_the_api_lists_shows_acks_and_resolves(lk: Lightkeeper, serve) -> None:
         assert http.get("/alarms").json()["alarms"] == []
         assert len(http.get("/alarms", params={"state": "all"}).json()["alarms"]) == 1
         assert http.get("/alarms/999").status_code == 404
+
+
+def test_performance_under_the_rules_level_alarms_and_recovery_resolves(lk: Lightkeeper) -> None:
+    rows = gold_frame(400, seed=60)
+    at = END - timedelta(hours=1)
+    log_rows(lk, rows, at=at)
+    ids = [f"r{at:%H%M}-{i}" for i in range(len(rows))]
+    wrong = pd.DataFrame({"request_id": ids, "defaulted": 1 - rows["defaulted"]})
+    lk.labels_ingest("credit-online", wrong, by=OPS)
+    lk.monitor_performance("credit-online", window="2h", end=END, by=OPS)
+    [alarm] = [a for a in lk.alarms() if a.rule == "accuracy-low"]
+    assert alarm.severity == "critical" and "(measured)" in alarm.title
+    right = wrong.assign(defaulted=rows["defaulted"])
+    lk.labels_ingest("credit-online", right, by=OPS)
+    lk.monitor_performance("credit-online", window="2h", end=END, by=OPS)
+    assert [a for a in lk.alarms() if a.rule == "accuracy-low"] == []

@@ -374,3 +374,28 @@ def test_the_logged_sample_is_uniform_and_bounded() -> None:
     assert kept is not None and len(kept) == 500 and kept["id"].is_unique
     assert 8_000 < kept["id"].mean() < 12_000  # not the first or the last rows
     assert RowSample(0).rows() is None
+
+
+def test_labels_join_batch_scores_by_entity_key_and_time(lk: Lightkeeper, tmp_path: Path) -> None:
+    rows = customers(1200, seed=22)
+    done = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
+    scored_at = lk.batch_runs.get(done.id).finished_at
+    assert scored_at is not None
+    later = (scored_at + pd.Timedelta(days=30)).isoformat()
+    outcomes = pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"].astype(str),  # text keys join numeric ones
+            "defaulted": (rows["income"] < 40).astype(int),
+            "observed_at": later,
+        }
+    )
+    outcomes.loc[0, "observed_at"] = "2020-01-01T00:00:00Z"  # before any score: no match
+    joined = lk.labels_ingest("credit-nightly", outcomes, at="observed_at", by=OPS)
+    assert (joined.joined_by, joined.matched, joined.unmatched) == ("entity key", 1199, 1)
+    assert joined.examples == ["key 1 at or before 2020-01-01 00:00"]
+    result = lk.monitor_performance("credit-nightly", by=OPS)
+    assert result.rows == 1199 and "accuracy" in result.result["measured"]["all"]["metrics"]
+    with pytest.raises(InvalidInput, match="not dates or times"):
+        lk.labels_ingest(
+            "credit-nightly", outcomes.assign(observed_at="soon"), at="observed_at", by=OPS
+        )

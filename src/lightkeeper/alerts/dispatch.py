@@ -1,5 +1,9 @@
 """Deliver alarm messages to their sinks; a failed delivery stays pending and is retried.
 
+Each attempt first claims its delivery in the database, so the rule engine (which tries
+new messages at once), ``lightkeeper up``'s loop and ``alarms deliver`` never send the
+same message twice.
+
 Backoff doubles from 30 seconds up to an hour, without a last attempt: an alarm is never
 dropped because a sink was down. Pending deliveries are visible in ``lightkeeper alarms
 list|show`` and the API, with their attempts and last error.
@@ -55,6 +59,8 @@ class Dispatcher:
         store = self.lk.alarm_store
         outcomes = []
         for delivery in deliveries:
+            if not store.claim(delivery):  # another process is on it, or just did it
+                continue
             alarm = store.get(delivery.alarm_id)
             try:
                 receipt = send(delivery, alarm, self.lk.settings, store.receipt)

@@ -11,6 +11,8 @@ Rules by ``when``, what fires them and what clears them:
 
 * ``drift``: a ``drift.checked`` with drift (the share of drifted features at or above
   ``threshold``; without one, any drifted feature or output); cleared by a clean check.
+* ``performance``: a ``performance.checked`` below the level (the rule's ``threshold``,
+  else ``monitoring.min`` or the gate's); cleared by a check at or above it.
 * ``batch_run_failed``: ``batch.failed``; cleared by a successful run.
 * ``life_signal_late``: ``batch.late`` (cleared by a successful run) and ``signal.late``
   from the watchdog (cleared by ``signal.resumed``).
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.alerts.dispatch import Dispatcher
+from lightkeeper.errors import AlarmStateRefused
 from lightkeeper.events import (
     AlarmOpened,
     AlarmResolved,
@@ -38,6 +41,7 @@ from lightkeeper.events import (
     GatePassed,
     LifeSignalLate,
     LifeSignalResumed,
+    PerformanceChecked,
     RolloutDecided,
 )
 
@@ -84,6 +88,7 @@ class AlarmEngine:
             GatePassed,
             LifeSignalLate,
             LifeSignalResumed,
+            PerformanceChecked,
         ):
             bus.subscribe(event_type, self.on_event)
 
@@ -95,20 +100,29 @@ class AlarmEngine:
                 continue
             for rule in manifest.alarms.rules:
                 if rule.when == finding.when:
-                    self._apply(rule, finding, manifest, event)
+                    try:
+                        self._apply(rule, finding, manifest, event)
+                    except Exception:  # the next rule still gets its turn
+                        log.exception("alarm rule %s failed on %s", rule.name, event.kind)
 
     def _apply(self, rule: AlarmRule, finding: Finding, manifest: Manifest, event: Event) -> None:
         key = f"{rule.name}:{finding.scope}"
         firing = finding.firing
-        if firing and rule.threshold is not None and finding.value is not None:
-            firing = _beyond(rule, finding.value)
+        if rule.threshold is not None and finding.value is not None:
+            # a performance rule's own level replaces the manifest's; a drift rule's
+            # share applies on top of the check's verdict
+            beyond = _beyond(rule, finding.value)
+            firing = beyond if rule.when == "performance" else firing and beyond
         store = self.lk.alarm_store
         if not firing:
             current = store.unresolved(key)
             if current is not None:
-                done = store.resolve(
-                    current.id, by=SYSTEM, resolution=f"auto: {finding.summary or 'cleared'}"
-                )
+                try:
+                    done = store.resolve(
+                        current.id, by=SYSTEM, resolution=f"auto: {finding.summary or 'cleared'}"
+                    )
+                except AlarmStateRefused:  # resolved meanwhile, by hand or by another process
+                    return
                 self.lk.bus.publish(
                     AlarmResolved(
                         actor=SYSTEM, reason=done.resolution or "", alarm_id=done.id, auto=True
@@ -220,6 +234,26 @@ def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
                 event.version,
                 event.deployment,
                 value=share if event.drifted else (1.0 if event.output_drifted else 0.0),
+            )
+        ]
+    if isinstance(event, PerformanceChecked):
+        if event.status == "no data" or event.value is None:
+            return []
+        how = "estimated" if event.estimated else "measured"
+        title = f"Performance of {event.deployment}: {event.metric} {event.value:.3f} ({how})"
+        level = f" below {event.level:g}" if event.level is not None else ""
+        summary = f"{event.metric} {event.value:.4f} {how}{level} over {event.window}"
+        return [
+            Finding(
+                "performance",
+                event.status == "degraded",
+                f"deployment:{event.deployment}",
+                title,
+                summary,
+                event.model,
+                event.version,
+                event.deployment,
+                value=event.value,
             )
         ]
     if isinstance(event, GateFailed | GatePassed):

@@ -196,7 +196,11 @@ def _ticket(
 ) -> Receipt:
     headers: dict[str, str] = {}
     secret = _secret(config)
-    if secret is not None:
+    if secret is not None and ":" in secret:  # user:api-token, Jira Cloud's basic auth
+        import base64
+
+        headers["Authorization"] = "Basic " + base64.b64encode(secret.encode()).decode()
+    elif secret is not None:
         headers["Authorization"] = f"Bearer {secret}"
     url = _url(config)
     if config.get("format") != "jira":
@@ -226,7 +230,7 @@ def _ticket(
             "project": {"key": config["project"]},
             "summary": alarm.title[:250],
             "description": text(alarm, message),
-            "issuetype": {"name": "Incident"},
+            "issuetype": {"name": config.get("issue_type") or "Task"},
             "priority": {"name": _JIRA_PRIORITY.get(alarm.severity, "Medium")},
             "labels": ["lightkeeper", alarm.rule.replace(" ", "-")],
         }
@@ -263,11 +267,13 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> Receipt:
 def _safe(url: str) -> str:
     """The URL without its path and query (chat webhook URLs carry their secret there)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/..."
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/..."
 
 
 def _email(config: dict[str, Any], alarm: Alarm, message: str, settings: Settings) -> None:
     import smtplib
+    import ssl
     from email.message import EmailMessage
 
     server = urlsplit(_url(config) if config.get("url") else settings.smtp_url)
@@ -280,9 +286,25 @@ def _email(config: dict[str, Any], alarm: Alarm, message: str, settings: Setting
     mail.set_content(text(alarm, message))
     secure = server.scheme == "smtps"
     port = server.port or (465 if secure else 25)
-    client_type = smtplib.SMTP_SSL if secure else smtplib.SMTP
+    host = server.hostname or "127.0.0.1"
+    tls = ssl.create_default_context()  # certificates verified, on smtps and STARTTLS alike
     try:
-        with client_type(server.hostname or "127.0.0.1", port, timeout=TIMEOUT) as client:
+        client = (
+            smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=tls)
+            if secure
+            else smtplib.SMTP(host, port, timeout=TIMEOUT)
+        )
+        with client:
+            if not secure:
+                client.ehlo()
+                if client.has_extn("starttls"):
+                    client.starttls(context=tls)
+                    client.ehlo()
+                elif server.username:
+                    raise SinkFailed(
+                        f"SMTP {host}:{port} offers no STARTTLS; the password is not sent in "
+                        "clear text (use smtps://)"
+                    )
             if server.username:
                 client.login(server.username, _secret(config) or "")
             client.send_message(mail)

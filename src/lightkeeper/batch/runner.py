@@ -28,7 +28,6 @@ from lightkeeper.batch.summary import RowSample, ScoreSummary
 from lightkeeper.deploy.split import buckets
 from lightkeeper.errors import (
     InvalidInput,
-    LightkeeperError,
     ReleaseRefused,
     RunInProgress,
     TooManyRejects,
@@ -355,7 +354,12 @@ class _Job:
                 )
             self.fence.check(renew=True)
             self.sink.publish(record.partition)
-            self._log_sample()
+            try:
+                self._log_sample()
+            except Exception as exc:  # published: the sample is a nice-to-have, never a failure
+                log.warning(
+                    "%s: the sample of scored rows was not logged: %s", record.deployment, exc
+                )
         except BaseException as exc:
             resumable = not isinstance(exc, InvalidInput)
             if not resumable:
@@ -483,6 +487,11 @@ class _Job:
         rows = self.sample.rows()
         if rows is None:
             return
+        if self.staged:  # chunks taken over were not sampled: the sample would be skewed
+            log.info(
+                "%s: no sample logged for a run that took over chunks", self.run_record.deployment
+            )
+            return
         at, run = self.lk.clock.now(), self.run_record
         challenger = self.release.challenger if self.release.strategy == "canary" else None
         inputs = jsonlib.loads(rows[self.logged].to_json(orient="records", date_format="iso"))
@@ -505,10 +514,7 @@ class _Job:
         ]
         earlier = self.lk.batch_runs.list(run.deployment, partition=run.partition, limit=1000)
         replaced = [f"batch-{r.id}" for r in earlier if r.id != run.id]
-        try:
-            self.lk.prediction_store.replace(run.deployment, replaced, records)
-        except LightkeeperError as exc:
-            log.warning("%s: the sample of scored rows was not logged: %s", run.deployment, exc)
+        self.lk.prediction_store.replace(run.deployment, replaced, records)
 
     def _counters(self) -> dict[str, Any]:
         """Progress written after every chunk (the score summary only at the end)."""

@@ -101,6 +101,7 @@ def _register() -> None:
         drift,
         gate,
         gold,
+        labels,
         models,
         monitor,
         tokens,
@@ -117,6 +118,7 @@ def _register() -> None:
     drift.register(app)
     monitor.register(app)
     alarms.register(app)
+    labels.register(app)
     tokens.register(app)
     workspace.register(app)
     demo.register(app)

@@ -50,6 +50,61 @@ def drift(
         raise typer.Exit(1)
 
 
+@monitor_app.command("performance")
+def performance(
+    ctx: typer.Context,
+    deployment: str = typer.Argument(..., help="Deployment."),
+    window: str | None = typer.Option(
+        None, "--window", help="Window of prediction time: 30m, 6h, 1d, 2w (default: manifest)."
+    ),
+    end: str | None = typer.Option(None, "--end", help="Window end, ISO 8601; default: now."),
+    json: bool = typer.Option(False, "--json", help="Print the stored result as JSON."),
+) -> None:
+    """Performance over a window: measured on labelled predictions (the gate's metrics),
+    and for classifiers estimated from calibrated confidence. Exits 1 when degraded."""
+    from lightkeeper.monitor.monitors import window_end
+
+    lk = ctx.obj.lk()
+    result = lk.monitor_performance(deployment, window=window, end=window_end(end, lk.clock.now()))
+    if json:
+        print_json(result.to_dict())
+    else:
+        data = result.result
+        rows = []
+        for scope, measured in (data.get("measured") or {}).items():
+            name = "all versions" if scope == "all" else f"v{scope}"
+            for metric_name, value in measured.get("metrics", {}).items():
+                rows.append(
+                    (name, metric_name, f"{value:.4f}", f"{measured['rows']:,}", "measured")
+                )
+        estimated = data.get("estimated")
+        if estimated:
+            rows.append(
+                (
+                    f"v{result.version}",
+                    "accuracy",
+                    f"{estimated['accuracy']:.4f}",
+                    f"{estimated['rows']:,}",
+                    "estimated (confidence)",
+                )
+            )
+        table(
+            f"performance of {deployment} over {data.get('window')}",
+            ["scope", "metric", "value", "rows", "how"],
+            rows,
+        )
+        level = data.get("level")
+        shown = f"{result.value:.4f}" if result.value is not None else "-"
+        console.print(
+            f"{result.status.upper()}: {data.get('metric')} {shown}"
+            + (f" (level {level:g})" if level is not None else "")
+            + (" estimated" if data.get("value_is_estimate") else "")
+            + f"; {data.get('labelled', 0):,} labelled predictions (result {result.id})"
+        )
+    if result.status == "degraded":
+        raise typer.Exit(1)
+
+
 @monitor_app.command("results")
 def results(
     ctx: typer.Context,

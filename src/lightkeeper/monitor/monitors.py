@@ -57,6 +57,7 @@ class Window:
                 f"the window end {end.isoformat()} has no time zone",
                 hint="give it in UTC, e.g. 2026-11-27T06:00:00+00:00",
             )
+        end = end.astimezone(UTC)  # SQLite compares wall times: every bound in UTC
         return cls(start=end - length, end=end, text=text)
 
 
@@ -203,6 +204,7 @@ class _Outputs:
         self.lk, self.model, self.manifest = lk, model, manifest
         self.windows: dict[int, DriftWindow | None] = {}
         self.references: dict[int, str | None] = {}
+        self.errors: dict[int, str] = {}
         self.rows: dict[str, int] = {}
 
     def add(self, chunk: list[tuple[Any, Any, int]]) -> None:
@@ -216,8 +218,14 @@ class _Outputs:
             if version not in self.windows:
                 self.windows[version] = self._window(version)
             window = self.windows[version]
-            if window is not None:
+            if window is None:
+                continue
+            try:
                 window.add(pd.DataFrame({OUTPUT: [_scalar(v) for v in values]}))
+            except (InvalidInput, TypeError, ValueError) as exc:  # outputs of another shape
+                self.windows[version] = None
+                self.references[version] = None
+                self.errors[version] = f"the outputs cannot be compared: {exc}"
 
     def _window(self, version: int) -> DriftWindow | None:
         data = self.lk.registry.reference_profile(self.model, version, output=True)
@@ -240,6 +248,8 @@ class _Outputs:
         for version, window in sorted(self.windows.items()):
             if window is None:
                 out[str(version)] = {"reference": None, "drifted": False}
+                if version in self.errors:
+                    out[str(version)]["error"] = self.errors[version]
                 continue
             [feature] = window.report().features
             out[str(version)] = {"reference": self.references[version], **feature.to_dict()}

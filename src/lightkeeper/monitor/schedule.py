@@ -75,8 +75,9 @@ class MonitorSchedule:
                     continue
                 monitoring = parse_manifest(text).monitoring
                 end = period_end(now, monitoring.every)
-                latest = lk.monitor_store.list(deployment.name, kind="drift", limit=1)
-                if latest and latest[0].window_end >= end:
+                start = end - parse_duration(monitoring.window)
+                recent = lk.monitor_store.list(deployment.name, kind="drift", limit=50)
+                if any(r.window_start == start and r.window_end == end for r in recent):
                     continue
                 done.append(DriftMonitor(lk).run(deployment.name, end=end, by=SYSTEM))
             except LightkeeperError as exc:

@@ -51,6 +51,8 @@ class Watchdog:
             "watchdog", self.holder, seconds=3 * self.interval
         ):
             self.check()
+        else:
+            self.late.clear()  # another process watches; its reports are the ones to trust
 
     def check(self) -> list[LifeSignalLate]:
         """Publish what went silent and what came back; returns the late ones."""

@@ -161,9 +161,9 @@ class AlarmStore:
                 with self._db.write() as conn:
                     current = self._unresolved(conn, dedup_key)
                     if current is not None:
-                        conn.execute(
+                        counted = conn.execute(
                             alarms.update()
-                            .where(alarms.c.id == current)
+                            .where(alarms.c.id == current, alarms.c.state != "resolved")
                             .values(
                                 occurrences=alarms.c.occurrences + 1,
                                 last_at=now,
@@ -172,7 +172,9 @@ class AlarmStore:
                                 version=version,
                             )
                         )
-                        return Raised(self._get(conn, current), "counted")
+                        if counted.rowcount == 1:
+                            return Raised(self._get(conn, current), "counted")
+                        continue  # resolved since we looked (PostgreSQL): open a new one
                     values = {
                         "dedup_key": dedup_key,
                         "rule": rule,
@@ -213,11 +215,16 @@ class AlarmStore:
                     f"alarm {alarm_id} is {alarm.state}, so it cannot be acknowledged",
                     hint="only open alarms are acknowledged",
                 )
-            conn.execute(
+            changed = conn.execute(
                 alarms.update()
-                .where(alarms.c.id == alarm_id)
+                .where(alarms.c.id == alarm_id, alarms.c.state == "open")
                 .values(state="acknowledged", acknowledged_by=by, acknowledged_at=now)
             )
+            if changed.rowcount != 1:  # changed since we looked (another process)
+                raise AlarmStateRefused(
+                    f"alarm {alarm_id} changed meanwhile and is no longer open",
+                    hint=f"lightkeeper alarms show {alarm_id}",
+                )
             return self._get(conn, alarm_id)
 
     def resolve(
@@ -237,11 +244,16 @@ class AlarmStore:
                     f"alarm {alarm_id} is already resolved ({alarm.resolution})",
                     hint="a new occurrence of the problem opens a new alarm",
                 )
-            conn.execute(
+            changed = conn.execute(
                 alarms.update()
-                .where(alarms.c.id == alarm_id)
+                .where(alarms.c.id == alarm_id, alarms.c.state != "resolved")
                 .values(state="resolved", resolved_by=by, resolved_at=now, resolution=resolution)
             )
+            if changed.rowcount != 1:  # resolved meanwhile by another process
+                raise AlarmStateRefused(
+                    f"alarm {alarm_id} is already resolved",
+                    hint="a new occurrence of the problem opens a new alarm",
+                )
             self._queue(conn, alarm_id, "resolved", sinks or self._sinks_of(conn, alarm_id), now)
             return self._get(conn, alarm_id)
 
@@ -288,6 +300,28 @@ class AlarmStore:
         query = query.order_by(t.c.id).limit(limit)
         with self._db.read() as conn:
             return [_delivery(row._mapping) for row in conn.execute(query)]
+
+    def claim(self, delivery: Delivery, *, seconds: float = 120.0) -> bool:
+        """Take a pending delivery for one attempt: True for exactly one process.
+
+        The claim moves its next attempt ``seconds`` ahead (a crash mid-attempt makes it
+        due again then); it succeeds only if nobody moved it since ``delivery`` was read.
+        """
+        from datetime import timedelta
+
+        t = alarm_deliveries
+        with self._db.write() as conn:
+            taken = conn.execute(
+                t.update()
+                .where(
+                    t.c.id == delivery.id,
+                    t.c.status == "pending",
+                    t.c.next_attempt_at == delivery.next_attempt_at,
+                    t.c.attempts == delivery.attempts,
+                )
+                .values(next_attempt_at=self._clock.now() + timedelta(seconds=seconds))
+            )
+            return taken.rowcount == 1
 
     def delivered(self, delivery_id: int, receipt: dict[str, Any] | None = None) -> None:
         """Record a successful delivery (and what the sink answered)."""

@@ -21,7 +21,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def aware(value: datetime) -> datetime:
     """A datetime read back from the database, as UTC (SQLite returns naive values)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def sqlite_done_properly(engine: Engine, *pragmas: str) -> None:

@@ -96,9 +96,14 @@ class MonitorStore:
             "result": result,
             "actor": actor,
         }
-        with self._db.write() as conn:
-            conn.execute(t.delete().where(same))
-            key = conn.execute(t.insert().values(**values)).inserted_primary_key
+        for _attempt in range(2):  # another process may store the same window at once
+            try:
+                with self._db.write() as conn:
+                    conn.execute(t.delete().where(same))
+                    key = conn.execute(t.insert().values(**values)).inserted_primary_key
+                break
+            except sa.exc.IntegrityError:
+                continue
         assert key is not None
         return self.get(int(key[0]))
 

@@ -153,6 +153,36 @@ class PredictionStore:
             for part in conn.execute(query).partitions(chunk):
                 yield [tuple(row) for row in part]
 
+    def by_request(
+        self, deployment: str, request_ids: Sequence[str]
+    ) -> list[tuple[int, datetime, str, int, int, Any]]:
+        """(id, at, request_id, row, version, output) of the answered rows of these requests."""
+        t = prediction_logs
+        query = sa.select(t.c.id, t.c.at, t.c.request_id, t.c.row, t.c.version, t.c.output).where(
+            t.c.deployment == deployment,
+            t.c.request_id.in_(list(request_ids)),
+            t.c.arm != "shadow",
+            t.c.error.is_(None),
+        )
+        with self._db.read() as conn:
+            return [(r[0], aware(r[1]), *r[2:]) for r in conn.execute(query)]
+
+    def by_keys(
+        self, deployment: str, columns: Sequence[str], *, chunk: int = 20_000
+    ) -> Iterator[list[tuple[int, datetime, int, Any, tuple[Any, ...]]]]:
+        """(id, at, version, output, key values) of every answered row, in chunks: the
+        entity key read from each row's logged inputs (for joining labels by key)."""
+        t = prediction_logs
+        keys = [t.c.inputs[name] for name in columns]
+        query = (
+            sa.select(t.c.id, t.c.at, t.c.version, t.c.output, *keys)
+            .where(t.c.deployment == deployment, t.c.arm != "shadow", t.c.error.is_(None))
+            .execution_options(stream_results=True, yield_per=chunk)
+        )
+        with self._db.read() as conn:
+            for part in conn.execute(query).partitions(chunk):
+                yield [(r[0], aware(r[1]), r[2], r[3], tuple(r[4:])) for r in part]
+
     def count(self, deployment: str) -> int:
         """How many records a deployment has."""
         query = sa.select(sa.func.count()).where(prediction_logs.c.deployment == deployment)

@@ -207,6 +207,14 @@ monitor_results = sa.Table(
     sa.Column("result", sa.JSON, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Index("ix_monitor_results_window", "deployment", "kind", "window_end"),
+    sa.Index(
+        "ux_monitor_results_window",
+        "deployment",
+        "kind",
+        "window_start",
+        "window_end",
+        unique=True,
+    ),
 )
 
 alarms = sa.Table(
@@ -263,4 +271,19 @@ alarm_deliveries = sa.Table(
     sa.Column("receipt", sa.JSON),
     sa.Index("ix_alarm_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_alarm_deliveries_alarm", "alarm_id"),
+)
+
+labels = sa.Table(
+    "labels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("deployment", sa.String(200), nullable=False),
+    sa.Column("prediction_id", sa.BigInteger, nullable=False),
+    sa.Column("predicted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("output", sa.JSON),
+    sa.Column("label", sa.JSON, nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ux_labels_prediction", "deployment", "prediction_id", unique=True),
+    sa.Index("ix_labels_window", "deployment", "predicted_at"),
 )

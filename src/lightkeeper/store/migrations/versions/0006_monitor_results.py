@@ -34,6 +34,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_monitor_results_window", "monitor_results", ["deployment", "kind", "window_end"]
     )
+    op.create_index(
+        "ux_monitor_results_window",
+        "monitor_results",
+        ["deployment", "kind", "window_start", "window_end"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:

@@ -1,0 +1,229 @@
+"""Labels: join outcomes that arrive later to the predictions they judge.
+
+By request id (``request_id`` and optionally ``row`` columns: what online clients got back)
+or by entity key and time (the manifest's ``entity_key`` columns, and optionally a time
+column: the newest prediction for that key at or before the outcome; without one, the
+newest prediction for the key). Each matched prediction keeps one label; ingesting again
+replaces it. Unmatched rows are counted and shown, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.errors import InvalidInput, ReleaseRefused
+from lightkeeper.events import LabelsIngested
+from lightkeeper.store.labels import Label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.auth import Principal
+
+log = logging.getLogger(__name__)
+
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What an ingest matched, and what it could not."""
+
+    deployment: str
+    joined_by: str  # request id | entity key
+    rows: int
+    matched: int
+    unmatched: int
+    missing_label: int
+    examples: list[str] = field(default_factory=list)  # some unmatched rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "deployment": self.deployment,
+            "joined_by": self.joined_by,
+            "rows": self.rows,
+            "matched": self.matched,
+            "unmatched": self.unmatched,
+            "missing_label": self.missing_label,
+            "unmatched_examples": self.examples,
+        }
+
+
+def ingest(
+    lk: Lightkeeper,
+    deployment: str,
+    frame: pd.DataFrame,
+    *,
+    label: str | None = None,
+    at: str | None = None,
+    by: Principal,
+) -> Ingested:
+    """Join ``frame``'s outcomes to the deployment's logged predictions and store them.
+
+    Raises:
+        InvalidInput: no label column, no way to join, or not one row matched.
+    """
+    from lightkeeper.manifest import parse_manifest
+
+    by.require("monitor.run")
+    target = lk.deploy_store.get(deployment)
+    release = lk.releases.current(deployment)
+    if release is None or release.champion is None:
+        raise ReleaseRefused(
+            f"{deployment} has no release yet, so it has no predictions to label",
+            hint=f'lightkeeper release {deployment} VERSION --reason "..."',
+        )
+    text = lk.registry.manifest_text(target.model, release.champion)
+    manifest = parse_manifest(text) if text else None
+    column = label or (manifest.target.name if manifest and manifest.target else None)
+    if column is None:
+        raise InvalidInput(
+            "which column holds the outcome?",
+            hint="pass --label COLUMN (the manifest has no target)",
+        )
+    columns = [str(c) for c in frame.columns]
+    if column not in columns:
+        raise InvalidInput(
+            f"the labels have no column {column!r}",
+            hint=f"columns: {', '.join(columns)}; pass --label COLUMN",
+        )
+    if at is not None and at not in columns:
+        raise InvalidInput(
+            f"the labels have no time column {at!r}", hint=f"columns: {', '.join(columns)}"
+        )
+    keys = list(manifest.entity_key or []) if manifest else []
+    present = frame[frame[column].notna()]
+    missing = len(frame) - len(present)
+    if "request_id" in columns:
+        joined_by, found, unmatched = "request id", *_by_request(lk, deployment, present, column)
+    elif keys and all(k in columns for k in keys):
+        joined_by, found, unmatched = (
+            "entity key",
+            *_by_key(lk, deployment, present, column, keys, at),
+        )
+    else:
+        need = (
+            f"or the entity key column(s) {', '.join(keys)}"
+            if keys
+            else "(the model has no entity_key)"
+        )
+        raise InvalidInput(
+            f"cannot join the labels to predictions: no request_id column {need}",
+            hint=f"columns: {', '.join(columns)}",
+        )
+    if present.shape[0] and not found:
+        raise InvalidInput(
+            f"none of the {len(present):,} labels matched a logged prediction of {deployment} "
+            f"(joined by {joined_by}); nothing was stored",
+            hint="check the ids or keys (e.g. " + ", ".join(unmatched[:3]) + "); predictions "
+            "are logged while logging.predictions is on, batch runs log a sample",
+        )
+    stored = lk.label_store.upsert(deployment, found)
+    result = Ingested(
+        deployment=deployment,
+        joined_by=joined_by,
+        rows=len(frame),
+        matched=stored,
+        unmatched=len(present) - stored,
+        missing_label=missing,
+        examples=unmatched[:_EXAMPLES],
+    )
+    log.info("labels for %s: %d matched, %d unmatched", deployment, stored, result.unmatched)
+    lk.bus.publish(
+        LabelsIngested(
+            actor=by.name,
+            deployment=deployment,
+            joined_by=joined_by,
+            rows=result.rows,
+            matched=result.matched,
+            unmatched=result.unmatched,
+        )
+    )
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A label as a JSON value (numpy scalars to Python, whole floats stay floats)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def _text(value: Any) -> str:
+    """A key value as text, the same for 7, 7.0 and "7"."""
+    value = _plain(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _by_request(
+    lk: Lightkeeper, deployment: str, frame: pd.DataFrame, column: str
+) -> tuple[list[Label], list[str]]:
+    rows = frame["row"].astype(int).tolist() if "row" in frame.columns else [0] * len(frame)
+    ids = frame["request_id"].astype(str).tolist()
+    known: dict[tuple[str, int], tuple[int, datetime, int, Any]] = {}
+    for start in range(0, len(ids), 5000):
+        for pid, at, request_id, row, version, output in lk.prediction_store.by_request(
+            deployment, sorted(set(ids[start : start + 5000]))
+        ):
+            known[(request_id, row)] = (pid, at, version, output)
+    found, unmatched = [], []
+    for request_id, row, value in zip(ids, rows, frame[column].tolist(), strict=True):
+        hit = known.get((request_id, row))
+        if hit is None:
+            unmatched.append(f"request {request_id} row {row}")
+            continue
+        pid, when, version, output = hit
+        found.append(Label(pid, when, version, output, _plain(value)))
+    return _unique(found), unmatched
+
+
+def _by_key(
+    lk: Lightkeeper,
+    deployment: str,
+    frame: pd.DataFrame,
+    column: str,
+    keys: list[str],
+    at: str | None,
+) -> tuple[list[Label], list[str]]:
+    import pandas as pd
+
+    wanted = [tuple(_text(v) for v in row) for row in frame[keys].itertuples(index=False)]
+    times: list[datetime | None] = [None] * len(frame)
+    if at is not None:
+        stamps = pd.to_datetime(frame[at], utc=True, errors="coerce", format="ISO8601")
+        if stamps.isna().any():
+            raise InvalidInput(
+                f"the time column {at!r} has values that are not dates or times",
+                hint="use ISO 8601, e.g. 2026-11-27T06:00:00Z",
+            )
+        times = [t.to_pydatetime() for t in stamps]
+    needed = set(wanted)
+    candidates: dict[tuple[str, ...], list[tuple[datetime, int, int, Any]]] = {}
+    for chunk in lk.prediction_store.by_keys(deployment, keys):
+        for pid, when, version, output, values in chunk:
+            key = tuple(_text(v) for v in values)
+            if key in needed:
+                candidates.setdefault(key, []).append((when, pid, version, output))
+    found, unmatched = [], []
+    for key, moment, value in zip(wanted, times, frame[column].tolist(), strict=True):
+        options = candidates.get(key, [])
+        if moment is not None:
+            options = [o for o in options if o[0] <= moment]
+        if not options:
+            before = f" at or before {moment.astimezone(UTC):%Y-%m-%d %H:%M}" if moment else ""
+            unmatched.append(f"key {', '.join(key)}{before}")
+            continue
+        when, pid, version, output = max(options, key=lambda o: (o[0], o[1]))
+        found.append(Label(pid, when, version, output, _plain(value)))
+    return _unique(found), unmatched
+
+
+def _unique(found: list[Label]) -> list[Label]:
+    """One label per prediction: the last row wins (a later correction)."""
+    return list({label.prediction_id: label for label in found}.values())

@@ -1,0 +1,214 @@
+"""Performance over a window: measured from labels, and for classifiers also estimated
+from the model's confidence when labels are late or missing.
+
+Measured: the gate's metrics (equal to scikit-learn's) on the labelled predictions made
+in the window, overall and per version. The headline metric and its level are the
+manifest's ``monitoring.metric`` / ``monitoring.min``, else the gate's first metric and
+its ``min``.
+
+Estimated (confidence-based, after NannyML's CBPE): the champion's class probabilities
+on the window's logged inputs, each row's top probability mapped to the chance of being
+right by an isotonic calibration fitted on the gold dataset; their mean is the expected
+accuracy. It is reported as ``estimated``, never mixed with measured values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lightkeeper.errors import InvalidInput, ReleaseRefused
+from lightkeeper.events import PerformanceChecked
+from lightkeeper.monitor.monitors import Window
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from lightkeeper.app import Lightkeeper
+    from lightkeeper.auth import Principal
+    from lightkeeper.manifest import Manifest
+    from lightkeeper.store.monitors import MonitorResult
+
+log = logging.getLogger(__name__)
+
+
+class PerformanceMonitor:
+    """Measure (and estimate), store and announce a deployment's performance."""
+
+    def __init__(self, lk: Lightkeeper) -> None:
+        self.lk = lk
+
+    def run(
+        self,
+        deployment: str,
+        *,
+        window: str | None = None,
+        end: datetime | None = None,
+        by: Principal,
+    ) -> MonitorResult:
+        """Performance of the predictions made in the window ending at ``end`` (now).
+
+        Raises:
+            InvalidInput: the model has no target (nothing to measure against).
+        """
+        from lightkeeper.gate.metrics import compute_metrics
+        from lightkeeper.manifest import parse_manifest
+
+        by.require("monitor.run")
+        lk = self.lk
+        target = lk.deploy_store.get(deployment)
+        release = lk.releases.current(deployment)
+        if release is None or release.champion is None:
+            raise ReleaseRefused(
+                f"{deployment} has no release yet", hint=f"lightkeeper release {deployment} VERSION"
+            )
+        version = release.champion
+        text = lk.registry.manifest_text(target.model, version)
+        manifest = parse_manifest(text) if text else None
+        if manifest is None or manifest.target is None:
+            raise InvalidInput(
+                f"{target.model} version {version} has no target in its manifest",
+                hint="performance needs to know what the model predicts: add target: to it",
+            )
+        task = manifest.target.task
+        span = Window.ending(end or lk.clock.now(), window or manifest.monitoring.window)
+        truth: dict[int, list[Any]] = {}
+        predicted: dict[int, list[Any]] = {}
+        for chunk in lk.label_store.window(deployment, start=span.start, end=span.end):
+            for served, output, label in chunk:
+                truth.setdefault(served, []).append(label)
+                predicted.setdefault(served, []).append(_scalar(output))
+        metric, level = _headline(manifest, task)
+        positive = manifest.target.positive_class
+        measured: dict[str, Any] = {}
+        if truth:
+            all_true = [v for values in truth.values() for v in values]
+            all_pred = [v for values in predicted.values() for v in values]
+            measured["all"] = _metrics(compute_metrics, task, all_true, all_pred, positive)
+            for served in sorted(truth):
+                measured[str(served)] = _metrics(
+                    compute_metrics, task, truth[served], predicted[served], positive
+                )
+        estimated = (
+            _estimate(lk, target.model, version, manifest, deployment, span)
+            if (task == "classification")
+            else None
+        )
+        labelled = sum(len(v) for v in truth.values())
+        value = measured.get("all", {}).get("metrics", {}).get(metric) if measured else None
+        is_estimate = False
+        if value is None and estimated is not None and metric == "accuracy":
+            value, is_estimate = estimated["accuracy"], True
+        if value is None:
+            status = "no data"
+        elif level is not None and value < level:
+            status = "degraded"
+        else:
+            status = "ok"
+        result = {
+            "window": span.text,
+            "model": target.model,
+            "version": version,
+            "metric": metric,
+            "level": level,
+            "labelled": labelled,
+            "measured": measured,
+            "estimated": estimated,
+            "value_is_estimate": is_estimate,
+        }
+        saved = lk.monitor_store.save(
+            deployment,
+            "performance",
+            window_start=span.start,
+            window_end=span.end,
+            version=version,
+            rows=labelled,
+            status=status,
+            value=value,
+            result=result,
+            actor=by.name,
+        )
+        log.info("performance of %s over %s: %s", deployment, span.text, status)
+        lk.bus.publish(
+            PerformanceChecked(
+                actor=by.name,
+                deployment=deployment,
+                model=target.model,
+                version=version,
+                result_id=saved.id,
+                window=span.text,
+                metric=metric,
+                value=value,
+                level=level,
+                estimated=is_estimate,
+                status=status,
+            )
+        )
+        return saved
+
+
+def _scalar(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def _headline(manifest: Manifest, task: str) -> tuple[str, float | None]:
+    """The metric the status is judged by, and its level."""
+    monitoring, gate = manifest.monitoring, manifest.gate
+    gate_metrics = {m.name: m.min for m in gate.metrics} if gate is not None else {}
+    default = "accuracy" if task == "classification" else "r2"
+    metric = monitoring.metric or next(iter(gate_metrics), default)
+    level = monitoring.min if monitoring.min is not None else gate_metrics.get(metric)
+    return metric, level
+
+
+def _metrics(
+    compute: Any, task: str, y_true: list[Any], y_pred: list[Any], positive: Any
+) -> dict[str, Any]:
+    try:
+        values = compute(task, y_true, y_pred, positive_class=positive)
+    except InvalidInput as exc:  # one class only, a label the model never predicts...
+        return {"rows": len(y_true), "metrics": {}, "error": str(exc)}
+    return {"rows": len(y_true), "metrics": values}
+
+
+def _estimate(
+    lk: Lightkeeper, model: str, version: int, manifest: Manifest, deployment: str, span: Window
+) -> dict[str, Any] | None:
+    """Expected accuracy of the window from the champion's calibrated confidence."""
+    import pandas as pd
+    from sklearn.isotonic import IsotonicRegression
+
+    predictor = lk.load(model, version)
+    estimator = predictor.model
+    if not hasattr(estimator, "predict_proba") or manifest.gate is None:
+        return None
+    gold_version = lk.gold_store.latest_approved(manifest.gate.gold)
+    if gold_version is None:
+        return None
+    gold = pd.read_parquet(gold_version.path)
+    features = manifest.feature_names
+    proba = np.asarray(estimator.predict_proba(gold[features]))
+    classes = np.asarray(estimator.classes_)
+    truth = gold[gold_version.label_column].to_numpy()
+    right = (classes[proba.argmax(axis=1)].astype(str) == truth.astype(str)).astype(float)
+    calibration = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    calibration.fit(proba.max(axis=1), right)
+    total, rows = 0.0, 0
+    for chunk in lk.prediction_store.served(deployment, start=span.start, end=span.end):
+        frame = pd.DataFrame.from_records([inputs for inputs, _output, _version in chunk])
+        if any(name not in frame.columns for name in features):
+            continue
+        confidence = np.asarray(estimator.predict_proba(frame[features])).max(axis=1)
+        total += float(calibration.predict(confidence).sum())
+        rows += len(frame)
+    if rows == 0:
+        return None
+    return {
+        "accuracy": total / rows,
+        "rows": rows,
+        "method": "confidence-based (CBPE): mean calibrated top-class probability",
+        "calibrated_on": f"{gold_version.name} v{gold_version.version} ({len(gold):,} rows)",
+        "gold_accuracy": float(right.mean()),
+    }

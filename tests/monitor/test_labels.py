@@ -1,0 +1,112 @@
+"""Labels joined to predictions, and performance per window: measured and estimated."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from gate_project import gold_frame
+from monitor_workspace import OPS, log_rows
+from sklearn.metrics import accuracy_score
+
+from lightkeeper import Lightkeeper
+from lightkeeper.errors import InvalidInput
+
+END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+AT = END - timedelta(hours=2)
+
+
+def outcomes(frame: pd.DataFrame, *, flip: bool = False) -> pd.DataFrame:
+    """The request ids log_rows gave the rows, with their true outcome."""
+    truth = 1 - frame["defaulted"] if flip else frame["defaulted"]
+    ids = [f"r{AT:%H%M}-{i}" for i in range(len(frame))]
+    return pd.DataFrame({"request_id": ids, "defaulted": truth.to_numpy()})
+
+
+def test_labels_by_request_id_give_the_measured_and_an_estimated_accuracy(
+    lk: Lightkeeper,
+) -> None:
+    rows = gold_frame(900, seed=50)
+    log_rows(lk, rows, at=AT)
+    done = lk.labels_ingest("credit-online", outcomes(rows), by=OPS)
+    assert (done.joined_by, done.matched, done.unmatched) == ("request id", 900, 0)
+    result = lk.monitor_performance("credit-online", end=END, by=OPS)
+    predicted = lk.load("credit", 1).predict(rows[["income", "age", "region"]])
+    expected = accuracy_score(rows["defaulted"], predicted)
+    measured = result.result["measured"]
+    assert measured["all"]["metrics"]["accuracy"] == pytest.approx(expected, abs=1e-12)
+    assert measured["1"]["rows"] == 900 and "f1" in measured["1"]["metrics"]
+    assert (result.status, result.value, result.result["metric"]) == (
+        "ok",
+        pytest.approx(expected),
+        "accuracy",
+    )
+    assert result.result["level"] == 0.6  # the gate's accuracy min
+    estimated = result.result["estimated"]
+    assert estimated["rows"] == 900 and abs(estimated["accuracy"] - expected) < 0.06
+    assert estimated["calibrated_on"].startswith("credit-gold v1")
+    [event] = lk.audit_entries(kind="performance.checked")
+    assert event.payload["status"] == "ok" and not event.payload["estimated"]
+
+
+def test_wrong_outcomes_degrade_and_labelling_again_replaces(lk: Lightkeeper) -> None:
+    rows = gold_frame(600, seed=51)
+    log_rows(lk, rows, at=AT)
+    lk.labels_ingest("credit-online", outcomes(rows, flip=True), by=OPS)
+    worse = lk.monitor_performance("credit-online", end=END, by=OPS)
+    assert worse.status == "degraded" and worse.value is not None and worse.value < 0.5
+    again = lk.labels_ingest("credit-online", outcomes(rows), by=OPS)
+    assert again.matched == 600 and lk.label_store.count("credit-online") == 600
+    assert lk.monitor_performance("credit-online", end=END, by=OPS).status == "ok"
+
+
+def test_without_labels_the_estimate_is_the_value_and_says_so(lk: Lightkeeper) -> None:
+    log_rows(lk, gold_frame(500, seed=52), at=AT)
+    result = lk.monitor_performance("credit-online", end=END, by=OPS)
+    assert result.rows == 0 and result.result["value_is_estimate"]
+    assert result.value == pytest.approx(result.result["estimated"]["accuracy"])
+    empty = lk.monitor_performance("credit-online", window="30m", end=END, by=OPS)
+    assert (empty.status, empty.value) == ("no data", None)
+
+
+def test_labels_that_cannot_be_joined_are_refused_or_counted(lk: Lightkeeper) -> None:
+    rows = gold_frame(50, seed=53)
+    log_rows(lk, rows, at=AT)
+    labels = outcomes(rows)
+    with pytest.raises(InvalidInput, match="no column 'outcome'"):
+        lk.labels_ingest("credit-online", labels, label="outcome", by=OPS)
+    with pytest.raises(InvalidInput, match="no request_id column"):
+        lk.labels_ingest("credit-online", labels.drop(columns="request_id"), by=OPS)
+    stray = labels.assign(request_id=[f"x{i}" for i in range(50)])
+    with pytest.raises(InvalidInput, match="none of the 50 labels matched"):
+        lk.labels_ingest("credit-online", stray, by=OPS)
+    partly = pd.concat([labels.iloc[:40], stray.iloc[40:]], ignore_index=True)
+    partly.loc[0, "defaulted"] = None
+    done = lk.labels_ingest("credit-online", partly, by=OPS)
+    assert (done.matched, done.unmatched, done.missing_label) == (39, 10, 1)
+    assert done.examples[0] == "request x40 row 0"
+
+
+def test_the_cli_ingests_a_file_and_reports_performance(
+    cli, lk: Lightkeeper, tmp_path: Path
+) -> None:
+    rows = gold_frame(300, seed=54)
+    log_rows(lk, rows, at=AT)
+    path = tmp_path / "outcomes.csv"
+    outcomes(rows).iloc[:250].assign(
+        request_id=lambda f: f["request_id"].where(f.index < 240, "nobody")
+    ).to_csv(path, index=False)
+    code, text, _ = cli("labels", "ingest", "credit-online", str(path))
+    assert code == 1 and "240 of 250 labels joined" in text and "10 matched no prediction" in text
+    code, text, _ = cli(
+        "monitor", "performance", "credit-online", "--end", END.isoformat(), "--json"
+    )
+    result = json.loads(text)
+    assert code == 0 and result["kind"] == "performance" and result["rows"] == 240
+    code, text, _ = cli("monitor", "performance", "credit-online", "--end", END.isoformat())
+    assert code == 0 and "measured" in text and "estimated (confidence)" in text
+    code, _, err = cli("labels", "ingest", "credit-online")
+    assert code == 2 and "as a FILE or as --sql" in err
