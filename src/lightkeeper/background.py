@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +52,45 @@ class Periodic:
             self._tick()
         except Exception:
             log.exception("%s: a tick failed; the next one runs as planned", self.name)
+
+
+class LeasedLoop:
+    """Control-plane work every ``interval`` seconds, done by one process at a time.
+
+    Subclasses set :attr:`lease` and implement :meth:`work`. With a ``holder`` (several
+    ``lightkeeper up`` processes) a tick works only while holding the database lease
+    ``lease`` (taken for ``lease_intervals`` intervals); without one it always works.
+    """
+
+    lease: str = ""
+    lease_intervals: float = 3.0
+
+    def __init__(self, lk: Lightkeeper, *, holder: str | None = None, interval: float) -> None:
+        self.lk = lk
+        self.holder = holder
+        self.interval = interval
+        self._loop = Periodic(f"lk-{self.lease}", interval, self._tick, now=True)
+
+    def start(self) -> None:
+        """Work in a background thread, at once and then every ``interval`` seconds."""
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop (work under way finishes)."""
+        self._loop.stop()
+
+    def work(self) -> object:
+        """One round of the work."""
+        raise NotImplementedError
+
+    def standby(self) -> None:
+        """Called on a tick when another process holds the lease."""
+
+    def _tick(self) -> None:
+        seconds = max(self.lease_intervals * self.interval, 60.0)
+        if self.holder is None or self.lk.lease_store.acquire(
+            self.lease, self.holder, seconds=seconds
+        ):
+            self.work()
+        else:
+            self.standby()

@@ -34,6 +34,8 @@ alarms:
       threshold: 0.7
       severity: critical
       sinks: [log]
+    - {name: canary-back, when: canary_rolled_back, sinks: [log]}
+    - {name: batch-failed, when: batch_run_failed, severity: critical, sinks: [log]}
     - name: silent
       when: life_signal_late
       severity: critical

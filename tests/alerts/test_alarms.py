@@ -18,7 +18,13 @@ from lightkeeper import Lightkeeper
 from lightkeeper.alerts.sinks import SIGNATURE_HEADER, signature_ok
 from lightkeeper.auth import Principal
 from lightkeeper.errors import AlarmNotFound, AlarmStateRefused, InvalidInput, PermissionDenied
-from lightkeeper.events import GateFailed, GatePassed
+from lightkeeper.events import (
+    BatchRunFailed,
+    BatchRunFinished,
+    GateFailed,
+    GatePassed,
+    RolloutDecided,
+)
 from support import Inbox, Recorder
 
 END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -219,3 +225,31 @@ def test_performance_under_the_rules_level_alarms_and_recovery_resolves(lk: Ligh
     lk.labels_ingest("credit-online", right, by=OPS)
     lk.monitor_performance("credit-online", window="2h", end=END, by=OPS)
     assert [a for a in lk.alarms() if a.rule == "accuracy-low"] == []
+
+
+def test_a_rolled_back_canary_and_a_failed_batch_run_alarm(lk: Lightkeeper) -> None:
+    lk.bus.publish(
+        RolloutDecided(
+            actor="controller",
+            reason="challenger error rate 9% is above the allowed 5%",
+            deployment="credit-online",
+            model="credit",
+            decision="rollback",
+            challenger=1,
+            champion=1,
+            evidence={"divergence": 0.01},
+        )
+    )
+    failed = {"actor": "olga", "deployment": "credit-online", "run_id": 4, "partition": "p"}
+    lk.bus.publish(BatchRunFailed(**failed, error="InputUnavailable: gone", resumable=True))
+    by_rule = {a.rule: a for a in lk.alarms()}
+    assert set(by_rule) == {"canary-back", "batch-failed"}
+    assert by_rule["canary-back"].title == "Canary v1 of credit-online rolled back"
+    summary = by_rule["canary-back"].evidence["summary"]
+    assert summary == "challenger error rate 9% is above the allowed 5%"
+    assert by_rule["batch-failed"].severity == "critical"
+    done = {k: v for k, v in failed.items() if k != "partition"}
+    lk.bus.publish(
+        BatchRunFinished(**done, partition="p", rows_in=1, rows_out=1, rows_rejected=0, versions={})
+    )
+    assert [a.rule for a in lk.alarms()] == ["canary-back"]  # resolved by hand only

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,14 +14,6 @@ from lightkeeper.store.alarms import AlarmStore
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 SINKS = {"log": {"kind": "log"}, "hook": {"kind": "webhook", "url": "http://127.0.0.1:9/h"}}
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def raise_(store: AlarmStore, key: str = "drift:deployment:d", **changes: Any) -> Any:

@@ -14,14 +14,6 @@ from lightkeeper.store import AuditStore, Database
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
-
-
 def test_upgrade_is_idempotent(db: Database) -> None:
     head = db.head_revision()
     assert db.current_revision() == head

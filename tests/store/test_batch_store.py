@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,14 +12,6 @@ from lightkeeper.store import Database
 from lightkeeper.store.batch import BatchRunStore
 
 T0 = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def test_batch_runs_start_progress_finish_and_list(db: Database) -> None:

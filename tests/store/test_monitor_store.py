@@ -3,7 +3,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,14 +14,6 @@ from lightkeeper.store.monitors import MonitorStore
 from lightkeeper.store.predictions import PredictionRecord, PredictionStore
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def save(store: MonitorStore, deployment: str, hours: int, status: str = "ok") -> int:

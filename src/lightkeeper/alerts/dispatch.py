@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from lightkeeper.alerts.sinks import SinkFailed, send
+from lightkeeper.background import LeasedLoop
 
 if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
@@ -89,29 +90,17 @@ class Dispatcher:
         return outcomes
 
 
-class DispatchLoop:
+class DispatchLoop(LeasedLoop):
     """``lightkeeper up``'s dispatcher: deliver what is due every ``interval`` seconds."""
+
+    lease = "alarm-dispatch"
+    lease_intervals = 6.0
 
     def __init__(
         self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 5.0
     ) -> None:
-        from lightkeeper.background import Periodic
+        super().__init__(lk, holder=holder, interval=interval)
 
-        self.lk = lk
-        self.holder = holder
-        self.interval = interval
-        self._loop = Periodic("lk-alarm-dispatch", interval, self._tick, now=True)
-
-    def start(self) -> None:
-        """Deliver in a background thread."""
-        self._loop.start()
-
-    def stop(self) -> None:
-        """Stop delivering (an attempt under way finishes)."""
-        self._loop.stop()
-
-    def _tick(self) -> None:
-        if self.holder is None or self.lk.lease_store.acquire(
-            "alarm-dispatch", self.holder, seconds=max(6 * self.interval, 60)
-        ):
-            Dispatcher(self.lk).deliver_due()
+    def work(self) -> list[Outcome]:
+        """Deliver every due message."""
+        return Dispatcher(self.lk).deliver_due()

@@ -305,14 +305,14 @@ def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
         ]
     if isinstance(event, RolloutDecided) and event.decision == "rollback":
         title = f"Canary v{event.challenger} of {deployment} rolled back"
-        summary = "; ".join(f"{k}: {v}" for k, v in event.evidence.items() if k == "reasons")
+        summary = event.reason or "rolled back by the rollout controller"
         return [
             Finding(
                 "canary_rolled_back",
                 True,
                 f"{scope}:v{event.challenger}",
                 title,
-                summary or event.reason,
+                summary,
                 model,
                 event.challenger,
                 deployment,

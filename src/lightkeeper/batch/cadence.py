@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.background import Periodic
+from lightkeeper.background import LeasedLoop
 from lightkeeper.errors import first_line
 from lightkeeper.events import BatchRunLate
 
@@ -84,31 +84,19 @@ def cadence_status(
     )
 
 
-class BatchWatch:
+class BatchWatch(LeasedLoop):
     """Check every batch deployment's cadence; record ``batch.late`` once per due time."""
+
+    lease = "batch-watch"
 
     def __init__(
         self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 60.0
     ) -> None:
-        self.lk = lk
-        self.holder = holder
-        self.interval = interval
-        self._loop = Periodic("lk-batch-watch", interval, self._tick, now=True)
+        super().__init__(lk, holder=holder, interval=interval)
 
-    def start(self) -> None:
-        """Check in a background thread every ``interval`` seconds."""
-        self._loop.start()
-
-    def stop(self) -> None:
-        """Stop checking."""
-        self._loop.stop()
-
-    def _tick(self) -> None:
-        # several `lightkeeper up` processes: one watches at a time (a lease)
-        if self.holder is None or self.lk.lease_store.acquire(
-            "batch-watch", self.holder, seconds=3 * self.interval
-        ):
-            self.check()
+    def work(self) -> list[CadenceStatus]:
+        """One round of checks."""
+        return self.check()
 
     def statuses(self) -> list[CadenceStatus]:
         """The cadence status of every batch deployment that has one."""

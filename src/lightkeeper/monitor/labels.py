@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.errors import InvalidInput, ReleaseRefused
+from lightkeeper.errors import InvalidInput
 from lightkeeper.events import LabelsIngested
+from lightkeeper.monitor.monitors import champion
 from lightkeeper.store.labels import Label
 
 if TYPE_CHECKING:
@@ -68,19 +69,9 @@ def ingest(
     Raises:
         InvalidInput: no label column, no way to join, or not one row matched.
     """
-    from lightkeeper.manifest import parse_manifest
-
     by.require("monitor.run")
-    target = lk.deploy_store.get(deployment)
-    release = lk.releases.current(deployment)
-    if release is None or release.champion is None:
-        raise ReleaseRefused(
-            f"{deployment} has no release yet, so it has no predictions to label",
-            hint=f'lightkeeper release {deployment} VERSION --reason "..."',
-        )
-    text = lk.registry.manifest_text(target.model, release.champion)
-    manifest = parse_manifest(text) if text else None
-    column = label or (manifest.target.name if manifest and manifest.target else None)
+    _target, _version, manifest = champion(lk, deployment, "no prediction to label")
+    column = label or (manifest.target.name if manifest.target else None)
     if column is None:
         raise InvalidInput(
             "which column holds the outcome?",
@@ -96,7 +87,7 @@ def ingest(
         raise InvalidInput(
             f"the labels have no time column {at!r}", hint=f"columns: {', '.join(columns)}"
         )
-    keys = list(manifest.entity_key or []) if manifest else []
+    keys = list(manifest.entity_key or [])
     present = frame[frame[column].notna()]
     missing = len(frame) - len(present)
     if "request_id" in columns:

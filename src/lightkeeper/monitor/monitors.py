@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
     from lightkeeper.auth import Principal
     from lightkeeper.manifest import Manifest
+    from lightkeeper.store.deploy import Deployment
     from lightkeeper.store.monitors import MonitorResult
 
 log = logging.getLogger(__name__)
@@ -84,15 +85,7 @@ class DriftMonitor:
         """
         by.require("monitor.run")
         lk = self.lk
-        target = lk.deploy_store.get(deployment)
-        release = lk.releases.current(deployment)
-        if release is None or release.champion is None:
-            raise ReleaseRefused(
-                f"{deployment} has no release yet, so there is no reference to compare with",
-                hint=f'lightkeeper release {deployment} VERSION --reason "..."',
-            )
-        version = release.champion
-        manifest = _manifest(lk, target.model, version)
+        target, version, manifest = champion(lk, deployment, "no reference to compare with")
         span = Window.ending(end or lk.clock.now(), window or manifest.monitoring.window)
         profile = _profile(lk, target.model, version, manifest)
         features = _watched(profile, manifest)
@@ -145,6 +138,24 @@ class DriftMonitor:
             )
         )
         return saved
+
+
+def champion(lk: Lightkeeper, deployment: str, lacking: str) -> tuple[Deployment, int, Manifest]:
+    """The deployment, the version it serves as champion, and that version's manifest.
+
+    Raises:
+        DeploymentNotFound: no such deployment.
+        ReleaseRefused: nothing was released to it (``lacking`` says what that leaves out).
+        InvalidInput: the champion has no lightkeeper manifest.
+    """
+    target = lk.deploy_store.get(deployment)
+    release = lk.releases.current(deployment)
+    if release is None or release.champion is None:
+        raise ReleaseRefused(
+            f"{deployment} has no release yet, so there is {lacking}",
+            hint=f'lightkeeper release {deployment} VERSION --reason "..."',
+        )
+    return target, release.champion, _manifest(lk, target.model, release.champion)
 
 
 def _manifest(lk: Lightkeeper, model: str, version: int) -> Manifest:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lightkeeper.errors import InvalidInput, ReleaseRefused
+from lightkeeper.errors import InvalidInput
 from lightkeeper.events import PerformanceChecked
-from lightkeeper.monitor.monitors import Window
+from lightkeeper.monitor.monitors import Window, champion
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -54,20 +54,11 @@ class PerformanceMonitor:
             InvalidInput: the model has no target (nothing to measure against).
         """
         from lightkeeper.gate.metrics import compute_metrics
-        from lightkeeper.manifest import parse_manifest
 
         by.require("monitor.run")
         lk = self.lk
-        target = lk.deploy_store.get(deployment)
-        release = lk.releases.current(deployment)
-        if release is None or release.champion is None:
-            raise ReleaseRefused(
-                f"{deployment} has no release yet", hint=f"lightkeeper release {deployment} VERSION"
-            )
-        version = release.champion
-        text = lk.registry.manifest_text(target.model, version)
-        manifest = parse_manifest(text) if text else None
-        if manifest is None or manifest.target is None:
+        target, version, manifest = champion(lk, deployment, "nothing to measure")
+        if manifest.target is None:
             raise InvalidInput(
                 f"{target.model} version {version} has no target in its manifest",
                 hint="performance needs to know what the model predicts: add target: to it",

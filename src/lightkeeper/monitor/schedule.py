@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lightkeeper.auth import Principal
-from lightkeeper.background import Periodic
+from lightkeeper.background import LeasedLoop
 from lightkeeper.clock import parse_duration
 from lightkeeper.errors import LightkeeperError
 
@@ -34,30 +34,20 @@ def period_end(now: datetime, every: str) -> datetime:
     return _EPOCH + periods * length
 
 
-class MonitorSchedule:
+class MonitorSchedule(LeasedLoop):
     """Every ``interval`` seconds, check each released deployment whose window is due."""
+
+    lease = "monitors"
+    lease_intervals = 10.0  # a round of checks may take minutes
 
     def __init__(
         self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 60.0
     ) -> None:
-        self.lk = lk
-        self.holder = holder
-        self.interval = interval
-        self._loop = Periodic("lk-monitors", interval, self._tick, now=True)
+        super().__init__(lk, holder=holder, interval=interval)
 
-    def start(self) -> None:
-        """Check in a background thread."""
-        self._loop.start()
-
-    def stop(self) -> None:
-        """Stop checking (a running check finishes)."""
-        self._loop.stop()
-
-    def _tick(self) -> None:
-        if self.holder is None or self.lk.lease_store.acquire(
-            "monitors", self.holder, seconds=max(3 * self.interval, 600)
-        ):
-            self.run_due()
+    def work(self) -> list[MonitorResult]:
+        """Run the due checks."""
+        return self.run_due()
 
     def run_due(self) -> list[MonitorResult]:
         """Run every drift check that is due now; one failing deployment stops no other."""

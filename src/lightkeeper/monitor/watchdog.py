@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from lightkeeper.background import Periodic
+from lightkeeper.background import LeasedLoop
 from lightkeeper.events import LifeSignalLate, LifeSignalResumed
 
 if TYPE_CHECKING:
@@ -26,33 +26,23 @@ WATCHED = ("serve", "stream")
 ACTOR = "watchdog"
 
 
-class Watchdog:
+class Watchdog(LeasedLoop):
     """Check the life signals every ``interval`` seconds; publish late and resumed."""
+
+    lease = "watchdog"
 
     def __init__(
         self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 15.0
     ) -> None:
-        self.lk = lk
-        self.holder = holder
-        self.interval = interval
+        super().__init__(lk, holder=holder, interval=interval)
         self.late: set[tuple[str, str]] = set()  # (kind, deployment) reported late
-        self._loop = Periodic("lk-watchdog", interval, self._tick, now=True)
 
-    def start(self) -> None:
-        """Check in a background thread."""
-        self._loop.start()
+    def work(self) -> list[LifeSignalLate]:
+        """Publish what went silent and what came back."""
+        return self.check()
 
-    def stop(self) -> None:
-        """Stop checking."""
-        self._loop.stop()
-
-    def _tick(self) -> None:
-        if self.holder is None or self.lk.lease_store.acquire(
-            "watchdog", self.holder, seconds=3 * self.interval
-        ):
-            self.check()
-        else:
-            self.late.clear()  # another process watches; its reports are the ones to trust
+    def standby(self) -> None:
+        self.late.clear()  # another process watches; its reports are the ones to trust
 
     def check(self) -> list[LifeSignalLate]:
         """Publish what went silent and what came back; returns the late ones."""
