@@ -110,3 +110,22 @@ def test_the_cli_ingests_a_file_and_reports_performance(
     assert code == 0 and "measured" in text and "estimated (confidence)" in text
     code, _, err = cli("labels", "ingest", "credit-online")
     assert code == 2 and "as a FILE or as --sql" in err
+
+
+def test_the_api_takes_labels_and_checks_performance(lk: Lightkeeper, serve) -> None:
+    import httpx
+
+    rows = gold_frame(200, seed=55)
+    log_rows(lk, rows, at=AT)
+    base = serve(lk.api_app())
+    with httpx.Client(base_url=f"{base}/api/v1/deployments/credit-online", timeout=30) as http:
+        labels = outcomes(rows).to_dict(orient="records")
+        made = http.post("/labels", json={"rows": labels})
+        assert made.status_code == 201 and made.json()["matched"] == 200
+        bad = http.post("/labels", json={"rows": [{"nobody": 1}]})
+        assert bad.status_code == 422 and "no column 'defaulted'" in bad.text
+        checked = http.post(
+            "/monitor-results", json={"kind": "performance", "window": "1d", "end": END.isoformat()}
+        )
+        assert checked.status_code == 201 and checked.json()["kind"] == "performance"
+        assert checked.json()["rows"] == 200

@@ -80,9 +80,10 @@ class Reason(BaseModel):
 
 
 class DriftCheck(BaseModel):
-    """A drift check over a window of prediction logs."""
+    """A drift or performance check over a window of prediction logs."""
 
     model_config = ConfigDict(extra="forbid")
+    kind: Literal["drift", "performance"] = "drift"
     window: str | None = Field(None, description="30m, 6h, 1d, 2w; default monitoring.window")
     end: AwareDatetime | None = Field(None, description="window end; default now")
 
@@ -99,6 +100,17 @@ class AlarmResolution(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1)
+
+
+class LabelRows(BaseModel):
+    """Outcomes to join to logged predictions."""
+
+    model_config = ConfigDict(extra="forbid")
+    rows: list[dict[str, Any]] = Field(
+        min_length=1, description="request_id or entity key, and the outcome"
+    )
+    label: str | None = Field(None, description="the outcome column; default: the target")
+    at: str | None = Field(None, description="outcome time column (entity-key joins)")
 
 
 class TokenRequest(BaseModel):
@@ -378,13 +390,27 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     @router.post(
         "/deployments/{name}/monitor-results",
         status_code=201,
-        summary="Check drift over a window now (default: the manifest's window, ending now)",
+        summary="Check drift (or performance) over a window now (default: the manifest's "
+        "window, ending now)",
     )
     def monitor_drift(
         name: str, body: DriftCheck | None = None, who: Principal = Who
     ) -> dict[str, Any]:
-        check = body or DriftCheck(window=None, end=None)
-        return lk.monitor_drift(name, window=check.window, end=check.end, by=who).to_dict()
+        check = body or DriftCheck(kind="drift", window=None, end=None)
+        run = lk.monitor_performance if check.kind == "performance" else lk.monitor_drift
+        return run(name, window=check.window, end=check.end, by=who).to_dict()
+
+    @router.post(
+        "/deployments/{name}/labels",
+        status_code=201,
+        summary="Join outcomes to logged predictions (by request_id, or entity key and time)",
+    )
+    def labels_ingest(name: str, body: LabelRows, who: Principal = Who) -> dict[str, Any]:
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records(body.rows)
+        done = lk.labels_ingest(name, frame, label=body.label, at=body.at, by=who)
+        return done.to_dict()
 
     @router.get("/monitor-results/{result_id}", summary="One monitor result (the report's twin)")
     def monitor_result(result_id: int, _who: Principal = Reader) -> dict[str, Any]:
