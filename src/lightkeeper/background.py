@@ -76,8 +76,13 @@ class LeasedLoop:
         self._loop.start()
 
     def stop(self) -> None:
-        """Stop (work under way finishes)."""
+        """Stop (work under way finishes) and give the lease up for another process."""
         self._loop.stop()
+        if self.holder is not None:
+            try:
+                self.lk.lease_store.release(self.lease, self.holder)
+            except Exception as exc:  # it expires by itself
+                log.debug("cannot release the %s lease: %s", self.lease, exc)
 
     def work(self) -> object:
         """One round of the work."""

@@ -452,7 +452,8 @@ class PerformanceChecked(Event):
     value: float | None
     level: float | None
     estimated: bool
-    status: str  # ok | degraded | no data
+    status: str  # ok | degraded | no data | error
+    higher_is_better: bool = True
 
     @property
     def subject(self) -> str:

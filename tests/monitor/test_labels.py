@@ -129,3 +129,42 @@ def test_the_api_takes_labels_and_checks_performance(lk: Lightkeeper, serve) -> 
         )
         assert checked.status_code == 201 and checked.json()["kind"] == "performance"
         assert checked.json()["rows"] == 200
+
+
+def test_labels_take_the_type_of_the_outputs_and_repeats_are_counted(lk: Lightkeeper) -> None:
+    rows = gold_frame(120, seed=56)
+    log_rows(lk, rows, at=AT)
+    labels = outcomes(rows)
+    labels["defaulted"] = labels["defaulted"].map({0: "0", 1: "1"})  # text from a CSV export
+    repeated = pd.concat([labels, labels.iloc[:5]], ignore_index=True)
+    done = lk.labels_ingest("credit-online", repeated, by=OPS)
+    assert (done.matched, done.unmatched, done.duplicates) == (120, 0, 5)
+    result = lk.monitor_performance("credit-online", end=END, by=OPS)
+    assert result.status in ("ok", "degraded") and result.result["measured"]["all"]["metrics"]
+    with pytest.raises(InvalidInput, match="cannot be compared with the model's outputs"):
+        lk.labels_ingest("credit-online", labels.assign(defaulted="yes"), by=OPS)
+
+
+def test_date_keys_match_however_they_are_written() -> None:
+    from datetime import datetime as dt
+
+    from lightkeeper.monitor.labels import _text
+
+    forms = ["2015-01-01", "2015-01-01 00:00:00", "2015-01-01T00:00:00.000", dt(2015, 1, 1)]
+    assert {_text(f) for f in forms} == {"2015-01-01T00:00:00"}
+    assert {_text(7), _text(7.0), _text("7")} == {"7"}
+
+
+def test_a_loss_is_judged_against_the_gates_max() -> None:
+    from lightkeeper.manifest import parse_manifest
+    from lightkeeper.monitor.performance import _headline
+    from support import TINY_MANIFEST
+
+    base = TINY_MANIFEST.format(name="m", module="x").replace("type: int\n", "type: float\n")
+    gated = base + "gate:\n  gold: g\n  metrics:\n    - {name: roc_auc, min: 0.7}\n"
+    assert _headline(parse_manifest(gated), "classification") == ("accuracy", None, True)
+    regression = base + "gate:\n  gold: g\n  metrics:\n    - {name: rmse, max: 5}\n"
+    assert _headline(parse_manifest(regression), "regression") == ("rmse", 5.0, False)
+    wrong = gated + "monitoring:\n  metric: roc_auc\n"
+    with pytest.raises(InvalidInput, match="cannot be measured from labels"):
+        _headline(parse_manifest(wrong), "classification")

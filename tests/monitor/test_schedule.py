@@ -24,12 +24,14 @@ def test_each_window_is_checked_once_and_the_next_when_it_is_due(lk: Lightkeeper
     lk.clock = clock
     log_rows(lk, gold_frame(600, seed=31), at=T0 - timedelta(hours=3))
     schedule = MonitorSchedule(lk)
-    [first] = schedule.run_due()
+    first, performance = schedule.run_due()  # the model has a target: performance too
+    assert (first.kind, performance.kind) == ("drift", "performance")
+    assert performance.window_end == first.window_end and performance.actor == "lightkeeper"
     assert first.window_end == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
     assert first.window_start == first.window_end - timedelta(days=1)  # monitoring.window
     assert (first.rows, first.actor) == (600, "lightkeeper")
     clock.advance(timedelta(minutes=30))
     assert schedule.run_due() == []  # 06:50: the 06:00 window is done
     clock.advance(timedelta(minutes=15))
-    [second] = schedule.run_due()
+    second, _ = schedule.run_due()
     assert second.window_end == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)

@@ -67,6 +67,7 @@ class Finding:
     version: int | None
     deployment: str | None
     value: float | None = None  # compared with the rule's threshold when it has one
+    lower_is_better: bool = False  # a loss (RMSE, MAE): past the threshold means above it
 
 
 class AlarmEngine:
@@ -111,7 +112,7 @@ class AlarmEngine:
         if rule.threshold is not None and finding.value is not None:
             # a performance rule's own level replaces the manifest's; a drift rule's
             # share applies on top of the check's verdict
-            beyond = _beyond(rule, finding.value)
+            beyond = _beyond(rule, finding)
             firing = beyond if rule.when == "performance" else firing and beyond
         store = self.lk.alarm_store
         if not firing:
@@ -182,10 +183,12 @@ class AlarmEngine:
         return self._manifests[key]
 
 
-def _beyond(rule: AlarmRule, value: float) -> bool:
-    """Past the rule's threshold: at or above for drift, below for performance."""
-    assert rule.threshold is not None
-    return value < rule.threshold if rule.when == "performance" else value >= rule.threshold
+def _beyond(rule: AlarmRule, finding: Finding) -> bool:
+    """Past the rule's threshold: at or above for drift and losses, below for scores."""
+    assert rule.threshold is not None and finding.value is not None
+    if rule.when == "performance" and not finding.lower_is_better:
+        return finding.value < rule.threshold
+    return finding.value >= rule.threshold
 
 
 def _owner(manifest: Manifest) -> dict[str, Any]:
@@ -237,11 +240,12 @@ def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
             )
         ]
     if isinstance(event, PerformanceChecked):
-        if event.status == "no data" or event.value is None:
+        if event.status in ("no data", "error") or event.value is None:
             return []
         how = "estimated" if event.estimated else "measured"
         title = f"Performance of {event.deployment}: {event.metric} {event.value:.3f} ({how})"
-        level = f" below {event.level:g}" if event.level is not None else ""
+        side = "below" if event.higher_is_better else "above"
+        level = f" {side} {event.level:g}" if event.level is not None else ""
         summary = f"{event.metric} {event.value:.4f} {how}{level} over {event.window}"
         return [
             Finding(
@@ -254,6 +258,7 @@ def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
                 event.version,
                 event.deployment,
                 value=event.value,
+                lower_is_better=not event.higher_is_better,
             )
         ]
     if isinstance(event, GateFailed | GatePassed):

@@ -287,7 +287,10 @@ def _email(config: dict[str, Any], alarm: Alarm, message: str, settings: Setting
     secure = server.scheme == "smtps"
     port = server.port or (465 if secure else 25)
     host = server.hostname or "127.0.0.1"
-    tls = ssl.create_default_context()  # certificates verified, on smtps and STARTTLS alike
+    # a password only goes to a verified server; without one, STARTTLS is opportunistic
+    # (internal relays often have self-signed certificates), as between mail servers
+    verified = secure or bool(server.username)
+    tls = ssl.create_default_context() if verified else ssl._create_unverified_context()
     try:
         client = (
             smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=tls)
@@ -308,7 +311,10 @@ def _email(config: dict[str, Any], alarm: Alarm, message: str, settings: Setting
             if server.username:
                 client.login(server.username, _secret(config) or "")
             client.send_message(mail)
-    except (OSError, smtplib.SMTPException) as exc:
+    except ssl.SSLError as exc:
         raise SinkFailed(
-            f"SMTP {server.hostname}:{port} failed: {type(exc).__name__}: {exc}"
+            f"SMTP {host}:{port}: TLS failed ({exc}); the server's certificate must be valid "
+            "for its name when a password is sent"
         ) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SinkFailed(f"SMTP {host}:{port} failed: {type(exc).__name__}: {exc}") from None

@@ -61,6 +61,7 @@ def ingest(
             f"{done.matched:,} of {done.rows:,} labels joined to predictions of "
             f"{escape(deployment)} by {done.joined_by}"
             + (f"; {done.missing_label:,} without an outcome" if done.missing_label else "")
+            + (f"; {done.duplicates:,} repeated (the last one kept)" if done.duplicates else "")
         )
         if done.unmatched:
             console.print(

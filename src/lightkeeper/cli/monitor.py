@@ -78,7 +78,7 @@ def performance(
                     (name, metric_name, f"{value:.4f}", f"{measured['rows']:,}", "measured")
                 )
         estimated = data.get("estimated")
-        if estimated:
+        if estimated and "accuracy" in estimated:
             rows.append(
                 (
                     f"v{result.version}",
@@ -93,6 +93,14 @@ def performance(
             ["scope", "metric", "value", "rows", "how"],
             rows,
         )
+        for scope, measured in (data.get("measured") or {}).items():
+            if measured.get("error"):
+                console.print(
+                    f"[red]labels of {escape(scope)} not comparable[/red]: "
+                    f"{escape(measured['error'])}"
+                )
+        if estimated and estimated.get("error"):
+            console.print(f"[yellow]no estimate[/yellow]: {escape(estimated['error'])}")
         level = data.get("level")
         shown = f"{result.value:.4f}" if result.value is not None else "-"
         console.print(

@@ -10,6 +10,7 @@ replaces it. Unmatched rows are counted and shown, never silently dropped.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ class Ingested:
     matched: int
     unmatched: int
     missing_label: int
+    duplicates: int = 0  # rows for a prediction another row already labelled (last wins)
     examples: list[str] = field(default_factory=list)  # some unmatched rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +53,7 @@ class Ingested:
             "matched": self.matched,
             "unmatched": self.unmatched,
             "missing_label": self.missing_label,
+            "duplicates": self.duplicates,
             "unmatched_examples": self.examples,
         }
 
@@ -107,6 +110,9 @@ def ingest(
             f"cannot join the labels to predictions: no request_id column {need}",
             hint=f"columns: {', '.join(columns)}",
         )
+    unique = _unique(found)
+    duplicates = len(found) - len(unique)
+    found = _typed(unique)
     if present.shape[0] and not found:
         raise InvalidInput(
             f"none of the {len(present):,} labels matched a logged prediction of {deployment} "
@@ -120,8 +126,9 @@ def ingest(
         joined_by=joined_by,
         rows=len(frame),
         matched=stored,
-        unmatched=len(present) - stored,
+        unmatched=len(unmatched),
         missing_label=missing,
+        duplicates=duplicates,
         examples=unmatched[:_EXAMPLES],
     )
     log.info("labels for %s: %d matched, %d unmatched", deployment, stored, result.unmatched)
@@ -144,12 +151,56 @@ def _plain(value: Any) -> Any:
     return item() if callable(item) else value
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+
+
 def _text(value: Any) -> str:
-    """A key value as text, the same for 7, 7.0 and "7"."""
+    """A key value as text, the same for 7, 7.0 and "7", and for a date however written
+    (2015-01-01, 2015-01-01 00:00:00, 2015-01-01T00:00:00.000, a Timestamp)."""
+    import pandas as pd
+
     value = _plain(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE.fullmatch(value)):
+        return pd.Timestamp(value).isoformat()
     return str(value)
+
+
+def _typed(found: list[Label]) -> list[Label]:
+    """Labels in the type of the outputs they judge ("1" for 1, 1.0 for 1, "1" for "1").
+
+    Raises:
+        InvalidInput: a label that cannot be read as its prediction's type.
+    """
+    typed = []
+    for label in found:
+        value, output = label.label, label.output
+        if isinstance(output, list) and len(output) == 1:
+            output = output[0]
+        try:
+            if isinstance(output, bool):
+                text = str(value).strip().lower()
+                if text not in ("true", "false", "1", "0", "1.0", "0.0"):
+                    raise ValueError(value)
+                value = text in ("true", "1", "1.0")
+            elif isinstance(output, int):
+                number = float(value)
+                if not number.is_integer():
+                    raise ValueError(value)
+                value = int(number)
+            elif isinstance(output, float):
+                value = float(value)
+            elif isinstance(output, str):
+                value = _text(value) if not isinstance(value, str) else value
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"the label {value!r} cannot be compared with the model's outputs "
+                f"(like {output!r}); nothing was stored",
+                hint="the outcome column must hold values of the kind the model predicts",
+            ) from None
+        typed.append(Label(label.prediction_id, label.predicted_at, label.version, output, value))
+    return typed
 
 
 def _by_request(
@@ -163,6 +214,14 @@ def _by_request(
             deployment, sorted(set(ids[start : start + 5000]))
         ):
             known[(request_id, row)] = (pid, at, version, output)
+    if "row" not in frame.columns:
+        several = sorted({request_id for request_id, row in known if row > 0})
+        if several:
+            raise InvalidInput(
+                f"request {several[0]} scored several rows, and the labels have no row column "
+                "to say which one each label is for",
+                hint="add a row column (0 for the first row of a request)",
+            )
     found, unmatched = [], []
     for request_id, row, value in zip(ids, rows, frame[column].tolist(), strict=True):
         hit = known.get((request_id, row))
@@ -171,7 +230,7 @@ def _by_request(
             continue
         pid, when, version, output = hit
         found.append(Label(pid, when, version, output, _plain(value)))
-    return _unique(found), unmatched
+    return found, unmatched
 
 
 def _by_key(
@@ -212,7 +271,7 @@ def _by_key(
             continue
         when, pid, version, output = max(options, key=lambda o: (o[0], o[1]))
         found.append(Label(pid, when, version, output, _plain(value)))
-    return _unique(found), unmatched
+    return found, unmatched
 
 
 def _unique(found: list[Label]) -> list[Label]:

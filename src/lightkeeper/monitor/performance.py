@@ -71,7 +71,7 @@ class PerformanceMonitor:
             for served, output, label in chunk:
                 truth.setdefault(served, []).append(label)
                 predicted.setdefault(served, []).append(_scalar(output))
-        metric, level = _headline(manifest, task)
+        metric, level, higher = _headline(manifest, task)
         positive = manifest.target.positive_class
         measured: dict[str, Any] = {}
         if truth:
@@ -88,13 +88,19 @@ class PerformanceMonitor:
             else None
         )
         labelled = sum(len(v) for v in truth.values())
-        value = measured.get("all", {}).get("metrics", {}).get(metric) if measured else None
+        # the champion's own labels judge it (a canary's are reported beside, not mixed in)
+        headline = measured.get(str(version)) or measured.get("all") or {}
+        value = headline.get("metrics", {}).get(metric)
         is_estimate = False
-        if value is None and estimated is not None and metric == "accuracy":
+        usable = estimated is not None and "accuracy" in estimated and metric == "accuracy"
+        if not truth and usable:
+            assert estimated is not None
             value, is_estimate = estimated["accuracy"], True
-        if value is None:
+        if headline.get("error"):
+            status = "error"  # labels there, but not comparable: say so, never estimate
+        elif value is None:
             status = "no data"
-        elif level is not None and value < level:
+        elif level is not None and (value < level if higher else value > level):
             status = "degraded"
         else:
             status = "ok"
@@ -104,6 +110,7 @@ class PerformanceMonitor:
             "version": version,
             "metric": metric,
             "level": level,
+            "higher_is_better": higher,
             "labelled": labelled,
             "measured": measured,
             "estimated": estimated,
@@ -133,6 +140,7 @@ class PerformanceMonitor:
                 metric=metric,
                 value=value,
                 level=level,
+                higher_is_better=higher,
                 estimated=is_estimate,
                 status=status,
             )
@@ -144,14 +152,32 @@ def _scalar(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def _headline(manifest: Manifest, task: str) -> tuple[str, float | None]:
-    """The metric the status is judged by, and its level."""
+def _headline(manifest: Manifest, task: str) -> tuple[str, float | None, bool]:
+    """The metric the status is judged by, its level, and whether higher is better.
+
+    Labels give predicted values, not probabilities: metrics that need probabilities
+    (roc_auc, log_loss...) cannot be the headline.
+
+    Raises:
+        InvalidInput: ``monitoring.metric`` names a metric labels cannot measure.
+    """
+    from lightkeeper.gate.metrics import METRICS, metric_names
+
+    measurable = [n for n in metric_names(task) if not METRICS[n].needs_proba]  # type: ignore[arg-type]
     monitoring, gate = manifest.monitoring, manifest.gate
-    gate_metrics = {m.name: m.min for m in gate.metrics} if gate is not None else {}
-    default = "accuracy" if task == "classification" else "r2"
-    metric = monitoring.metric or next(iter(gate_metrics), default)
-    level = monitoring.min if monitoring.min is not None else gate_metrics.get(metric)
-    return metric, level
+    if monitoring.metric is not None and monitoring.metric not in measurable:
+        raise InvalidInput(
+            f"monitoring.metric {monitoring.metric!r} cannot be measured from labels",
+            hint=f"labels give predicted values; pick one of {', '.join(measurable)}",
+        )
+    bounds = {m.name: m for m in gate.metrics} if gate is not None else {}
+    gated = [name for name in bounds if name in measurable]
+    metric = monitoring.metric or next(iter(gated), measurable[0])
+    higher = METRICS[metric].higher_is_better
+    level = monitoring.min
+    if level is None and metric in bounds:
+        level = bounds[metric].min if higher else bounds[metric].max
+    return metric, level, higher
 
 
 def _metrics(
@@ -168,22 +194,37 @@ def _estimate(
     lk: Lightkeeper, model: str, version: int, manifest: Manifest, deployment: str, span: Window
 ) -> dict[str, Any] | None:
     """Expected accuracy of the window from the champion's calibrated confidence."""
+    try:
+        return _calibrated_accuracy(lk, model, version, manifest, deployment, span)
+    except Exception as exc:  # the measured part of the check stands on its own
+        log.warning("no performance estimate for %s: %s", deployment, exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _calibrated_accuracy(
+    lk: Lightkeeper, model: str, version: int, manifest: Manifest, deployment: str, span: Window
+) -> dict[str, Any] | None:
     import pandas as pd
     from sklearn.isotonic import IsotonicRegression
 
     predictor = lk.load(model, version)
     estimator = predictor.model
-    if not hasattr(estimator, "predict_proba") or manifest.gate is None:
+    classes_ = getattr(estimator, "classes_", None)
+    if not hasattr(estimator, "predict_proba") or classes_ is None or manifest.gate is None:
         return None
     gold_version = lk.gold_store.latest_approved(manifest.gate.gold)
     if gold_version is None:
         return None
     gold = pd.read_parquet(gold_version.path)
-    features = manifest.feature_names
+    features = predictor.feature_names or manifest.feature_names  # the order it was fitted in
     proba = np.asarray(estimator.predict_proba(gold[features]))
-    classes = np.asarray(estimator.classes_)
-    truth = gold[gold_version.label_column].to_numpy()
-    right = (classes[proba.argmax(axis=1)].astype(str) == truth.astype(str)).astype(float)
+    classes = np.asarray(classes_)
+    picked = pd.Series(classes[proba.argmax(axis=1)])
+    truth = pd.Series(gold[gold_version.label_column].to_numpy())
+    if picked.dtype.kind in "iufb" and truth.dtype.kind in "iufb":
+        right = (picked.astype(float) == truth.astype(float)).to_numpy(dtype=float)
+    else:
+        right = (picked.astype(str) == truth.astype(str)).to_numpy(dtype=float)
     calibration = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     calibration.fit(proba.max(axis=1), right)
     total, rows = 0.0, 0

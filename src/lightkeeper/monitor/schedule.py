@@ -1,5 +1,5 @@
-"""Drift checks on their schedule: each deployment's ``monitoring.every``, run by
-``lightkeeper up``.
+"""Drift and performance checks on their schedule: each deployment's
+``monitoring.every``, run by ``lightkeeper up``.
 
 Windows end on multiples of ``every`` (UTC), so a check is never run twice for the same
 window, whichever control-plane process runs it, and a restart catches up with the
@@ -50,9 +50,11 @@ class MonitorSchedule(LeasedLoop):
         return self.run_due()
 
     def run_due(self) -> list[MonitorResult]:
-        """Run every drift check that is due now; one failing deployment stops no other."""
+        """Run every drift (and, for models with a target, performance) check that is
+        due now; one failing deployment or check stops no other."""
         from lightkeeper.manifest import parse_manifest
         from lightkeeper.monitor.monitors import DriftMonitor
+        from lightkeeper.monitor.performance import PerformanceMonitor
 
         lk, now, done = self.lk, self.lk.clock.now(), []
         for deployment in lk.deploy_store.all():
@@ -61,15 +63,24 @@ class MonitorSchedule(LeasedLoop):
                 continue
             try:
                 text = lk.registry.manifest_text(deployment.model, release.champion)
-                if not text:
-                    continue
-                monitoring = parse_manifest(text).monitoring
-                end = period_end(now, monitoring.every)
-                start = end - parse_duration(monitoring.window)
-                recent = lk.monitor_store.list(deployment.name, kind="drift", limit=50)
+                manifest = parse_manifest(text) if text else None
+            except LightkeeperError as exc:
+                log.warning("checks of %s skipped: %s", deployment.name, exc)
+                continue
+            if manifest is None:
+                continue
+            monitoring = manifest.monitoring
+            end = period_end(now, monitoring.every)
+            start = end - parse_duration(monitoring.window)
+            checks: dict[str, DriftMonitor | PerformanceMonitor] = {"drift": DriftMonitor(lk)}
+            if manifest.target is not None:
+                checks["performance"] = PerformanceMonitor(lk)
+            for kind, monitor in checks.items():
+                recent = lk.monitor_store.list(deployment.name, kind=kind, limit=50)
                 if any(r.window_start == start and r.window_end == end for r in recent):
                     continue
-                done.append(DriftMonitor(lk).run(deployment.name, end=end, by=SYSTEM))
-            except LightkeeperError as exc:
-                log.warning("drift check of %s skipped: %s", deployment.name, exc)
+                try:
+                    done.append(monitor.run(deployment.name, end=end, by=SYSTEM))
+                except LightkeeperError as exc:
+                    log.warning("%s check of %s skipped: %s", kind, deployment.name, exc)
         return done

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lightkeeper.clock import Clock
-from lightkeeper.errors import MonitorResultNotFound
+from lightkeeper.errors import MonitorResultNotFound, RunInProgress
 from lightkeeper.store.db import Database, aware
 from lightkeeper.store.tables import monitor_results
 
@@ -96,16 +96,19 @@ class MonitorStore:
             "result": result,
             "actor": actor,
         }
-        for _attempt in range(2):  # another process may store the same window at once
+        for _attempt in range(3):  # another process may store the same window at once
             try:
                 with self._db.write() as conn:
                     conn.execute(t.delete().where(same))
                     key = conn.execute(t.insert().values(**values)).inserted_primary_key
-                break
             except sa.exc.IntegrityError:
                 continue
-        assert key is not None
-        return self.get(int(key[0]))
+            assert key is not None
+            return self.get(int(key[0]))
+        raise RunInProgress(
+            f"another process keeps storing the {kind} result of {deployment} for this window",
+            hint="run the check again in a moment",
+        )
 
     def get(self, result_id: int, *, deployment: str | None = None) -> MonitorResult:
         """One result by id (of ``deployment`` when given)."""

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lightkeeper.store.db import Database, aware
-from lightkeeper.store.tables import prediction_logs
+from lightkeeper.store.tables import labels, prediction_logs
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,15 @@ class PredictionStore:
         t = prediction_logs
         with self._db.write() as conn:
             if request_ids:
+                old = t.c.deployment == deployment, t.c.request_id.in_(request_ids)
+                # labels of the replaced rows go too: their predictions no longer exist
                 conn.execute(
-                    t.delete().where(t.c.deployment == deployment, t.c.request_id.in_(request_ids))
+                    labels.delete().where(
+                        labels.c.deployment == deployment,
+                        labels.c.prediction_id.in_(sa.select(t.c.id).where(*old)),
+                    )
                 )
+                conn.execute(t.delete().where(*old))
             if rows:
                 conn.execute(t.insert(), rows)
 
@@ -140,9 +146,10 @@ class PredictionStore:
         import orjson
 
         t = prediction_logs
-        # the JSON as text, decoded here by orjson: 4x faster than the driver's json.loads
+        # the inputs as text, decoded here by orjson: 4x faster than the driver's json.loads
+        # (outputs, small scalars, through the driver: SQLite keeps them as exact REALs)
         query = (
-            sa.select(sa.cast(t.c.inputs, sa.Text), sa.cast(t.c.output, sa.Text), t.c.version)
+            sa.select(sa.cast(t.c.inputs, sa.Text), t.c.output, t.c.version)
             .where(
                 t.c.deployment == deployment,
                 t.c.at >= start,
@@ -155,10 +162,7 @@ class PredictionStore:
         loads = orjson.loads
         with self._db.read() as conn:
             for part in conn.execute(query).partitions(chunk):
-                yield [
-                    (loads(inputs), None if output is None else loads(output), version)
-                    for inputs, output, version in part
-                ]
+                yield [(loads(inputs), output, version) for inputs, output, version in part]
 
     def by_request(
         self, deployment: str, request_ids: Sequence[str]
