@@ -15,7 +15,7 @@ from gate_project import gold_frame
 from monitor_workspace import log_rows, shifted
 
 from lightkeeper import Lightkeeper
-from lightkeeper.alerts.sinks import SIGNATURE_HEADER, signature_ok
+from lightkeeper.alerts.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_ok
 from lightkeeper.auth import Principal
 from lightkeeper.errors import AlarmNotFound, AlarmStateRefused, InvalidInput, PermissionDenied
 from lightkeeper.events import (
@@ -60,8 +60,11 @@ def test_drift_opens_one_alarm_that_every_sink_hears_and_a_clean_check_resolves(
     ]
     # the webhook: signed JSON with model, version, deployment, evidence, runbook
     [(_, headers, body)] = [r for r in hooks.requests if r[0] == "/hook"]
-    assert signature_ok(HOOK_SECRET, body, headers[SIGNATURE_HEADER.lower()])
-    assert not signature_ok("another-key", body, headers[SIGNATURE_HEADER.lower()])
+    signature, stamp = headers[SIGNATURE_HEADER.lower()], headers[TIMESTAMP_HEADER.lower()]
+    assert signature_ok(HOOK_SECRET, body, signature, stamp)
+    assert not signature_ok("another-key", body, signature, stamp)
+    assert not signature_ok(HOOK_SECRET, body + b" ", signature, stamp)
+    assert not signature_ok(HOOK_SECRET, body, signature, stamp, now=int(stamp) + 3600)  # replayed
     sent = json.loads(body)
     assert sent["event"] == "alarm.opened" and sent["alarm"]["deployment"] == "credit-online"
     assert (sent["alarm"]["model"], sent["alarm"]["version"]) == ("credit", 1)

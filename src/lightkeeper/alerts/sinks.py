@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ alarm_log = logging.getLogger("lightkeeper.alarms")
 
 TIMEOUT = 10.0  # seconds per attempt; a slow sink is retried later, not waited for
 SIGNATURE_HEADER = "X-Lightkeeper-Signature"
+TIMESTAMP_HEADER = "X-Lightkeeper-Timestamp"
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.CRITICAL}
 _JIRA_PRIORITY = {"info": "Low", "warning": "Medium", "critical": "Highest"}
 
@@ -155,15 +157,35 @@ def _webhook(config: dict[str, Any], body: dict[str, Any], delivery_id: int) -> 
     headers = {"X-Lightkeeper-Event": body["event"], "X-Lightkeeper-Delivery": str(delivery_id)}
     secret = _secret(config)
     if secret is not None:
-        digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-        headers[SIGNATURE_HEADER] = f"sha256={digest}"
+        stamp = str(int(time.time()))
+        headers[TIMESTAMP_HEADER] = stamp
+        headers[SIGNATURE_HEADER] = "sha256=" + _digest(secret, stamp, raw)
     return _post(_url(config), raw, headers)
 
 
-def signature_ok(secret: str, body: bytes, header: str) -> bool:
-    """Check a webhook's ``X-Lightkeeper-Signature`` (for receivers, and the tests)."""
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header)
+def _digest(secret: str, stamp: str, body: bytes) -> str:
+    """HMAC-SHA256 of ``"<timestamp>." + body``: the time is signed too, so a captured
+    message cannot be replayed later."""
+    return hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(
+    secret: str,
+    body: bytes,
+    signature: str,
+    timestamp: str,
+    *,
+    tolerance: float = 300.0,
+    now: float | None = None,
+) -> bool:
+    """Check a webhook's ``X-Lightkeeper-Signature`` and ``X-Lightkeeper-Timestamp`` (for
+    receivers, and the tests): the right key, and sent within ``tolerance`` seconds."""
+    try:
+        age = abs((time.time() if now is None else now) - int(timestamp))
+    except ValueError:
+        return False
+    expected = "sha256=" + _digest(secret, timestamp, body)
+    return age <= tolerance and hmac.compare_digest(expected, signature)
 
 
 def _chat(alarm: Alarm, message: str) -> dict[str, Any]:

@@ -207,7 +207,7 @@ class _Receiver:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        from lightkeeper.alerts.sinks import SIGNATURE_HEADER, signature_ok
+        from lightkeeper.alerts.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_ok
 
         self.secret = ""
         self.received: list[tuple[str, bool]] = []
@@ -218,7 +218,12 @@ class _Receiver:
                 import json
 
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                signed = signature_ok(receiver.secret, body, self.headers.get(SIGNATURE_HEADER, ""))
+                signed = signature_ok(
+                    receiver.secret,
+                    body,
+                    self.headers.get(SIGNATURE_HEADER, ""),
+                    self.headers.get(TIMESTAMP_HEADER, ""),
+                )
                 receiver.received.append((json.loads(body)["event"], signed))
                 self.send_response(204)
                 self.end_headers()
