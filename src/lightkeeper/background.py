@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,7 @@ class Periodic:
             log.exception("%s: a tick failed; the next one runs as planned", self.name)
 
 
-class LeasedLoop:
+class LeasedLoop(ABC):
     """Control-plane work every ``interval`` seconds, done by one process at a time.
 
     Subclasses set :attr:`lease` and implement :meth:`work`. With a ``holder`` (several
@@ -84,11 +85,11 @@ class LeasedLoop:
             except Exception as exc:  # it expires by itself
                 log.debug("cannot release the %s lease: %s", self.lease, exc)
 
+    @abstractmethod
     def work(self) -> object:
         """One round of the work."""
-        raise NotImplementedError
 
-    def standby(self) -> None:
+    def standby(self) -> None:  # noqa: B027 - optional hook: most loops need nothing here
         """Called on a tick when another process holds the lease."""
 
     def _tick(self) -> None:

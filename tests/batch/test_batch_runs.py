@@ -369,9 +369,11 @@ def test_the_logged_sample_is_uniform_and_bounded() -> None:
 
     sample = RowSample(500, seed=1)
     for start in range(0, 20_000, 1000):
-        sample.add(pd.DataFrame({"id": np.arange(start, start + 1000)}))
+        chunk = pd.DataFrame({"id": np.arange(start, start + 1000)})
+        sample.add(chunk, ["id"], twice=chunk["id"].to_numpy() * 2)
     kept = sample.rows()
     assert kept is not None and len(kept) == 500 and kept["id"].is_unique
+    assert (kept["twice"] == kept["id"] * 2).all()  # the extra values stay with their rows
     assert 8_000 < kept["id"].mean() < 12_000  # not the first or the last rows
     assert RowSample(0).rows() is None
 

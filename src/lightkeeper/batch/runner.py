@@ -569,7 +569,7 @@ class _Job:
             output[name] = values
         output["model_version"] = versions
         if self.sample.size:
-            self.sample.add(good[self.logged].assign(**{_OUT: predictions, _VERSION: versions}))
+            self.sample.add(good, self.logged, **{_OUT: predictions, _VERSION: versions})
         if holdout is not None:
             output[holdout.column] = in_holdout(key_text, share=holdout.share, salt=holdout.salt)
         if checked.flags is not None:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from lightkeeper.batch import sql
 from lightkeeper.errors import PublishRefused
+from lightkeeper.files import write_atomic
 from lightkeeper.settings import expand_env
 
 if TYPE_CHECKING:
@@ -219,9 +220,7 @@ class ParquetSink:
             return self._staged()
         self.discard()
         self._stage.mkdir(parents=True)
-        partial = marker.with_name(".meta.json.partial")
-        partial.write_text(text)
-        os.replace(partial, marker)
+        write_atomic(marker, text)
         return {}
 
     def _staged(self) -> dict[int, tuple[int, int]]:

@@ -92,18 +92,23 @@ class RowSample:
         self._rows: pd.DataFrame | None = None
         self._priority = np.empty(0)
 
-    def add(self, rows: pd.DataFrame) -> None:
-        """Offer one chunk's rows (any columns; the same ones every chunk)."""
+    def add(self, frame: pd.DataFrame, columns: list[str], **extra: np.ndarray) -> None:
+        """Offer one chunk: ``columns`` of ``frame`` and the ``extra`` arrays beside them
+        (the same every chunk). Only the rows that may enter the sample are copied."""
         import pandas as pd
 
-        if self.size == 0 or rows.empty:
+        if self.size == 0 or frame.empty:
             return
-        priority = self._rng.random(len(rows))
+        priority = self._rng.random(len(frame))
+        positions = np.arange(len(frame))
         if self._rows is not None and len(self._priority) >= self.size:
-            keep = priority < self._priority.max()
-            rows, priority = rows[keep], priority[keep]
-            if rows.empty:
+            positions = np.flatnonzero(priority < self._priority.max())
+            if not len(positions):
                 return
+            priority = priority[positions]
+        rows = frame.iloc[positions][columns].reset_index(drop=True)
+        for name, values in extra.items():
+            rows[name] = np.asarray(values)[positions]
         frames = [rows] if self._rows is None else [self._rows, rows]
         combined = pd.concat(frames, ignore_index=True)
         priorities = np.concatenate([self._priority, priority])

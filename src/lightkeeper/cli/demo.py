@@ -178,9 +178,10 @@ def _production(lk: Any, project: Path, directory: Path, version: int) -> None:
         )
         result = lk.monitor_drift(DEPLOYMENT)
         report = directory / "drift.html"
+        from lightkeeper.files import write_atomic
         from lightkeeper.monitor.report import render_result
 
-        report.write_text(render_result(result), encoding="utf-8")
+        write_atomic(report, render_result(result))
         drifted = result.result["features"]["drifted"]
         console.print(
             f"drift check: [bold red]{result.status.upper()}[/bold red] in "

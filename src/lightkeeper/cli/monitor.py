@@ -215,17 +215,15 @@ def write_html(path: Path, result: MonitorResult) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a file whole or not at all."""
+    """Write a report the user named, whole or not at all; a bad path is their mistake."""
     from lightkeeper.errors import InvalidInput
+    from lightkeeper.files import write_atomic
 
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder", hint="give a file name, e.g. drift.html")
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise InvalidInput(
             f"cannot write {path}: {exc.strerror}", hint="check the folder"
         ) from None

@@ -13,8 +13,6 @@ import functools
 import json
 import logging
 import math
-import os
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from lightkeeper.files import write_atomic
 from lightkeeper.svg import chart as _svg
 from lightkeeper.svg import element as _el
 
@@ -87,27 +86,12 @@ def write_report(run: Mapping[str, Any], folder: Path) -> tuple[Path, Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     html_path, json_path = folder / "report.html", folder / "report.json"
-    _write_atomic(html_path, render_html(run))
+    write_atomic(html_path, render_html(run))
     # NaN and infinity are not JSON; they become null so any JSON reader can load the twin.
     text = json.dumps(_finite(run), indent=2, sort_keys=False, default=str, allow_nan=False)
-    _write_atomic(json_path, text + "\n")
+    write_atomic(json_path, text + "\n")
     logger.info("wrote gate report %s", html_path)
     return html_path, json_path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with temporary.open(
-            "x", encoding="utf-8"
-        ) as handle:  # "x" honours the umask, unlike mkstemp
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _finite(value: Any) -> Any:

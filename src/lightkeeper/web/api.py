@@ -79,7 +79,7 @@ class Reason(BaseModel):
     reason: str = "by hand"
 
 
-class DriftCheck(BaseModel):
+class MonitorCheck(BaseModel):
     """A drift or performance check over a window of prediction logs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -394,9 +394,9 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         "window, ending now)",
     )
     def monitor_drift(
-        name: str, body: DriftCheck | None = None, who: Principal = Who
+        name: str, body: MonitorCheck | None = None, who: Principal = Who
     ) -> dict[str, Any]:
-        check = body or DriftCheck(kind="drift", window=None, end=None)
+        check = body or MonitorCheck(kind="drift", window=None, end=None)
         run = lk.monitor_performance if check.kind == "performance" else lk.monitor_drift
         return run(name, window=check.window, end=check.end, by=who).to_dict()
 
