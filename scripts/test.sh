@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Debian packages included), start PostgreSQL on
-# loopback, run the whole suite. The README's second quickstart command; .ci/run calls it.
+# Install everything the tests need (Debian packages included) into a fresh virtual
+# environment built from pyproject.toml, start PostgreSQL on loopback, run lint, the
+# dependency check, types and the whole suite. The README's second quickstart command;
+# .ci/run calls it.
+#
+# The environment is rebuilt on every run and never sees the system's site-packages, so
+# a package installed by hand on this machine cannot hide one that pyproject.toml lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +19,16 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
-echo "== installing lightkeeper with its test dependencies"
-python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+VENV="${LIGHTKEEPER_TEST_VENV:-.venv-test}"
+echo "== building a fresh virtual environment in $VENV from pyproject.toml"
+rm -rf "$VENV"
+python3 -m venv "$VENV"
+# uv installs the same packages as pip, several times faster; it lives inside the venv.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check uv
+export UV_NATIVE_TLS=1 # trust the system's certificate store, like pip
+"$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e ".[dev]"
+export PATH="$PWD/$VENV/bin:$PATH"
+PY="$PWD/$VENV/bin/python"
 
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 PGPORT="${LIGHTKEEPER_TEST_PGPORT:-55432}"
@@ -37,9 +50,11 @@ echo "== starting PostgreSQL on 127.0.0.1:$PGPORT"
 export LIGHTKEEPER_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 
 echo "== lint"
-python3 -m ruff check src tests examples bench scripts
-python3 -m ruff format --check src tests examples bench scripts
-python3 -m mypy
+"$PY" -m ruff check src tests examples bench scripts
+"$PY" -m ruff format --check src tests examples bench scripts
+echo "== dependencies: every import under src/ is declared in pyproject.toml"
+"$PY" -m deptry src
+"$PY" -m mypy
 
 echo "== tests"
-python3 -m pytest "$@"
+"$PY" -m pytest "$@"

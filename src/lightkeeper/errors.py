@@ -211,6 +211,12 @@ class AlarmStateRefused(LightkeeperError, RuntimeError):
     code = "LK-ALARM-STATE"
 
 
+class DemoFailed(LightkeeperError, RuntimeError):
+    """A step of ``lightkeeper demo`` did not do what the demo shows (a failed gate...)."""
+
+    code = "LK-DEMO-FAILED"
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type name when it has none)."""
     lines = str(exc).strip().splitlines()
@@ -248,4 +254,5 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     MonitorResultNotFound,
     AlarmNotFound,
     AlarmStateRefused,
+    DemoFailed,
 )

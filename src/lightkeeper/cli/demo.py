@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console
-from lightkeeper.errors import InvalidInput
+from lightkeeper.errors import DemoFailed, InvalidInput
 
 EXAMPLE = "seattle_weather"
 DEPLOYMENT = "seattle-weather-daily"
@@ -102,8 +102,14 @@ def demo(
             "ready to release"
         )
     console.print(f"report: {run.report_path}")
-    if run.verdict == "passed":
-        _production(lk, project, directory, info.version)
+    if run.verdict != "passed":
+        lk.close()
+        raise DemoFailed(
+            f"the acceptance gate failed for {info.model} version {info.version} "
+            f"({', '.join(failed)}); the demo stops before the release",
+            hint=f"the report says why: {run.report_path}",
+        )
+    _production(lk, project, directory, info.version)
     console.print(f"done in {time.perf_counter() - started:.1f}s\n")
     shown = Path.cwd()
     rel = directory.relative_to(shown) if directory.is_relative_to(shown) else directory
@@ -187,6 +193,12 @@ def _production(lk: Any, project: Path, directory: Path, version: int) -> None:
             f"drift check: [bold red]{result.status.upper()}[/bold red] in "
             f"{', '.join(drifted) or 'no feature'} ({result.rows:,} rows); report: {report}"
         )
+        if result.status != "drift":
+            raise DemoFailed(
+                f"the drift check found {result.status!r}, not the drift of a year "
+                f"{HOT:g} degrees warmer",
+                hint=f"the report shows each feature: {report}",
+            )
         for alarm in lk.alarms(deployment=DEPLOYMENT):
             console.print(
                 f"[bold]alarm {alarm.id}[/bold] ({alarm.severity}, seen {alarm.occurrences}x): "
@@ -197,6 +209,20 @@ def _production(lk: Any, project: Path, directory: Path, version: int) -> None:
         for event, verified in receiver.received:
             mark = "signature verified" if verified else "[red]bad signature[/red]"
             console.print(f"webhook received [bold]{event}[/bold] on 127.0.0.1 ({mark})")
+        undelivered = [
+            d
+            for alarm in lk.alarms(deployment=DEPLOYMENT)
+            for d in alarm.deliveries
+            if d.status == "pending"
+        ]
+        if undelivered:
+            first = undelivered[0]
+            raise DemoFailed(
+                f"the alarm was not delivered to sink {first.sink!r} ({first.kind}): "
+                f"{first.last_error}",
+                hint="lightkeeper alarms list shows the pending delivery; "
+                "lightkeeper alarms deliver retries it",
+            )
         if not receiver.received:
             console.print("no new webhook: the alarm was already open (one alarm per problem)")
 
