@@ -216,6 +216,7 @@ class DesiredStateChanged(Event):
     kind: ClassVar[str] = "deployment.changed"
     deployment: str
     model: str
+    release_id: int  # the release record that made the change
     action: str
     champion: int | None
     challenger: int | None

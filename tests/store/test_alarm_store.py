@@ -79,3 +79,26 @@ def test_deliveries_are_due_retried_and_recorded(db: Database) -> None:
     assert store.pending_count() == 0 and store.receipt(alarm.id, "hook") == {"key": "OPS-1"}
     shown = store.get(alarm.id)
     assert shown.pending == 0 and [d.attempts for d in shown.deliveries] == [1, 2]
+
+
+def test_a_claim_holds_a_delivery_until_released_or_lapsed(db: Database) -> None:
+    clock = FixedClock(T0)
+    store = AlarmStore(db, clock)
+    log, hook = raise_(store).alarm.deliveries
+    assert store.claim(hook)
+    assert not store.claim(hook)  # one attempt at a time, even with --all
+    assert [d.id for d in store.due(everything=True)] == [log.id]
+    held = store.get(hook.alarm_id).deliveries[1]
+    assert held.status == "pending" and held.claimed_until == T0 + timedelta(seconds=120)
+    assert store.pending_count() == 2  # still pending while it is being attempted
+    store.failed(hook.id, error="POST answered 503", retry_at=T0 + timedelta(seconds=30))
+    assert not store.claim(hook)  # attempted since it was read: read it again
+    [again] = store.due(everything=True)[1:]
+    assert again.claimed_until is None and store.claim(again)
+    clock.advance(timedelta(seconds=121))  # the claimer crashed mid-attempt: it lapses
+    [lapsed] = store.due()[1:]
+    assert store.claim(lapsed) and not store.claim(lapsed)
+    store.delivered(hook.id)
+    done = store.get(hook.alarm_id).deliveries[1]
+    assert (done.status, done.claimed_until) == ("delivered", None)
+    assert not store.claim(done)

@@ -33,6 +33,7 @@ class Delivery:
     delivered_at: datetime | None
     last_error: str | None
     receipt: dict[str, Any] | None = None  # what the sink answered (a ticket's key...)
+    claimed_until: datetime | None = None  # an attempt is under way (until then, at most)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -49,6 +50,7 @@ class Delivery:
             "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
             "last_error": self.last_error,
             "receipt": self.receipt,
+            "claimed_until": self.claimed_until.isoformat() if self.claimed_until else None,
         }
 
 
@@ -292,11 +294,12 @@ class AlarmStore:
     # -- deliveries -------------------------------------------------------------------
     def due(self, *, limit: int = 100, everything: bool = False) -> list[Delivery]:
         """Pending deliveries whose next attempt is due (all pending ones with
-        ``everything``), oldest first."""
+        ``everything``), oldest first; never one that a process is attempting right now."""
         t = alarm_deliveries
-        query = sa.select(t).where(t.c.status == "pending")
+        now = self._clock.now()
+        query = sa.select(t).where(t.c.status == "pending", _unclaimed(now))
         if not everything:
-            query = query.where(t.c.next_attempt_at <= self._clock.now())
+            query = query.where(t.c.next_attempt_at <= now)
         query = query.order_by(t.c.id).limit(limit)
         with self._db.read() as conn:
             return [_delivery(row._mapping) for row in conn.execute(query)]
@@ -304,12 +307,16 @@ class AlarmStore:
     def claim(self, delivery: Delivery, *, seconds: float = 120.0) -> bool:
         """Take a pending delivery for one attempt: True for exactly one process.
 
-        The claim moves its next attempt ``seconds`` ahead (a crash mid-attempt makes it
-        due again then); it succeeds only if nobody moved it since ``delivery`` was read.
+        One compare-and-set ``UPDATE``: it succeeds only if the delivery is still pending,
+        nobody attempted it since ``delivery`` was read (same attempts, same next attempt)
+        and no other claim holds it. The claim holds for ``seconds``; :meth:`delivered`
+        and :meth:`failed` release it, and a crash mid-attempt lets it lapse, so the
+        delivery is due again then. Send only after a claim returned True.
         """
         from datetime import timedelta
 
         t = alarm_deliveries
+        now = self._clock.now()
         with self._db.write() as conn:
             taken = conn.execute(
                 t.update()
@@ -318,8 +325,9 @@ class AlarmStore:
                     t.c.status == "pending",
                     t.c.next_attempt_at == delivery.next_attempt_at,
                     t.c.attempts == delivery.attempts,
+                    _unclaimed(now),
                 )
-                .values(next_attempt_at=self._clock.now() + timedelta(seconds=seconds))
+                .values(claimed_until=now + timedelta(seconds=seconds))
             )
             return taken.rowcount == 1
 
@@ -336,6 +344,7 @@ class AlarmStore:
                     delivered_at=self._clock.now(),
                     last_error=None,
                     receipt=receipt,
+                    claimed_until=None,
                 )
             )
 
@@ -347,7 +356,10 @@ class AlarmStore:
                 t.update()
                 .where(t.c.id == delivery_id)
                 .values(
-                    attempts=t.c.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at
+                    attempts=t.c.attempts + 1,
+                    last_error=error[:2000],
+                    next_attempt_at=retry_at,
+                    claimed_until=None,
                 )
             )
 
@@ -426,6 +438,12 @@ class AlarmStore:
         return out
 
 
+def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
+    """No attempt holds the delivery: never claimed, released, or the claim lapsed."""
+    t = alarm_deliveries
+    return sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now)
+
+
 def _when(value: datetime | None) -> datetime | None:
     return aware(value) if value is not None else None
 
@@ -473,4 +491,5 @@ def _delivery(row: Any) -> Delivery:
         delivered_at=_when(row["delivered_at"]),
         last_error=row["last_error"],
         receipt=row["receipt"],
+        claimed_until=_when(row["claimed_until"]),
     )

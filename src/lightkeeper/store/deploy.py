@@ -121,6 +121,11 @@ class DeployStore:
         row lock on the deployment on PostgreSQL), so two decisions made on the same state
         (an operator and the rollout controller, say) cannot both land.
 
+        Returns:
+            The record this call inserted, read back by its primary key inside the same
+            transaction (never "the newest record", which another process may have added
+            meanwhile).
+
         Raises:
             ReleaseRefused: the deployment changed since the caller read it.
         """
@@ -139,10 +144,13 @@ class DeployStore:
                     hint=f"look at the new state and decide again: lightkeeper releases "
                     f"{deployment}",
                 )
-            conn.execute(
+            key = conn.execute(
                 releases.insert().values(deployment=deployment, at=self._clock.now(), **fields)
-            )
-        return self.history(deployment, limit=1)[0]
+            ).inserted_primary_key
+            if key is None or key[0] is None:  # every supported backend reports it
+                raise RuntimeError(f"the database did not report the id of {deployment}'s release")
+            row = conn.execute(sa.select(releases).where(releases.c.id == key[0])).one()
+            return _release(row._mapping)
 
     def history(self, deployment: str, *, limit: int = 1000) -> list[Release]:
         """Releases of a deployment, newest first."""

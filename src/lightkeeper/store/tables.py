@@ -269,6 +269,7 @@ alarm_deliveries = sa.Table(
     sa.Column("delivered_at", sa.DateTime(timezone=True)),
     sa.Column("last_error", sa.Text),
     sa.Column("receipt", sa.JSON),
+    sa.Column("claimed_until", sa.DateTime(timezone=True)),
     sa.Index("ix_alarm_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_alarm_deliveries_alarm", "alarm_id"),
 )
