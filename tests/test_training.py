@@ -254,3 +254,30 @@ def test_register_by_uri_records_who_and_why(lk: Lightkeeper, project: Path) -> 
     with pytest.raises(ModelLoadFailed, match="MLflow has no model at runs:/0123/model"):
         lk.register_uri("credit-risk-copy", "runs:/0123/model")
     assert [v.version for v in lk.versions("credit-risk-copy")] == [1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reads_from_the_store_tables_equal_mlflows_own(lk: Lightkeeper, project: Path) -> None:
+    """``models list|show`` read MLflow's tables without starting MLflow; same answers."""
+    from lightkeeper.registry import Registry
+
+    lk.train(project, by=Principal("ana", "data-scientist"))
+    lk.train(project, by=Principal("ana", "data-scientist"))
+    lk.registry.set_deployment_aliases("credit-risk", "risk-online", champion=1, challenger=2)
+    fast = Registry(lk.registry.tracking_uri)
+    slow = Registry(lk.registry.tracking_uri)
+    slow._tables = None  # MLflow's client only
+    assert fast.tables is not None
+    assert fast.list_models() == slow.list_models()
+    assert fast.get_model("credit-risk") == slow.get_model("credit-risk")
+    assert fast.list_versions("credit-risk") == slow.list_versions("credit-risk")
+    for version in (1, "2", "latest", "champion-risk-online"):
+        assert fast.get_version("credit-risk", version) == slow.get_version("credit-risk", version)
+    for registry in (fast, slow):
+        with pytest.raises(ModelNotFound):
+            registry.get_version("nope", 1)
+        with pytest.raises(VersionNotFound):
+            registry.get_version("credit-risk", 9)
+        with pytest.raises(VersionNotFound):
+            registry.get_version("credit-risk", "no-such-alias")
+    assert fast._client is None  # every answer came without starting MLflow's client

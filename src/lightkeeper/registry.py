@@ -5,11 +5,17 @@ truth. lightkeeper adds lineage as version tags (``lightkeeper.*``) and artifact
 ``lightkeeper/`` in the training run; a model registered with plain MLflow calls is
 listed and loaded all the same, its lightkeeper lineage simply empty.
 MLflow is imported lazily: ``import lightkeeper`` and ``lightkeeper --help`` stay fast.
+
+Releases are mirrored onto MLflow aliases per deployment, because one model can run in
+several deployments, each with its own champion: ``champion-<deployment>`` and
+``challenger-<deployment>`` (see :func:`deployment_alias`). MLflow allows letters, digits,
+``_`` and ``-`` in an alias, up to 255 characters, which deployment names satisfy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 import threading
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
+    from lightkeeper.registry_tables import MlflowTables
+
 log = logging.getLogger(__name__)
 _FLUENT_LOCK = threading.RLock()
 
@@ -41,6 +49,8 @@ PROFILE_ARTIFACT = "lightkeeper/reference_profile.json"
 OUTPUT_PROFILE_ARTIFACT = "lightkeeper/output_profile.json"  # the model's training predictions
 MANIFEST_ARTIFACT = "lightkeeper/lightkeeper.yaml"
 LINEAGE_ARTIFACT = "lightkeeper/lineage.json"
+ALIAS_ROLES = ("champion", "challenger")
+_MAX_ALIAS = 255  # MLflow's limit on an alias name
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,26 @@ class ModelSummary:
         }
 
 
+def deployment_alias(role: str, deployment: str) -> str:
+    """The MLflow alias of a deployment's ``champion`` or ``challenger``.
+
+    ``deployment_alias("champion", "weather-batch")`` is ``"champion-weather-batch"``.
+
+    Raises:
+        InvalidInput: an unknown role, or a name MLflow would refuse as an alias.
+    """
+    if role not in ALIAS_ROLES:
+        raise InvalidInput(f"{role!r} is not an alias role", hint="use champion or challenger")
+    alias = f"{role}-{deployment}"
+    valid = bool(deployment) and all(c.isalnum() or c in "-_" for c in deployment)
+    if not valid or len(alias) > _MAX_ALIAS:
+        raise InvalidInput(
+            f"deployment name {deployment!r} cannot be part of an MLflow alias",
+            hint=f"use letters, digits, - and _ (at most {_MAX_ALIAS - len(role) - 1} characters)",
+        )
+    return alias
+
+
 def _ms_to_dt(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, UTC) if ms else None
 
@@ -174,6 +204,16 @@ class Registry:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
         self._client: MlflowClient | None = None
+        self._tables: MlflowTables | bool | None = False  # False: not looked at yet
+
+    @property
+    def tables(self) -> MlflowTables | None:
+        """Direct reads of the store's tables (no MLflow start-up), when it is a database."""
+        from lightkeeper.registry_tables import MlflowTables
+
+        if self._tables is False:
+            self._tables = MlflowTables.for_uri(self.tracking_uri)
+        return self._tables if isinstance(self._tables, MlflowTables) else None
 
     # -- plumbing ---------------------------------------------------------------------
     @property
@@ -282,8 +322,29 @@ class Registry:
             return str(client.create_experiment(name, artifact_location=location))
 
     # -- reading ----------------------------------------------------------------------
+    def _summaries(self, name: str | None = None) -> list[ModelSummary] | None:
+        """Models read from the store's tables; ``None`` when only MLflow can say."""
+        tables = self.tables
+        found = tables.models(name) if tables is not None else None
+        if found is None:
+            return None
+        return [
+            ModelSummary(
+                name=m["name"],
+                description=m["description"],
+                latest_version=max(m["versions"]) if m["versions"] else None,
+                versions=len(m["versions"]),
+                aliases=m["aliases"],
+                updated_at=_ms_to_dt(m["updated_ms"]),
+            )
+            for m in found
+        ]
+
     def list_models(self) -> list[ModelSummary]:
         """Every registered model, sorted by name."""
+        fast = self._summaries()
+        if fast is not None:
+            return sorted(fast, key=lambda s: s.name)
         client = self.client
         with self._translate():
             models = list(client.search_registered_models(max_results=1000))
@@ -305,6 +366,14 @@ class Registry:
 
     def get_model(self, name: str) -> ModelSummary:
         """One registered model; raises :class:`ModelNotFound`."""
+        fast = self._summaries(name)
+        if fast is not None:
+            if not fast:
+                raise ModelNotFound(
+                    f"no registered model named {name!r}",
+                    hint="list models with: lightkeeper models list",
+                )
+            return fast[0]
         client = self.client
         with self._translate(name):
             rm = client.get_registered_model(name)
@@ -320,14 +389,30 @@ class Registry:
         )
 
     def list_versions(self, name: str) -> list[VersionInfo]:
-        """Every version of a model, newest first; raises :class:`ModelNotFound`."""
-        self.get_model(name)
-        with self._translate(name):
-            versions = self.client.search_model_versions(f"name = '{_quote(name)}'")
-        return sorted(
-            (self._version_info(v, with_run=False) for v in versions),
-            key=lambda v: -v.version,
-        )
+        """Every version of a model with its aliases, newest first.
+
+        Raises:
+            ModelNotFound: no model of that name.
+        """
+        summary = self.get_model(name)
+        tables = self.tables
+        fast = tables.versions(name) if tables is not None else None
+        versions: list[Any]
+        if fast is not None:
+            versions = fast
+        else:
+            with self._translate(name):
+                versions = list(self.client.search_model_versions(f"name = '{_quote(name)}'"))
+        # MLflow's version search leaves aliases out; the registered model has them all.
+        by_version: dict[int, list[str]] = {}
+        for alias, number in summary.aliases.items():
+            by_version.setdefault(number, []).append(alias)
+        infos = []
+        for mv in versions:
+            info = self._version_info(mv, with_run=False)
+            aliases = sorted({*info.aliases, *by_version.get(info.version, [])})
+            infos.append(dataclasses.replace(info, aliases=aliases))
+        return sorted(infos, key=lambda v: -v.version)
 
     def get_version(self, name: str, version: int | str) -> VersionInfo:
         """One version with lineage, params and metrics.
@@ -335,6 +420,23 @@ class Registry:
         ``version`` is a number, ``latest`` or an alias such as ``champion``.
         """
         number = self.resolve_version(name, version)
+        tables = self.tables
+        fast = tables.versions(name, number) if tables is not None else None
+        if fast:
+            summary = self._summaries(name)
+            aliases = summary[0].aliases if summary else {}
+            fast[0].aliases = [a for a, v in aliases.items() if v == number]
+            return self._version_info(fast[0], with_run=True)
+        if fast == [] and tables is not None and tables.models(name) == []:
+            raise ModelNotFound(
+                f"no registered model named {name!r}",
+                hint="list models with: lightkeeper models list",
+            )
+        if fast == []:
+            raise VersionNotFound(
+                f"model {name!r} has no version {number}",
+                hint=f"list its versions with: lightkeeper models show {name}",
+            )
         with self._translate(name, number):
             mv = self.client.get_model_version(name, str(number))
         return self._version_info(mv, with_run=True)
@@ -349,6 +451,19 @@ class Registry:
             if latest is None:
                 raise VersionNotFound(f"model {name!r} has no versions yet", hint="train one")
             return latest
+        fast = self._summaries(name)
+        if fast is not None:
+            if not fast:
+                raise ModelNotFound(
+                    f"no registered model named {name!r}",
+                    hint="list models with: lightkeeper models list",
+                )
+            if text in fast[0].aliases:
+                return fast[0].aliases[text]
+            raise VersionNotFound(
+                f"model {name!r} has no version or alias {text!r}",
+                hint=f"list its versions with: lightkeeper models show {name}",
+            )
         with self._translate(name, -1):
             try:
                 return int(self.client.get_model_version_by_alias(name, text).version)
@@ -370,10 +485,15 @@ class Registry:
         params: dict[str, str] = {}
         metrics: dict[str, float] = {}
         if with_run and mv.run_id:
-            with contextlib.suppress(Exception):  # a run deleted in MLflow leaves no params
-                run = self.client.get_run(mv.run_id)
-                params = dict(run.data.params)
-                metrics = dict(run.data.metrics)
+            tables = self.tables
+            data = tables.run_data(mv.run_id) if tables is not None else None
+            if data is not None:
+                params, metrics = data
+            else:
+                with contextlib.suppress(Exception):  # a deleted run leaves no params
+                    run = self.client.get_run(mv.run_id)
+                    params = dict(run.data.params)
+                    metrics = dict(run.data.metrics)
         return VersionInfo(
             model=mv.name,
             version=int(mv.version),
@@ -549,6 +669,33 @@ class Registry:
             code_paths=code_paths,
         )
         return str(info.model_uri)
+
+    def set_deployment_aliases(
+        self, name: str, deployment: str, *, champion: int | None, challenger: int | None
+    ) -> None:
+        """Point ``champion-<deployment>`` and ``challenger-<deployment>`` at these versions.
+
+        ``None`` removes the alias, so MLflow shows exactly the deployment's desired state.
+        """
+        wanted = {"champion": champion, "challenger": challenger}
+        aliases = {role: deployment_alias(role, deployment) for role in ALIAS_ROLES}
+        current = self.get_model(name).aliases
+        client = self.client
+        with self._translate(name):
+            for role, alias in aliases.items():
+                version = wanted[role]
+                if version is not None:
+                    client.set_registered_model_alias(name, alias, str(version))
+                elif alias in current:
+                    client.delete_registered_model_alias(name, alias)
+        log.info("%s aliases of %s: %s", name, deployment, wanted)
+
+    def tag_version(self, name: str, version: int, tags: Mapping[str, str]) -> None:
+        """Set tags on one version (e.g. ``lightkeeper.gate.verdict``)."""
+        client = self.client
+        with self._translate(name, version):
+            for key, value in tags.items():
+                client.set_model_version_tag(name, str(version), key, value)
 
     # -- loading ----------------------------------------------------------------------
     def load(self, name: str, version: int | str) -> Predictor:

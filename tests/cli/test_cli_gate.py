@@ -71,6 +71,20 @@ def test_gold_gate_and_hand_over_from_the_command_line(run, tmp_path: Path) -> N
     code, out, _ = run("gate", "show", "credit", "1", "--json")
     shown = json.loads(out)
     assert shown["verdict"] == "passed" and shown["signoff"] is None
+    code, out, _ = run("gate", "show", "credit", "1")
+    assert "compared with: no champion: the model has no deployment" in out
+    header = next(line for line in out.splitlines() if line.startswith("status\t"))
+    assert header.split("\t") == ["status", "check", "result", "what to do", "time"]
+    times = {
+        line.split("\t")[1]: line.split("\t")[4]
+        for line in out.splitlines()
+        if line.startswith(("passed\t", "failed\t", "skipped\t"))
+    }
+    assert times["smoke:load-and-predict"].endswith((" ms", " s"))
+    assert times["latency:p99"].endswith((" ms", " s")) and "-" not in times.values()
+    assert "latency p99 per round (ms): " in out and "one thread" in out
+    code, _, err = run("gate", "run", "credit", "1", "--deployment", "nope", token=tokens["ana"])
+    assert code == 2 and "LK-DEPLOYMENT-NOT-FOUND" in err and "'nope'" in err
 
     code, _, err = run("gate", "accept", "credit", "1", token=tokens["ana"])
     assert code == 2 and "LK-PERMISSION-DENIED" in err and "Traceback" not in err

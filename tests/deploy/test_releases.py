@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from lightkeeper import (
     ReleaseRefused,
 )
 from lightkeeper.auth import Principal
+from lightkeeper.registry import deployment_alias
 
 ANA = Principal("ana", "data-scientist")
 OPS = Principal("olga", "operator")
@@ -60,24 +62,24 @@ def test_release_canary_promote_and_rollback(lk: Lightkeeper, tmp_path: Path) ->
         lk.release("credit-online", v1, strategy="canary", percent=10, reason="try", by=OPS)
     first = lk.release("credit-online", v1, reason="first release", by=OPS)
     assert (first.champion, first.challenger, first.gate_run_id) == (v1, None, 1)
-    assert aliases(lk) == {"champion": v1}
+    assert aliases(lk) == {"champion-credit-online": v1}
 
     canary = lk.release("credit-online", v2, strategy="canary", percent=10, reason="canary", by=OPS)
     assert (canary.champion, canary.challenger, canary.percent) == (v1, v2, 10.0)
-    assert aliases(lk) == {"champion": v1, "challenger": v2}
+    assert aliases(lk) == {"champion-credit-online": v1, "challenger-credit-online": v2}
 
     dropped = lk.rollback("credit-online", reason="errors on canary", by=OPS)
     assert (dropped.champion, dropped.challenger, dropped.action) == (v1, None, "rollback")
-    assert aliases(lk) == {"champion": v1}
+    assert aliases(lk) == {"champion-credit-online": v1}
 
     lk.release("credit-online", v2, strategy="shadow", reason="shadow first", by=OPS)
     promoted = lk.promote("credit-online", reason="shadow looked fine", by=OPS)
     assert (promoted.champion, promoted.challenger) == (v2, None)
     lk.release("credit-online", v3, reason="v3 direct", by=OPS)
-    assert aliases(lk) == {"champion": v3}
+    assert aliases(lk) == {"champion-credit-online": v3}
 
     back = lk.rollback("credit-online", by=OPS)
-    assert back.champion == v2 and aliases(lk) == {"champion": v2}
+    assert back.champion == v2 and aliases(lk) == {"champion-credit-online": v2}
     back_again = lk.rollback("credit-online", by=OPS)
     assert back_again.champion == v1
     with pytest.raises(ReleaseRefused, match="only one champion"):
@@ -130,3 +132,47 @@ def test_bad_release_requests(lk: Lightkeeper, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not a deployment kind"):
         lk.deployment_create("e", model="credit", kind="lambda", by=OPS)
     assert len(lk.deploy_store.history("d")) == 1  # nothing half-written
+
+
+def test_two_deployments_of_one_model_keep_their_own_champions_in_mlflow(
+    lk: Lightkeeper, tmp_path: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    v1, v2 = accepted_versions(lk, tmp_path, 2)
+    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
+    lk.deployment_create("credit-batch", model="credit", kind="batch", by=OPS)
+    lk.release("credit-online", v1, reason="first", by=OPS)
+    lk.release("credit-batch", v2, reason="first", by=OPS)
+    lk.release("credit-online", v2, strategy="canary", percent=10, reason="try v2", by=OPS)
+    assert aliases(lk) == {
+        "champion-credit-online": v1,
+        "challenger-credit-online": v2,
+        "champion-credit-batch": v2,
+    }
+    by_version = {v.version: v.aliases for v in lk.versions("credit")}
+    assert by_version == {
+        v1: ["champion-credit-online"],
+        v2: ["challenger-credit-online", "champion-credit-batch"],
+    }
+    assert lk.version("credit", "champion-credit-batch").version == v2
+
+    code, out, err = cli("models", "show", "credit")
+    assert code == 0, err
+    cells = [line.split("\t") for line in out.splitlines()]
+    assert cells[1][:3] == ["version", "created", "aliases"], out
+    assert {row[0]: row[2] for row in cells[2:]} == {
+        str(v1): "champion-credit-online",
+        str(v2): "challenger-credit-online, champion-credit-batch",
+    }
+
+    lk.rollback("credit-online", reason="canary errors", by=OPS)  # only online changes
+    assert aliases(lk) == {"champion-credit-online": v1, "champion-credit-batch": v2}
+
+
+def test_deployment_alias_names() -> None:
+    assert deployment_alias("champion", "weather-batch") == "champion-weather-batch"
+    assert deployment_alias("challenger", "eu_2") == "challenger-eu_2"
+    with pytest.raises(InvalidInput, match="'stable' is not an alias role"):
+        deployment_alias("stable", "eu")
+    for bad in ("", "eu west", "eu/west", "x" * 250):
+        with pytest.raises(InvalidInput, match="cannot be part of an MLflow alias"):
+            deployment_alias("champion", bad)

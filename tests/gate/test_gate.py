@@ -11,8 +11,10 @@ from gate_project import gold_frame, write_project
 from sklearn import metrics as skm
 
 from lightkeeper import (
+    DeploymentNotFound,
     GateNotAccepted,
     GateSignoffRefused,
+    InvalidInput,
     Lightkeeper,
     PermissionDenied,
 )
@@ -44,8 +46,27 @@ def add_gold(
         lk.gold_approve("credit-gold", version.version, by=OWNER)
 
 
-def champion(lk: Lightkeeper, version: int) -> None:
-    lk.registry.client.set_registered_model_alias("credit", "champion", str(version))
+def champion(lk: Lightkeeper, version: int, deployment: str = "credit-online") -> None:
+    """Make ``version`` the champion of ``deployment`` (created when missing).
+
+    The release record is written straight to the store (no gate run of its own needed):
+    the gate reads each deployment's champion from its desired state.
+    """
+    if deployment not in {d.name for d in lk.deploy_store.all()}:
+        lk.deployment_create(deployment, model="credit", kind="online", by=OPS)
+    newest = lk.deploy_store.history(deployment, limit=1)
+    lk.deploy_store.add(
+        deployment,
+        based_on=newest[0].id if newest else None,
+        action="release",
+        champion=version,
+        challenger=None,
+        strategy="direct",
+        percent=None,
+        gate_run_id=None,
+        actor="test",
+        reason="a champion for the gate to compare with",
+    )
 
 
 def checks(run) -> dict[str, dict]:
@@ -71,10 +92,21 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
     assert {c["category"] for c in run.result["checks"]} >= {"handover", "quality", "smoke"}
     comparison = run.result["comparison"]
     assert comparison["improvement"] == pytest.approx(0.0, abs=1e-12)  # same training, same model
-    assert run.result["champion"]["version"] == first.version
+    [compared] = run.result["champions"]
+    assert (compared["version"], compared["deployments"]) == (first.version, ["credit-online"])
+    assert run.compared_with("credit-online", first.version)
     assert set(run.result["segments"]["values"]) == {"north", "south", "east"}
     timings = run.result["timings"]
     assert 0 < timings["predict_s"] < timings["total_s"]
+    working = ["gold:approved", "smoke:load-and-predict", "contract:input-schema"]
+    working += ["latency:p99", "metric:accuracy", "non-inferiority:accuracy"]
+    working += ["segment:region:accuracy", "handover:owner"]
+    assert all(by_name[name]["duration_s"] > 0 for name in working), by_name
+    assert sum(c["duration_s"] for c in run.result["checks"]) < timings["total_s"]
+    latency = run.result["latency"]
+    assert len(latency["rounds"]) == 5 and all(r["samples"] > 0 for r in latency["rounds"])
+    assert latency["p99_ms"] == sorted(r["p99_ms"] for r in latency["rounds"])[2]
+    assert by_name["latency:p99"]["details"]["p99_spread_ms"] == latency["p99_spread_ms"]
 
     report = Path(run.report_path)
     assert report.is_file() and "PASSED" in report.read_text().upper()
@@ -340,3 +372,101 @@ def test_a_better_model_than_the_champion_passes_with_a_positive_interval(
     assert run.verdict == "passed"
     assert comparison["improvement"] > 0 and comparison["low"] > 0
     assert run.result["metrics"]["accuracy"] > run.result["champion_metrics"]["accuracy"]
+
+
+@pytest.mark.parametrize(
+    "database_url", ["sqlite"], indirect=True
+)  # about the model, not the store
+def test_a_slow_model_fails_the_latency_budget_and_a_fast_one_passes(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    # 150 ms a prediction against a 100 ms budget; the plain model takes a few ms.
+    slow = (
+        "def slow(X):\n"
+        "        import time\n"
+        "        time.sleep(0.15)\n"
+        "        return X\n"
+        "    steps.insert(0, FunctionTransformer(slow))"
+    )
+    fast_project = write_project(tmp_path / "fast", latency=100)
+    add_gold(lk, fast_project, tmp_path)
+    fast = lk.train(fast_project, by=ANA)
+    slow_version = lk.train(write_project(tmp_path / "slow", latency=100, extra=slow), by=ANA)
+
+    fast_check = checks(lk.gate_run("credit", fast.version, by=ANA))["latency:p99"]
+    slow_run = lk.gate_run("credit", slow_version.version, by=ANA)
+    slow_check = checks(slow_run)["latency:p99"]
+    assert fast_check["status"] == "passed", fast_check["message"]
+    assert slow_check["status"] == "failed", slow_check["message"]
+    assert "> budget 100 ms" in slow_check["message"]
+    assert all(r["p99_ms"] >= 150 for r in slow_check["details"]["rounds"])
+    assert slow_run.verdict == "failed"
+
+
+def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
+    lk: Lightkeeper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
+    add_gold(lk, project, tmp_path)
+    good = lk.train(project, by=ANA).version
+    monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.45")
+    noisy = lk.train(project, by=ANA).version
+    candidate = lk.train(project, by=ANA).version  # as noisy as the online champion
+    champion(lk, noisy, "credit-online")
+    champion(lk, good, "credit-batch")
+    lk.deployment_create("credit-stream", model="credit", kind="stream", by=OPS)  # none yet
+
+    everywhere = lk.gate_run("credit", candidate, by=ANA)
+    check = checks(everywhere)["non-inferiority:accuracy"]
+    assert everywhere.verdict == "failed" and check["status"] == "failed"
+    assert check["message"].startswith(f"champion v{good} (credit-batch): ")
+    assert f"also compared with v{noisy} (credit-online): passed" in check["message"]
+    assert everywhere.result["comparison"]["champion_version"] == good
+    assert everywhere.result["deployment"] is None
+    assert {d["name"]: d["champion"] for d in everywhere.result["deployments"]} == {
+        "credit-online": noisy,
+        "credit-batch": good,
+        "credit-stream": None,
+    }
+    assert everywhere.compared_with("credit-online", noisy)
+    assert everywhere.compared_with("credit-batch", good)
+    assert not everywhere.compared_with("credit-batch", noisy)
+    assert not everywhere.compared_with("credit-stream", good)
+    report = Path(everywhere.report_path).read_text()
+    assert f"champion v{good} of credit-batch; champion v{noisy} of credit-online" in report
+    assert "credit-stream: no champion yet" in report
+    assert "Other deployments' champions" in report
+
+    online = lk.gate_run("credit", candidate, deployment="credit-online", by=ANA)
+    assert checks(online)["non-inferiority:accuracy"]["status"] == "passed"
+    [compared] = online.result["champions"]
+    assert (compared["version"], compared["deployments"]) == (noisy, ["credit-online"])
+    assert online.result["deployment"] == "credit-online"
+    assert online.compared_with("credit-online", noisy)
+    assert not online.compared_with("credit-batch", good)  # this run never looked there
+
+    # the newest champion counts: after a new release the run no longer compared with it
+    champion(lk, good, "credit-online")
+    latest = lk.deploy_store.history("credit-online", limit=1)[0].champion
+    assert not online.compared_with("credit-online", latest)
+
+    with pytest.raises(DeploymentNotFound, match="no deployment named 'nope'"):
+        lk.gate_run("credit", candidate, deployment="nope", by=ANA)
+    lk.deploy_store.create("other-online", "other-model", "online", actor="olga")
+    with pytest.raises(InvalidInput, match="runs model 'other-model', not 'credit'"):
+        lk.gate_run("credit", candidate, deployment="other-online", by=ANA)
+    assert len(lk.gate_store.list(model="credit", version=candidate)) == 2  # refused: no run
+
+
+def test_the_version_that_is_a_deployments_champion_is_not_compared_with_itself(
+    lk: Lightkeeper, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path)
+    add_gold(lk, project, tmp_path)
+    info = lk.train(project, by=ANA)
+    champion(lk, info.version, "credit-online")
+    run = lk.gate_run("credit", info.version, deployment="credit-online", by=ANA)
+    check = checks(run)["non-inferiority:accuracy"]
+    assert check["status"] == "skipped" and "is itself the champion" in check["message"]
+    assert run.result["champions"] == [] and run.verdict == "passed"
+    assert not run.compared_with("credit-online", info.version)

@@ -49,7 +49,22 @@ def passed_run() -> dict[str, Any]:
             "segment_column": "season",
         },
         "task": "classification",
-        "champion": {"version": 2},
+        "deployment": None,
+        "deployments": [
+            {"name": "weather-batch", "champion": 2},
+            {"name": "weather-eu", "champion": 1},
+            {"name": "weather-new", "champion": None},
+        ],
+        "champions": [
+            {
+                "version": 1,
+                "deployments": ["weather-eu"],
+                "compared": True,
+                "status": "passed",
+                "comparison": {"improvement": 0.05, "low": 0.02, "high": 0.08},
+            },
+            {"version": 2, "deployments": ["weather-batch"], "compared": True, "status": "passed"},
+        ],
         "metrics": {"accuracy": 0.81, "f1_macro": 0.55, "log_loss": 0.512},
         "champion_metrics": {"accuracy": 0.79, "f1_macro": 0.52, "log_loss": 0.538},
         "comparison": {
@@ -64,6 +79,8 @@ def passed_run() -> dict[str, Any]:
             "max_drop": 0.02,
             "passed": True,
             "message": "accuracy is not worse than the champion's by more than 0.020",
+            "champion_version": 2,
+            "deployments": ["weather-batch"],
         },
         "segments": {
             "column": "season",
@@ -75,7 +92,16 @@ def passed_run() -> dict[str, Any]:
                 "autumn": {"rows": 91, "metrics": {"accuracy": 0.83, "f1_macro": 0.6}},
             },
         },
-        "latency": {"p50_ms": 1.2, "p99_ms": 3.4, "budget_ms": 50, "samples": 300},
+        "latency": {
+            "p50_ms": 1.2,
+            "p99_ms": 3.4,
+            "budget_ms": 50,
+            "samples": 1000,
+            "rounds": [
+                {"p50_ms": 1.2, "p99_ms": p99, "samples": 200} for p99 in (3.1, 3.4, 9.8, 3.3, 3.6)
+            ],
+            "p99_spread_ms": {"min": 3.1, "median": 3.4, "max": 9.8},
+        },
         "checks": [
             _check("smoke:load", "smoke", "passed", "model loaded and predicted 365 rows"),
             _check("contract:schema", "contract", "passed", "6 input columns match the contract"),
@@ -149,7 +175,7 @@ def unloadable_run() -> dict[str, Any]:
         "lightkeeper_version": "0.1.0",
         "gold": {"name": f"gold{HOSTILE}", "version": 1, "hash": None},
         "task": None,
-        "champion": None,
+        "champions": [],
         "metrics": None,
         "champion_metrics": None,
         "comparison": None,
@@ -181,7 +207,8 @@ def regression_run(passed_run: dict[str, Any]) -> dict[str, Any]:
         "model": "bike-demand",
         "verdict": "failed",
         "task": "regression",
-        "champion": None,
+        "champions": [],
+        "deployments": [],
         "metrics": {"rmse": 3.2, "mae": 2.4, "r2": float("nan")},
         "champion_metrics": None,
         "comparison": None,
@@ -221,6 +248,27 @@ def test_passed_run_shows_verdict_checks_metrics_and_charts(passed_run: dict[str
     assert "within budget" in html and ">below<" not in html
     assert "Hand-over checklist" in html
     assert "sha256:ab12cd34" in html and "800 ms" in html
+    assert (
+        "champion v1 of weather-eu; champion v2 of weather-batch; weather-new: no champion yet"
+    ) in html
+    assert "Non-inferiority against champion v2 (weather-batch)" in html
+    others = html[html.index("Other deployments' champions") : html.index('id="latency-title"')]
+    assert "weather-eu" in others and "+0.050" in others and "+0.020 to +0.080" in others
+    assert "weather-batch" not in others  # the decisive comparison is shown above, once
+    assert "p99 of each of the 5 rounds: 3.1 ms, 3.4 ms, 9.8 ms, 3.3 ms, 3.6 ms" in html
+    assert "(min 3.1 ms, median 3.4 ms, max 9.8 ms)" in html
+    assert "in 5 rounds, with the model's math libraries on one" in html
+    table = html[html.index('id="checks-title"') : html.index('id="metrics-title"')]
+    assert table.count('<td class="num">2.0 ms</td>') == 12  # each check's own time
+
+
+def test_check_durations_read_at_every_scale(passed_run: dict[str, Any]) -> None:
+    times = [0.00004, 0.0004, 0.004, 0.04, 4.0, 0.0]
+    for check, seconds in zip(passed_run["checks"], times, strict=False):
+        check["duration_s"] = seconds
+    html = render_html(passed_run)
+    for shown in ("&lt;0.1 ms", "0.4 ms", "4.0 ms", "40 ms", "4.0 s", "—"):
+        assert f'<td class="num">{shown}</td>' in html
 
 
 def test_failed_run_lists_failures_first_with_hints_and_below_segments(

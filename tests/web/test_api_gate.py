@@ -85,6 +85,14 @@ def test_gold_gate_and_sign_off_over_http(
         )
         listed = http.get("/api/v1/gate/runs", params={"model": "credit"}, headers=auth("olga"))
         assert [r["id"] for r in listed.json()["runs"]] == [gate["id"]]
+        assert gate["deployment"] is None and gate["deployments"] == []
+        elsewhere = http.post(
+            "/api/v1/models/credit/versions/1/gate",
+            params={"deployment": "nope"},
+            headers=auth("ana"),
+        )
+        assert elsewhere.status_code == 404
+        assert elsewhere.json()["error"]["code"] == "LK-DEPLOYMENT-NOT-FOUND"
 
         no_accept = http.post(
             "/api/v1/models/credit/versions/1/accept", json={}, headers=auth("ana")

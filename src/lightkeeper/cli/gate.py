@@ -28,6 +28,12 @@ def run(
     ctx: typer.Context,
     model: str = typer.Argument(..., help="Model name."),
     version: str = typer.Argument("latest", help="Version number, 'latest' or an alias."),
+    deployment: str | None = typer.Option(
+        None,
+        "--deployment",
+        help="Compare with this deployment's champion (default: every deployment's "
+        "champion of the model; the strictest decides).",
+    ),
     json: bool = typer.Option(False, "--json", help="Print the gate run as JSON."),
 ) -> None:
     """Run every check of the gate policy, with the model loaded in a fresh process.
@@ -37,7 +43,7 @@ def run(
     lk = ctx.obj.lk()
     started = time.perf_counter()
     if json:
-        result = lk.gate_run(model, version)
+        result = lk.gate_run(model, version, deployment=deployment)
         print_json(result.to_dict())
     else:
         with console.status("running the gate", spinner="dots") as status:
@@ -48,7 +54,7 @@ def run(
                 )
                 status.update(message)
 
-            result = lk.gate_run(model, version, on_step=step)
+            result = lk.gate_run(model, version, deployment=deployment, on_step=step)
         _print_run(result.to_dict())
     raise typer.Exit(0 if result.verdict == "passed" else 1)
 
@@ -102,21 +108,37 @@ def _print_run(run: dict[str, Any]) -> None:
     if gold:
         headline.append(f"  gold {gold['name']} v{gold['version']}, {gold['rows']:,} rows")
     console.print(headline)
+    from lightkeeper.gate.champions import describe_champions  # imports the stores
+
+    console.print(f"compared with: {escape(describe_champions(run))}")
     rows = []
     for check in run["checks"]:
         status = Text(check["status"], style=_STYLE[check["status"]])
-        rows.append((status, check["name"], check["message"], check.get("hint") or ""))
-    table(
-        None,
-        ["status", "check", "result", "what to do"],
-        [(r[0].plain, r[1], r[2], r[3] if r[0].plain != "passed" else "") for r in rows],
-    )
+        rows.append(
+            (
+                status.plain,
+                check["name"],
+                check["message"],
+                (check.get("hint") or "") if check["status"] != "passed" else "",
+                _duration(check.get("duration_s")),
+            )
+        )
+    table(None, ["status", "check", "result", "what to do", "time"], rows)
     if run.get("metrics"):
         champion = run.get("champion_metrics") or {}
         table(
             "metrics on the gold set",
             ["metric", "candidate", "champion"],
             [(k, v, champion.get(k)) for k, v in sorted(run["metrics"].items())],
+        )
+    latency = run.get("latency") or {}
+    if latency.get("rounds"):
+        spread = latency["p99_spread_ms"]
+        rounds = ", ".join(f"{r['p99_ms']:.2f}" for r in latency["rounds"])
+        console.print(
+            f"latency p99 per round (ms): {rounds}; min {spread['min']:.2f}, median "
+            f"{spread['median']:.2f}, max {spread['max']:.2f} (one thread, "
+            f"{latency['samples']:,} single-row predictions)"
         )
     timings = run.get("timings") or {}
     if timings:
@@ -135,3 +157,14 @@ def _print_run(run: dict[str, Any]) -> None:
         console.print(
             f"next: an operator accepts: lightkeeper gate accept {run['model']} {run['version']}"
         )
+
+
+def _duration(seconds: float | None) -> str:
+    """A check's duration for people: ``850 ms``, ``0.4 ms``, ``2.3 s``."""
+    if not seconds:  # 0 is "not measured": a timed check takes some nanoseconds
+        return "-"
+    if seconds >= 1:
+        return f"{seconds:.1f} s"
+    if seconds >= 0.01:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds * 1000:.1f} ms" if seconds >= 0.0001 else "<0.1 ms"

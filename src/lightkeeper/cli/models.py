@@ -113,7 +113,7 @@ def register_uri(
     json: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
 ) -> None:
     """Register a model already logged to MLflow (any flavor) as a new version."""
-    info = ctx.obj.lk().register_uri(model, model_uri, reason=reason)
+    info = ctx.obj.lk(create=True).register_uri(model, model_uri, reason=reason)
     if json:
         print_json(info.to_dict())
         return

@@ -3,7 +3,9 @@
 The desired state is the newest release record: a champion, and optionally a challenger
 on canary (a share of traffic) or shadow (a copy of the traffic, off the response path).
 Every change is a new record with who, when, why and the gate sign-off that allowed it,
-so rollback is one step, and the MLflow aliases ``champion`` and ``challenger`` mirror it.
+so rollback is one step. Each deployment's MLflow aliases, ``champion-<deployment>`` and
+``challenger-<deployment>``, mirror it: one model can run in several deployments, each
+with its own champion.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lightkeeper.auth import Principal
-from lightkeeper.errors import InvalidInput, ReleaseRefused
+from lightkeeper.errors import GateRunNotFound, InvalidInput, ReleaseRefused
 from lightkeeper.events import DesiredStateChanged, EventBus
 from lightkeeper.registry import Registry
 from lightkeeper.store.deploy import DeployStore, Release
@@ -63,6 +65,15 @@ class Releases:
                 hint="use --strategy canary --percent N: a share of entities (by key) is "
                 "scored with the challenger and every row records its version",
             )
+        if isinstance(version, int) or str(version).isdigit():
+            # a version gated but not accepted is refused from the ops database alone,
+            # without starting the model store (seconds of MLflow start-up)
+            try:
+                self.gates.latest(target.model, int(version))
+            except GateRunNotFound:
+                pass  # unknown here: the model store says whether it exists at all
+            else:
+                require_accepted(self.gates, target.model, int(version))
         number = self.registry.get_version(target.model, version).version
         signoff = require_accepted(self.gates, target.model, number)
         current = self.current(deployment)
@@ -182,14 +193,17 @@ class Releases:
             reason=reason,
             **state,
         )
-        self._mirror_aliases(model, record)
+        # the aliases and the audit entry describe the record this call inserted (the
+        # store returns exactly that one, even when other processes release meanwhile)
+        self._mirror_aliases(model, deployment, record)
         self.bus.publish(
             DesiredStateChanged(
-                actor=by.name,
-                reason=reason,
+                actor=record.actor,
+                reason=record.reason,
                 deployment=deployment,
                 model=model,
-                action=action,
+                release_id=record.id,
+                action=record.action,
                 champion=record.champion,
                 challenger=record.challenger,
                 strategy=record.strategy,
@@ -198,16 +212,12 @@ class Releases:
         )
         return record
 
-    def _mirror_aliases(self, model: str, record: Release) -> None:
-        """MLflow's ``champion``/``challenger`` aliases show the same truth to other tools."""
-        client = self.registry.client
+    def _mirror_aliases(self, model: str, deployment: str, record: Release) -> None:
+        """The deployment's MLflow aliases show the same truth to other tools."""
         try:
-            if record.champion is not None:
-                client.set_registered_model_alias(model, "champion", str(record.champion))
-            if record.challenger is not None:
-                client.set_registered_model_alias(model, "challenger", str(record.challenger))
-            elif "challenger" in self.registry.get_model(model).aliases:
-                client.delete_registered_model_alias(model, "challenger")
+            self.registry.set_deployment_aliases(
+                model, deployment, champion=record.champion, challenger=record.challenger
+            )
         except Exception as exc:  # the release stands; the mirror is best effort, and said
             log.error("cannot mirror release %s to MLflow aliases of %s: %s", record.id, model, exc)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -48,9 +51,35 @@ def failed(
     return Check(name, category, "failed", message, hint, details=details or {})
 
 
-def skipped(name: str, category: Category, message: str, hint: str = "") -> Check:
+def skipped(
+    name: str,
+    category: Category,
+    message: str,
+    hint: str = "",
+    details: dict[str, Any] | None = None,
+) -> Check:
     """A check that did not apply, with the reason."""
-    return Check(name, category, "skipped", message, hint)
+    return Check(name, category, "skipped", message, hint, details=details or {})
+
+
+@contextlib.contextmanager
+def timed(checks: list[Check], extra_s: float = 0.0) -> Iterator[None]:
+    """Give the checks appended to ``checks`` inside the block the time the block took.
+
+    ``extra_s`` adds work done for them elsewhere (in the scoring process, say). When one
+    piece of work decides several checks (every metric from one computation), they share
+    its time evenly, so the durations of a run add up to the time it spent.
+    """
+    first = len(checks)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        added = checks[first:]
+        if added:
+            share = (time.perf_counter() - started + extra_s) / len(added)
+            for check in added:
+                check.duration_s += share
 
 
 def handover_checks(manifest: Manifest) -> list[Check]:
@@ -161,26 +190,55 @@ def threshold_check(name: str, value: float, low: float | None, high: float | No
     )
 
 
-def latency_check(samples_ms: list[float], budget_ms: float | None) -> tuple[Check, dict[str, Any]]:
-    """p99 of single-row predict against the budget."""
+def latency_check(
+    rounds_ms: list[list[float]], budget_ms: float | None
+) -> tuple[Check, dict[str, Any]]:
+    """The median round's p99 of single-row predict against the budget.
+
+    Each round is judged by its own p99; the median round decides, so one round disturbed
+    by the machine (another process, a page fault storm) neither fails nor passes a model.
+    The summary keeps every round's p50 and p99 and the spread of the p99s.
+    """
     import numpy as np
 
-    values = np.asarray(samples_ms, dtype="float64")
-    p50, p99 = float(np.percentile(values, 50)), float(np.percentile(values, 99))
+    measured = [np.asarray(r, dtype="float64") for r in rounds_ms if len(r)]
+    if not measured:
+        raise ValueError("latency_check needs at least one round with a sample")
+    per_round = [
+        {
+            "p50_ms": float(np.percentile(r, 50)),
+            "p99_ms": float(np.percentile(r, 99)),
+            "samples": len(r),
+        }
+        for r in measured
+    ]
+    p99s = [r["p99_ms"] for r in per_round]
+    p50 = float(np.median([r["p50_ms"] for r in per_round]))
+    p99 = float(np.median(p99s))
+    spread = {"min": min(p99s), "median": p99, "max": max(p99s)}
     summary = {
         "p50_ms": p50,
         "p99_ms": p99,
-        "max_ms": float(values.max()),
-        "samples": len(values),
+        "max_ms": float(max(r.max() for r in measured)),
+        "samples": sum(len(r) for r in measured),
+        "rounds": per_round,
+        "p99_spread_ms": spread,
         "budget_ms": budget_ms,
+        "threads": 1,
     }
-    text = f"single-row p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+    text = (
+        f"single-row p50 {p50:.2f} ms, p99 {p99:.2f} ms (median of {len(per_round)} rounds; "
+        f"round p99s {spread['min']:.2f} to {spread['max']:.2f} ms)"
+    )
+    details = {"rounds": per_round, "p99_spread_ms": spread, "budget_ms": budget_ms}
     if budget_ms is None:
         return skipped(
-            "latency:p99", "latency", text + "; no budget set", "set gate.latency_p99_ms"
+            "latency:p99", "latency", text + "; no budget set", "set gate.latency_p99_ms", details
         ), summary
     if p99 <= budget_ms:
-        return passed("latency:p99", "latency", f"{text} <= budget {budget_ms:g} ms"), summary
+        return passed(
+            "latency:p99", "latency", f"{text} <= budget {budget_ms:g} ms", details
+        ), summary
     return (
         failed(
             "latency:p99",
@@ -188,6 +246,7 @@ def latency_check(samples_ms: list[float], budget_ms: float | None) -> tuple[Che
             f"{text} > budget {budget_ms:g} ms",
             "make single-row predict faster (smaller model, fewer features, no per-call set-up) "
             "or agree a larger gate.latency_p99_ms with operations",
+            details,
         ),
         summary,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.errors import InvalidInput
-from lightkeeper.gate.checks import Check, failed, passed, skipped, threshold_check
+from lightkeeper.gate.checks import Check, failed, passed, threshold_check
 from lightkeeper.manifest import Gate
 
 if TYPE_CHECKING:
@@ -117,12 +117,16 @@ def comparison(
     task: str,
     y_true: np.ndarray,
     candidate: Scored,
-    champion: Scored | None,
+    champion: Scored,
     *,
     positive_class: Any,
     custom: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, float] | None, Check | None]:
-    """Non-inferiority against the champion, on a paired bootstrap interval."""
+    """Non-inferiority against one champion, on a paired bootstrap interval.
+
+    Returns the interval with its decision (``None`` when it cannot be computed), the
+    champion's metrics and the check; all ``None`` when the policy asks no comparison.
+    """
     from lightkeeper.gate.bootstrap import decide, paired_bootstrap
     from lightkeeper.gate.metrics import compute_metrics, custom_metric
 
@@ -130,17 +134,6 @@ def comparison(
     if policy is None:
         return None, None, None
     name = f"non-inferiority:{policy.metric}"
-    if champion is None:
-        return (
-            None,
-            None,
-            skipped(
-                name,
-                "comparison",
-                "no champion yet: nothing to compare against",
-                "the first released version becomes the champion",
-            ),
-        )
     champion_metrics = compute_metrics(
         task,
         y_true,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from lightkeeper.files import write_atomic
+from lightkeeper.gate.champions import describe_champions
 from lightkeeper.svg import chart as _svg
 from lightkeeper.svg import element as _el
 
@@ -47,7 +48,8 @@ def render_html(run: Mapping[str, Any]) -> str:
     verdict = str(run.get("verdict") or "unknown").lower()
     gold, timings = _map(run.get("gold")), _map(run.get("timings"))
     model = f"{_text(run.get('model')) or 'unnamed model'}{_version(run.get('version'))}"
-    champion = _version(_map(run.get("champion")).get("version")).strip()
+    comparison = _map(run.get("comparison"))
+    champion = _version(comparison.get("champion_version")).strip()
     context = {
         "css": Markup(_CSS),
         "title": f"Gate {verdict.upper()}: {model}",
@@ -56,12 +58,12 @@ def render_html(run: Mapping[str, Any]) -> str:
         "run_id": _text(run.get("id")),
         "model": model,
         "summary": _summary(checks),
-        "facts": _facts(run, gold, champion),
+        "facts": _facts(run, gold),
         "checks": sorted(checks, key=lambda c: _STATUS_ORDER.get(c["status"], 4)),
         "champion": champion,
         "candidate": _version(run.get("version")).strip(),
         "metrics": _metric_rows(run),
-        "comparison": _comparison(_map(run.get("comparison"))),
+        "comparison": _comparison(comparison, _seq(run.get("champions"))),
         "segments": _segments(_map(run.get("segments"))),
         "latency": _latency(_map(run.get("latency"))),
         "plot": _plot(_map(run.get("plots"))),
@@ -152,6 +154,10 @@ def _fmt_seconds(value: object) -> str:
     seconds = _num(value)
     if seconds is None:
         return "—"
+    if seconds < 0.0001:
+        return "<0.1 ms"
+    if seconds < 0.01:  # a check that reads the manifest takes a fraction of a millisecond
+        return f"{seconds * 1000:.1f} ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
@@ -201,7 +207,8 @@ def _checks(run: Mapping[str, Any]) -> list[dict[str, str]]:
                 "icon": _STATUS_ICON.get(status, "?"),
                 "message": _text(check.get("message")),
                 "hint": _text(check.get("hint")),
-                "duration": _fmt_seconds(check.get("duration_s")),
+                # 0 is "not measured" (a check timed at all takes some nanoseconds)
+                "duration": _fmt_seconds(check.get("duration_s") or None),
             }
         )
     return rows
@@ -220,7 +227,7 @@ def _summary(checks: list[dict[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _facts(run: Mapping[str, Any], gold: Mapping[str, Any], champion: str) -> list[tuple[str, str]]:
+def _facts(run: Mapping[str, Any], gold: Mapping[str, Any]) -> list[tuple[str, str]]:
     dataset = [f"{_text(gold.get('name')) or '—'}{_version(gold.get('version'))}"]
     if gold.get("rows") is not None:
         dataset.append(f"{_fmt(gold.get('rows'))} rows")
@@ -232,7 +239,7 @@ def _facts(run: Mapping[str, Any], gold: Mapping[str, Any], champion: str) -> li
         if gold.get(key)
     ]
     return [
-        ("Compared with", f"champion {champion}" if champion else "no champion"),
+        ("Compared with", describe_champions(run)),
         ("Gold dataset", " · ".join(dataset)),
         ("Columns", ", ".join(columns) or "—"),
         ("Task", _text(run.get("task")) or "—"),
@@ -260,7 +267,7 @@ def _metric_rows(run: Mapping[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def _comparison(comp: Mapping[str, Any]) -> dict[str, Any] | None:
+def _comparison(comp: Mapping[str, Any], champions: Sequence[Any]) -> dict[str, Any] | None:
     if not comp:
         return None
     passed = comp.get("passed")
@@ -278,12 +285,35 @@ def _comparison(comp: Mapping[str, Any]) -> dict[str, Any] | None:
         ("Bootstrap resamples", _fmt(comp.get("resamples"))),
         ("Largest drop allowed", "—" if drop is None else _fmt(-abs(drop), signed=True)),
     ]
+    others = []
+    for item in map(_map, champions):
+        if item.get("version") == comp.get("champion_version"):
+            continue
+        other = _map(item.get("comparison"))
+        other_status = _text(item.get("status"))
+        others.append(
+            {
+                "version": _version(item.get("version")).strip(),
+                "deployments": ", ".join(map(str, _seq(item.get("deployments")))) or "—",
+                "status": other_status,
+                "icon": _STATUS_ICON.get(other_status, ""),
+                "improvement": _fmt(other.get("improvement"), signed=True),
+                "interval": f"{_fmt(other.get('low'), signed=True)} to "
+                f"{_fmt(other.get('high'), signed=True)}"
+                if other
+                else _text(item.get("error")) or "not compared",
+            }
+        )
+    deployments = ", ".join(map(str, _seq(comp.get("deployments"))))
     return {
         "status": status,
         "icon": _STATUS_ICON.get(status, ""),
+        "champion": _version(comp.get("champion_version")).strip(),
+        "deployments": deployments,
         "facts": facts,
         "message": _text(comp.get("message")),
         "svg": _forest_plot(comp, status),
+        "others": others,
     }
 
 
@@ -315,7 +345,7 @@ def _latency(lat: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     budget = _num(lat.get("budget_ms"))
     rows = []
-    for label, key in (("p50 (median)", "p50_ms"), ("p99 (slowest 1%)", "p99_ms")):
+    for label, key in (("p50 (median)", "p50_ms"), ("p99 (slowest 1%, median round)", "p99_ms")):
         value = _num(lat.get(key))
         status = "" if value is None or budget is None else ("failed", "passed")[value <= budget]
         rows.append(
@@ -328,7 +358,18 @@ def _latency(lat: Mapping[str, Any]) -> dict[str, Any] | None:
                 "bar": _latency_bar(value, budget, status),
             }
         )
-    return {"rows": rows, "budget": _fmt_ms(budget), "samples": _fmt(lat.get("samples"))}
+    rounds = [_num(_map(item).get("p99_ms")) for item in _seq(lat.get("rounds"))]
+    spread = _map(lat.get("p99_spread_ms"))
+    return {
+        "rows": rows,
+        "budget": _fmt_ms(budget),
+        "samples": _fmt(lat.get("samples")),
+        "rounds": len(rounds),
+        "round_p99s": ", ".join(_fmt_ms(value) for value in rounds),
+        "spread": [(key, _fmt_ms(spread.get(key))) for key in ("min", "median", "max")]
+        if spread
+        else [],
+    }
 
 
 def _plot(plots: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -668,7 +709,8 @@ _PAGE = """<!doctype html>
 {% if comparison %}
 <div class="comparison">
   <div>
-    <h3>Non-inferiority against the champion
+    <h3>Non-inferiority against champion {{ comparison.champion }}
+    {%- if comparison.deployments %} ({{ comparison.deployments }}){% endif %}
     {% if comparison.status %}{{ badge(comparison.status, comparison.icon, comparison.status) }}
     {% endif %}</h3>
     <dl>
@@ -684,6 +726,22 @@ _PAGE = """<!doctype html>
     {% if comparison.message %}<p>{{ comparison.message }}</p>{% endif %}
   </div>
 </div>
+{% if comparison.others %}
+<h3>Other deployments' champions</h3>
+<p class="muted">Compared as well; the strictest comparison, above, decides.</p>
+<table class="compact">
+<thead><tr><th scope="col">Champion</th><th scope="col">Deployments</th>
+<th scope="col">Status</th><th scope="col" class="num">Improvement</th>
+<th scope="col" class="num">Interval</th></tr></thead>
+<tbody>
+{% for o in comparison.others %}
+<tr><th scope="row">{{ o.version }}</th><td>{{ o.deployments }}</td>
+<td>{{ badge(o.status, o.icon, o.status) if o.status else "—" }}</td>
+<td class="num">{{ o.improvement }}</td><td class="num">{{ o.interval }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endif %}
 {% endif %}
 </section>
 {% if segments %}
@@ -725,8 +783,16 @@ _PAGE = """<!doctype html>
 {% endfor %}
 </tbody>
 </table>
-<p class="muted">Measured over {{ latency.samples }} single-row predictions. The gate holds p99
-to the budget; the black mark on each bar is the budget.</p>
+{% if latency.rounds %}
+<p>p99 of each of the {{ latency.rounds }} rounds: {{ latency.round_p99s }}
+{%- if latency.spread %} (
+{%- for key, value in latency.spread %}{{ key }} {{ value }}{{ ", " if not loop.last }}
+{%- endfor %}){% endif %}.</p>
+{% endif %}
+<p class="muted">Measured over {{ latency.samples }} single-row predictions
+{%- if latency.rounds %} in {{ latency.rounds }} rounds, with the model's math libraries on one
+thread; the median round's p99 is held to the budget{% else %}; the gate holds p99 to the
+budget{% endif %}. The black mark on each bar is the budget.</p>
 </section>
 {% endif %}
 {% if plot %}

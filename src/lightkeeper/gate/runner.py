@@ -19,11 +19,13 @@ from lightkeeper import __version__
 from lightkeeper.clock import Clock
 from lightkeeper.errors import LightkeeperError, ManifestError
 from lightkeeper.events import EventBus, GateFailed, GatePassed
+from lightkeeper.gate import champions as champs
 from lightkeeper.gate import evaluate
-from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed
+from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed, timed
 from lightkeeper.gold import load_gold
-from lightkeeper.manifest import Manifest, parse_manifest
+from lightkeeper.manifest import Gate, Manifest, parse_manifest
 from lightkeeper.registry import TAG, Registry, VersionInfo
+from lightkeeper.store.deploy import DeployStore
 from lightkeeper.store.gate import GateRun, GateStore
 from lightkeeper.store.gold import GoldStore, GoldVersion
 
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LATENCY_SAMPLES = 200
+LATENCY_SAMPLES = 200  # single-row predictions per round
+LATENCY_ROUNDS = 5  # the median round's p99 is judged
 WORKER_TIMEOUT_S = 3600
 
 
@@ -43,6 +46,7 @@ class GateContext:
     registry: Registry
     gold: GoldStore
     runs: GateStore
+    deployments: DeployStore
     bus: EventBus
     clock: Clock
     reports: Path
@@ -54,17 +58,25 @@ def run_gate(
     version: int | str,
     *,
     actor: str,
+    deployment: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> GateRun:
     """Evaluate one version against its manifest's gate policy and store the run.
 
+    Non-inferiority compares with the champion of ``deployment``, or without one with
+    the champion of every deployment of the model (the strictest comparison decides).
     The run always completes with a verdict and a report, even when the model fails to
     load or predict (that is a failed smoke check, not a crash).
+
+    Raises:
+        DeploymentNotFound: ``deployment`` does not exist.
+        InvalidInput: ``deployment`` runs another model.
     """
     step = on_step or (lambda _m: None)
     started_at = ctx.clock.now()
     started = time.perf_counter()
     info = ctx.registry.get_version(model, version)
+    targets = champs.targets(ctx.deployments, info.model, deployment)
     manifest = _manifest(ctx.registry, info)
     checks: list[Check] = []
     result: dict[str, Any] = {
@@ -74,8 +86,10 @@ def run_gate(
         "started_at": started_at.isoformat(),
         "lightkeeper_version": __version__,
         "task": _task(manifest),
+        "deployment": deployment,
+        "deployments": [t.to_dict() for t in targets],
         "gold": None,
-        "champion": None,
+        "champions": [],
         "metrics": None,
         "champion_metrics": None,
         "comparison": None,
@@ -83,15 +97,15 @@ def run_gate(
         "latency": None,
         "plots": None,
     }
-    gold_version = _gold_version(ctx.gold, manifest, checks)
+    with timed(checks):
+        gold_version = _gold_version(ctx.gold, manifest, checks)
     predict_s = 0.0
     if gold_version is not None:
         result["gold"] = {**_gold_summary(gold_version)}
-        champion = _champion(ctx.registry, info)
-        result["champion"] = {"version": champion} if champion else None
         step(f"scoring {gold_version.rows:,} gold rows in a fresh process")
-        predict_s = _score_and_check(ctx, info, manifest, gold_version, champion, result, checks)
-    checks.extend(handover_checks(manifest))
+        predict_s = _score_and_check(ctx, info, manifest, gold_version, targets, result, checks)
+    with timed(checks):
+        checks.extend(handover_checks(manifest))
     verdict = "passed" if all(c.status in ("passed", "skipped") for c in checks) else "failed"
     total_s = time.perf_counter() - started
     result.update(
@@ -240,18 +254,12 @@ def _gold_summary(gold: GoldVersion) -> dict[str, Any]:
     }
 
 
-def _champion(registry: Registry, info: VersionInfo) -> int | None:
-    summary = registry.get_model(info.model)
-    champion = summary.aliases.get("champion")
-    return champion if champion is not None and champion != info.version else None
-
-
 def _score_and_check(
     ctx: GateContext,
     info: VersionInfo,
     manifest: Manifest,
     gold: GoldVersion,
-    champion: int | None,
+    targets: list[champs.Target],
     result: dict[str, Any],
     checks: list[Check],
 ) -> float:
@@ -260,6 +268,7 @@ def _score_and_check(
 
     assert manifest.gate is not None
     gate = manifest.gate
+    started = time.perf_counter()
     frame = load_gold(gold)
     missing = [c for c in [*manifest.feature_names, gold.label_column] if c not in frame.columns]
     if missing:
@@ -273,13 +282,15 @@ def _score_and_check(
                 "FILE ... --project PROJECT_DIR",
             )
         )
+        checks[-1].duration_s = time.perf_counter() - started
         return 0.0
+    # Champions are scored only to compare with; without a policy nothing is compared.
+    champion_versions = champs.champions(targets, info.version) if gate.non_inferiority else {}
     with tempfile.TemporaryDirectory(prefix="lightkeeper-gate-") as tmp:
         out = Path(tmp)
         probe_rows(manifest, frame).to_parquet(out / "contract.parquet", index=False)
         versions = [{"role": "candidate", "version": info.version}]
-        if champion is not None:
-            versions.append({"role": "champion", "version": champion})
+        versions += [{"role": "champion", "version": v} for v in champion_versions]
         job = {
             "tracking_uri": ctx.registry.tracking_uri,
             "model": info.model,
@@ -288,65 +299,69 @@ def _score_and_check(
             "features": manifest.feature_names,
             "task": _task(manifest),
             "latency_samples": LATENCY_SAMPLES,
+            "latency_rounds": LATENCY_ROUNDS,
             "contract_path": str(out / "contract.parquet"),
             "out_dir": str(out),
         }
         worker = _run_worker(job, out)
         if isinstance(worker, Check):
+            worker.duration_s = time.perf_counter() - started
             checks.append(worker)
             return 0.0
-        reports = {v["role"]: v for v in worker["versions"]}
-        candidate_report = reports["candidate"]
+        candidate_report = worker["versions"][0]
         smoke = _smoke(candidate_report)
         checks.append(smoke)
         if smoke.status != "passed":
+            smoke.duration_s = time.perf_counter() - started  # the scoring process, all told
             return 0.0
         candidate = evaluate.Scored.read(
-            out / "candidate.parquet", info.version, candidate_report.get("classes")
+            out / f"candidate-{info.version}.parquet",
+            info.version,
+            candidate_report.get("classes"),
         )
-        champion_scored = None
-        champion_report = reports.get("champion")
-        if champion_report is not None and not champion_report.get("error"):
-            champion_scored = evaluate.Scored.read(
-                out / "champion.parquet", champion_report["version"], champion_report.get("classes")
-            )
-            result["champion"]["predict_s"] = champion_report["predict_s"]
-        elif champion_report is not None:
-            result["champion"]["error"] = champion_report["error"]
-    checks.append(_contract(candidate_report["contract"]))
-    if "latency_ms" in candidate_report:
-        latency, summary = latency_check(
-            candidate_report["latency_ms"]["samples"], gate.latency_p99_ms
-        )
-        checks.append(latency)
-        result["latency"] = summary
-    else:
-        checks.append(
-            failed(
-                "latency:p99",
-                "latency",
-                candidate_report.get("latency_error", "single-row predict failed"),
-                "the model must score one row at a time, the way online requests arrive",
-            )
-        )
+        scored: list[tuple[int, list[str], dict[str, Any], evaluate.Scored | None]] = []
+        for report in worker["versions"][1:]:
+            number = int(report["version"])
+            champion = None
+            if not report.get("error"):
+                champion = evaluate.Scored.read(
+                    out / f"champion-{number}.parquet", number, report.get("classes")
+                )
+            scored.append((number, champion_versions[number], report, champion))
+    contract = _contract(candidate_report["contract"])
+    contract.duration_s = float(candidate_report["contract"]["predict_s"])
+    checks.append(contract)
+    checks.append(_latency(candidate_report, gate.latency_p99_ms, result))
+    evaluated = time.perf_counter()
     try:
-        _model_checks(ctx, info, manifest, frame, gold, candidate, champion_scored, result, checks)
+        _model_checks(ctx, info, manifest, frame, gold, candidate, scored, result, checks)
     except LightkeeperError as exc:
         # The run is still stored, with what went wrong, rather than lost to a traceback.
-        checks.append(
-            Check(
-                "quality:evaluation",
-                "quality",
-                "error",
-                exc.message,
-                exc.hint
-                or "check that the gold labels and the model's predictions are of one kind",
-            )
+        error = Check(
+            "quality:evaluation",
+            "quality",
+            "error",
+            exc.message,
+            exc.hint or "check that the gold labels and the model's predictions are of one kind",
         )
-    predict_s = float(candidate_report["predict_s"])
-    if champion_report is not None and "predict_s" in champion_report:
-        predict_s += float(champion_report["predict_s"])
-    return predict_s
+        error.duration_s = time.perf_counter() - evaluated
+        checks.append(error)
+    return sum(float(r.get("predict_s", 0.0)) for r in worker["versions"])
+
+
+def _latency(report: dict[str, Any], budget_ms: float | None, result: dict[str, Any]) -> Check:
+    """The latency check from the worker's rounds (a failure when single rows fail)."""
+    if "latency_ms" not in report:
+        return failed(
+            "latency:p99",
+            "latency",
+            report.get("latency_error", "single-row predict failed"),
+            "the model must score one row at a time, the way online requests arrive",
+        )
+    check, summary = latency_check(report["latency_ms"]["rounds"], budget_ms)
+    check.duration_s = float(report["latency_ms"]["total_s"])
+    result["latency"] = summary
+    return check
 
 
 def _model_checks(
@@ -356,7 +371,7 @@ def _model_checks(
     frame: pd.DataFrame,
     gold: GoldVersion,
     candidate: evaluate.Scored,
-    champion: evaluate.Scored | None,
+    scored: list[tuple[int, list[str], dict[str, Any], evaluate.Scored | None]],
     result: dict[str, Any],
     checks: list[Check],
 ) -> None:
@@ -364,41 +379,77 @@ def _model_checks(
     gate, task = manifest.gate, _task(manifest)
     positive = manifest.target.positive_class if manifest.target else None
     y_true = evaluate.align_labels(frame[gold.label_column], candidate.predictions)
-    custom, custom_checks = _custom_metrics(ctx.registry, gate.custom_metrics, info)
-    checks.extend(custom_checks)
-    metrics, quality = evaluate.quality(
-        gate, task, y_true, candidate, positive_class=positive, custom=custom
-    )
-    result["metrics"] = metrics
-    checks.extend(quality)
-    comparison, champion_metrics, check = evaluate.comparison(
-        gate, task, y_true, candidate, champion, positive_class=positive, custom=custom
-    )
-    result["comparison"], result["champion_metrics"] = comparison, champion_metrics
-    champion_error = (result["champion"] or {}).get("error")
-    if check is not None and not (champion is None and champion_error):
-        checks.append(check)
-    if champion is None and champion_error and gate.non_inferiority is not None:
-        # There is a champion but it could not be scored: no comparison is no pass.
-        checks.append(
-            failed(
-                f"non-inferiority:{gate.non_inferiority.metric}",
-                "comparison",
-                f"champion version {result['champion']['version']} could not be scored, so "
-                f"the candidate was not compared: {champion_error}",
-                "fix or re-register the champion (lightkeeper models show), then run the gate "
-                "again",
-            )
+    with timed(checks):
+        custom, custom_checks = _custom_metrics(ctx.registry, gate.custom_metrics, info)
+        checks.extend(custom_checks)
+    with timed(checks):
+        metrics, quality = evaluate.quality(
+            gate, task, y_true, candidate, positive_class=positive, custom=custom
         )
+        checks.extend(quality)
+    result["metrics"] = metrics
+    compared = [
+        _compare(gate, task, y_true, candidate, entry, positive=positive, custom=custom)
+        for entry in scored
+    ]
+    result["champions"] = [c.to_dict() for c in compared]
+    if gate.non_inferiority is not None:
+        name = f"non-inferiority:{gate.non_inferiority.metric}"
+        if compared:
+            decisive = champs.strictest(compared)
+            if decisive.data is not None:
+                result["comparison"] = {**decisive.data, "deployments": decisive.deployments}
+            result["champion_metrics"] = decisive.metrics
+            checks.append(champs.decisive_check(compared))
+        else:
+            targets = [champs.Target(t["name"], t["champion"]) for t in result["deployments"]]
+            with timed(checks):
+                checks.append(champs.nothing_to_compare(name, info.model, targets, info.version))
     segment_column = gate.segments.column if gate.segments else gold.segment_column
     segment_values = (
         frame[segment_column] if segment_column and segment_column in frame.columns else None
     )
-    result["segments"], segment_checks = evaluate.segments(
-        gate, task, y_true, candidate, segment_values, positive_class=positive
-    )
-    checks.extend(segment_checks)
+    with timed(checks):
+        result["segments"], segment_checks = evaluate.segments(
+            gate, task, y_true, candidate, segment_values, positive_class=positive
+        )
+        checks.extend(segment_checks)
     result["plots"] = evaluate.plots(task, y_true, candidate)
+
+
+def _compare(
+    gate: Gate,
+    task: str,
+    y_true: Any,
+    candidate: evaluate.Scored,
+    entry: tuple[int, list[str], dict[str, Any], evaluate.Scored | None],
+    *,
+    positive: Any,
+    custom: dict[str, Any],
+) -> champs.Compared:
+    """Non-inferiority against one champion; its scoring in the worker counts to the time."""
+    assert gate.non_inferiority is not None
+    number, deployments, report, champion = entry
+    extra: dict[str, Any] = {k: report[k] for k in ("load_s", "predict_s", "error") if k in report}
+    worker_s = float(report.get("load_s", 0.0)) + float(report.get("score_s", 0.0))
+    if champion is None:
+        # There is a champion but it could not be scored: no comparison is no pass.
+        check = failed(
+            f"non-inferiority:{gate.non_inferiority.metric}",
+            "comparison",
+            f"champion version {number} could not be scored, so the candidate was not "
+            f"compared: {report.get('error')}",
+            "fix or re-register the champion (lightkeeper models show), then run the gate again",
+        )
+        check.duration_s = worker_s
+        return champs.Compared(number, deployments, check, extra=extra)
+    started = time.perf_counter()
+    data, metrics, compared = evaluate.comparison(
+        gate, task, y_true, candidate, champion, positive_class=positive, custom=custom
+    )
+    assert compared is not None  # a policy and a champion always give a check
+    compared.duration_s = time.perf_counter() - started + worker_s
+    return champs.Compared(number, deployments, compared, data, metrics, extra)
 
 
 def _custom_metrics(
@@ -486,12 +537,14 @@ def _smoke(report: dict[str, Any]) -> Check:
             "the model must load and predict in a fresh process the way serving loads it: "
             "check its dependencies and that it does not rely on notebook state",
         )
-    return passed(
+    check = passed(
         "smoke:load-and-predict",
         "smoke",
         f"loaded in {report['load_s']:.2f} s in a fresh process and scored every gold row",
-        {"load_s": report["load_s"]},
+        {"load_s": report["load_s"], "score_s": report["score_s"]},
     )
+    check.duration_s = float(report["load_s"]) + float(report["score_s"])
+    return check
 
 
 def _contract(report: dict[str, Any]) -> Check:
@@ -522,6 +575,8 @@ def _ordered(checks: list[Check]) -> list[Check]:
 
 
 def _tag_version(registry: Registry, info: VersionInfo, run_id: int, verdict: str) -> None:
-    client = registry.client
-    client.set_model_version_tag(info.model, str(info.version), TAG + "gate.verdict", verdict)
-    client.set_model_version_tag(info.model, str(info.version), TAG + "gate.run_id", str(run_id))
+    registry.tag_version(
+        info.model,
+        info.version,
+        {TAG + "gate.verdict": verdict, TAG + "gate.run_id": str(run_id)},
+    )

@@ -70,6 +70,23 @@ class GateRun:
             "signoff": self.signoff.to_dict() if self.signoff else None,
         }
 
+    def compared_with(self, deployment: str, champion: int) -> bool:
+        """Whether this run compared its version with ``champion`` as ``deployment``'s champion.
+
+        True when the run's non-inferiority interval against that version was computed
+        (whatever its outcome) while it was the deployment's champion; false for a run
+        that was meant for another deployment, saw another champion there, could not score
+        the champion, or had no comparison in its policy.
+        """
+        for entry in self.result.get("champions") or []:
+            if (
+                entry.get("version") == champion
+                and deployment in (entry.get("deployments") or [])
+                and entry.get("compared") is True
+            ):
+                return True
+        return False
+
 
 class GateStore:
     """Persist gate runs and sign-offs."""
