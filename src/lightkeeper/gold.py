@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lightkeeper.errors import GoldDatasetInvalid, InvalidInput
 from lightkeeper.lineage import fingerprint_frame
 from lightkeeper.manifest import InputField, Manifest
+from lightkeeper.names import check_name
 from lightkeeper.store.gold import GoldStore, GoldVersion
 
 if TYPE_CHECKING:
@@ -236,10 +237,7 @@ def store_gold(
 
     The same content again returns the existing version with ``created=False``.
     """
-    if not name or "/" in name or name.startswith("."):
-        raise InvalidInput(
-            f"{name!r} is not a usable gold dataset name", hint="use letters, digits, - and _"
-        )
+    check_name(name, "gold dataset")
     if not owner.strip():
         raise InvalidInput(
             "a gold dataset needs an owner", hint="--owner the business owner who signs it off"

@@ -22,13 +22,18 @@ SETTINGS_FILE = "settings.yaml"
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its name, type, default and help text."""
+    """One setting: its name, type, default and help text.
+
+    ``secret`` marks a value that can hold a credential (a URL with a password, a token):
+    it is masked wherever lightkeeper shows it (``lightkeeper settings``, errors).
+    """
 
     name: str
     type: type
     default: Any
     help: str
     env: tuple[str, ...] = ()
+    secret: bool = False
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -49,6 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Ops database as a SQLAlchemy URL (sqlite:///... or postgresql+psycopg://...). "
         "Default: SQLite file ops.db inside the home.",
+        secret=True,
     ),
     Setting(
         "tracking_uri",
@@ -57,6 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
         "MLflow tracking and registry URI of the model store. "
         "Default: MLflow sqlite store mlflow.db and folder artifacts/ inside the home.",
         env=("MLFLOW_TRACKING_URI",),
+        secret=True,
     ),
     Setting("host", str, "127.0.0.1", "Address the control-plane HTTP API listens on."),
     Setting("port", int, 8700, "Port the control-plane HTTP API listens on."),
@@ -73,6 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "API token the CLI acts with (its role is checked). Without one, and with auth "
         "off, the local user acts as admin.",
+        secret=True,
     ),
     Setting(
         "smtp_url",
@@ -80,6 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
         "smtp://127.0.0.1:25",
         "SMTP server for e-mail alarm sinks without their own url: smtp://[user@]host:port, "
         "or smtps:// for TLS. The password, if any, comes from the sink's secret_env.",
+        secret=True,
     ),
     Setting("smtp_from", str, "lightkeeper@localhost", "Sender address of alarm e-mails."),
     Setting(
@@ -114,8 +123,9 @@ def _coerce(setting: Setting, raw: Any, source: str) -> Any:
         return str(raw)
     except ValueError:
         kind = {bool: "true or false", int: "a whole number"}.get(setting.type, "text")
+        shown = mask(str(raw)) if setting.secret else raw
         raise SettingsError(
-            f"setting {setting.name} from {source} is {raw!r}, which is not {kind}",
+            f"setting {setting.name} from {source} is {shown!r}, which is not {kind}",
             hint=f"set {setting.name} to {kind}",
         ) from None
 
@@ -190,6 +200,7 @@ class Settings:
                 hint="use one of DEBUG, INFO, WARNING, ERROR",
             )
         values["log_level"] = level
+        _check_smtp_url(values["smtp_url"], sources["smtp_url"])
         if not 0 < values["port"] < 65536:
             raise SettingsError(
                 f"setting port from {sources['port']} is {values['port']}",
@@ -203,11 +214,12 @@ class Settings:
         return self.home / "artifacts"
 
     def rows(self) -> list[dict[str, str]]:
-        """Each setting with its value, source and help, for ``lightkeeper settings``."""
+        """Each setting with its value (secrets masked), source and help, for
+        ``lightkeeper settings``."""
         return [
             {
                 "name": s.name,
-                "value": _shown(s.name, getattr(self, s.name)),
+                "value": _shown(s, getattr(self, s.name)),
                 "source": self.sources[s.name],
                 "env": s.env_names[0],
                 "help": s.help,
@@ -215,15 +227,76 @@ class Settings:
             for s in SETTINGS
         ]
 
+    def redact(self, text: str) -> str:
+        """``text`` with the credentials in secret settings' values replaced by ``***``
+        (for messages that quote what a library said, URLs included)."""
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if setting.secret and value:
+                for needle, replacement in _credentials(str(value)):
+                    text = text.replace(needle, replacement)
+        return text
 
-def _shown(name: str, value: Any) -> str:
-    if name == "token" and value:
-        return str(value)[:6] + "..."
-    if name in {"database_url", "tracking_uri"} and value:
-        from lightkeeper.registry import mask_uri
 
-        return mask_uri(str(value))
+_SECRET_PARAMETER = re.compile(r"pass|secret|token|key|auth", re.IGNORECASE)
+_SHORTEST_ALONE = 4  # a shorter credential is only replaced where it stands in its URL
+
+
+def mask(value: str) -> str:
+    """A secret setting's value fit to show: a URL with its password (and credential-like
+    query parameters) as ``***``, a token as its first characters."""
+    if "://" not in value:  # a token: its first characters; a broken URL: nothing
+        token = len(value) > 12 and not any(c in value for c in ":@/")
+        return value[:6] + "..." if token else "***"
+    for needle, replacement in _credentials(value):
+        value = value.replace(needle, replacement)
+    return value
+
+
+def _credentials(value: str) -> list[tuple[str, str]]:
+    """What to replace, and by what, so that a secret setting's value is not shown:
+    each credential in its URL form first, then on its own."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    if "://" not in value:
+        return [(value, "***")] if len(value) >= _SHORTEST_ALONE else []
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:  # not even a URL: everything after the scheme
+        return [(value.split("://", 1)[1], "***")]
+    pairs: list[tuple[str, str]] = []
+    secrets: list[str] = []
+    if password:
+        pairs.append((f":{password}@", ":***@"))
+        secrets += {password, unquote(password)}  # libraries may quote it decoded
+    for name, given in parse_qsl(parts.query):
+        if given and _SECRET_PARAMETER.search(name):
+            pairs.append((f"{name}={given}", f"{name}=***"))
+            secrets.append(given)
+    pairs += [(secret, "***") for secret in secrets if len(secret) >= _SHORTEST_ALONE]
+    return pairs
+
+
+def _shown(setting: Setting, value: Any) -> str:
+    if setting.secret and value:
+        return mask(str(value))
     return str(value)
+
+
+def _check_smtp_url(url: str, source: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(
+            f"setting smtp_url from {source} is {mask(url)!r}, which is not an SMTP server URL",
+            hint="use smtp://[user@]host[:port] or smtps://[user@]host[:port]",
+        )
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:
@@ -234,8 +307,12 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
+        # the problem and where, not the quoted line: it may hold a password
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SettingsError(
-            f"{path} is not valid YAML: {exc}", hint="fix the file or delete it"
+            f"{path} is not valid YAML: {problem}{where}", hint="fix the file or delete it"
         ) from None
     if not isinstance(data, dict):
         raise SettingsError(

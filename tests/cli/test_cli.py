@@ -153,3 +153,29 @@ def test_models_register_by_uri(run, project: Path) -> None:
     assert "registered copy version 1 (sklearn)" in out
     code, out, err = run("models", "register", "copy", "runs:/nope/model")
     assert code == 2 and "LK-MODEL-LOAD-FAILED" in err and "Traceback" not in err
+
+
+def test_ids_names_and_durations_out_of_range_are_clear_errors(run, project: Path) -> None:
+    assert run("train", str(project))[0] == 0
+    huge = str(2**64 + 1)
+    for args in (
+        ("alarms", "show", huge),
+        ("monitor", "show", huge),
+        ("tokens", "revoke", huge),
+        ("gold", "approve", "credit-gold", huge),
+    ):
+        code, _, err = run(*args)
+        assert code == 2 and "Input should be less than or equal to 2147483647" in err, err
+        assert "Traceback" not in err and "internal error" not in err
+
+    code, _, err = run("models", "show", "credit-risk", huge)
+    assert code == 2 and f"[LK-INVALID-INPUT]: version {huge} is not a version number" in err
+
+    code, _, err = run("deployments", "create", "-online", "--model", "credit-risk")
+    assert code == 2, err
+    code, _, err = run("deployments", "create", "crédit", "--model", "credit-risk")
+    assert code == 2 and "deployment name 'crédit' is not a valid name" in err
+    assert "ASCII letters, digits, '-' and '_'" in err
+
+    code, _, err = run("audit", "--since", "99999999999d")
+    assert code == 2 and "--since '99999999999d' is neither a duration nor a date" in err

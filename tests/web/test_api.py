@@ -146,3 +146,91 @@ def test_lightkeeper_up_serves_the_api(home: Path, tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=20)
+
+
+def test_limits_and_malformed_requests_are_client_errors_in_the_documented_shape(
+    lk: Lightkeeper, project: Path, serve
+) -> None:
+    lk.train(project, by=ANA)
+    huge = str(2**64 + 1)  # beyond 64 bits: SQLite and MLflow used to raise OverflowError
+    with httpx.Client(base_url=serve(lk.api_app()), timeout=30) as http:
+        for path in (
+            f"/api/v1/alarms/{huge}",
+            f"/api/v1/gate/runs/{huge}",
+            f"/api/v1/monitor-results/{huge}/report",
+            f"/api/v1/gold/credit-gold/versions/{2**31}",  # past PostgreSQL's INTEGER
+            f"/api/v1/gate/runs?version={huge}",
+            f"/api/v1/models/credit-risk/versions/{huge}",
+            f"/api/v1/models/credit-risk/versions/{huge}/gate",
+        ):
+            answer = http.get(path)
+            assert answer.status_code == 422, (path, answer.text)
+            assert answer.json()["error"]["code"] == "LK-INVALID-INPUT", path
+        release = http.post(
+            "/api/v1/deployments/nowhere/releases", json={"version": huge, "reason": "r"}
+        )
+        assert release.status_code == 422 and "not a version number" in release.text
+
+        named = http.post(
+            "/api/v1/deployments", json={"name": "credit risk!", "model": "credit-risk"}
+        )
+        assert named.status_code == 422
+        assert named.json()["error"]["message"] == (
+            "deployment name 'credit risk!' is not a valid name"
+        )
+        assert "at most 100 characters" in named.json()["error"]["hint"]
+
+        for body, content_type, said in (
+            (b'{"name": "d", ', "application/json", "the request body is not valid JSON"),
+            (b"\xff\xfe{}", "application/json", "the request body is not valid JSON"),
+            (b"\xff\xfe6", "application/json", "the request body of POST /api/v1/deployments"),
+            (b'{"name": "d"}', "text/plain", "the request body is text/plain"),
+        ):
+            answer = http.post(
+                "/api/v1/deployments", content=body, headers={"content-type": content_type}
+            )
+            assert answer.status_code == 422, answer.text
+            error = answer.json()["error"]
+            assert set(error) == {"code", "message", "hint"} and error["code"] == "LK-INVALID-INPUT"
+            assert error["message"].startswith(said), error
+
+        unknown = http.get("/api/v1/modles")
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["code"] == "LK-NO-SUCH-ROUTE"
+        wrong = http.delete("/api/v1/models")
+        assert wrong.status_code == 405
+        assert (
+            wrong.json()["error"]["message"] == "/api/v1/models does not take DELETE (it takes GET)"
+        )
+
+        spec = http.get("/openapi.json").json()
+    alarm = spec["paths"]["/api/v1/alarms/{alarm_id}/ack"]["post"]
+    assert set(alarm["responses"]) == {"200", "401", "403", "404", "409", "422", "500", "503"}
+    error = alarm["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert "ErrorResponse" in spec["components"]["schemas"]
+    report = spec["paths"]["/api/v1/gate/runs/{run_id}/report"]["get"]["responses"]
+    assert "text/html" in report["200"]["content"]
+    assert "application/json" in report["404"]["content"]
+
+
+def test_errors_never_carry_a_credential_of_the_settings(home: Path, serve) -> None:
+    from lightkeeper import Settings
+
+    password = "Pw-7f3c9a1e"
+    settings = Settings.load(
+        {
+            "home": home,
+            "database_url": f"sqlite:///{home / 'ops.db'}",
+            "tracking_uri": f"http://lk:{password}@127.0.0.1:1",
+        },
+        environ={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
+    )
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    try:
+        answer = httpx.get(serve(Lightkeeper(settings).api_app()) + "/api/v1/models", timeout=60)
+    finally:
+        del os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "LK-MODEL-STORE-UNAVAILABLE"
+    assert password not in answer.text and "lk:***@127.0.0.1:1" in answer.text

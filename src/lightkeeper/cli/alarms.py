@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.names import MAX_ID
 
 if TYPE_CHECKING:
     from lightkeeper.store.alarms import Alarm
@@ -61,7 +62,7 @@ def list_(
 @alarms_app.command("show")
 def show(
     ctx: typer.Context,
-    alarm_id: int = typer.Argument(..., help="Alarm id."),
+    alarm_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Alarm id."),
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """One alarm: evidence, owner, runbook entry, and every delivery with its attempts."""
@@ -75,7 +76,7 @@ def show(
 @alarms_app.command("ack")
 def ack(
     ctx: typer.Context,
-    alarm_id: int = typer.Argument(..., help="Alarm id."),
+    alarm_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Alarm id."),
     note: str = typer.Option("", "--note", help="What you are doing about it."),
 ) -> None:
     """Take an open alarm on (operator, data scientist)."""
@@ -86,7 +87,7 @@ def ack(
 @alarms_app.command("resolve")
 def resolve(
     ctx: typer.Context,
-    alarm_id: int = typer.Argument(..., help="Alarm id."),
+    alarm_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Alarm id."),
     reason: str = typer.Option(..., "--reason", help="What fixed it, for the audit trail."),
 ) -> None:
     """Close an alarm by hand; its sinks are told."""

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.names import MAX_ID
 
 gold_app = typer.Typer(
     help="Gold datasets: labelled, versioned, signed off by the business.", no_args_is_help=True
@@ -41,7 +42,7 @@ def add(
     json: bool = typer.Option(False, "--json", help="Print the version as JSON."),
 ) -> None:
     """Add a gold dataset version; the same content again is a no-op."""
-    lk = ctx.obj.lk()
+    lk = ctx.obj.lk(create=True)
     version, created = lk.gold_add(
         name,
         file,
@@ -73,7 +74,7 @@ def add(
 def approve(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Gold dataset name."),
-    version: int = typer.Argument(..., help="Version to sign off."),
+    version: int = typer.Argument(..., min=1, max=MAX_ID, help="Version to sign off."),
     note: str = typer.Option("", "--note", help="Why, for the audit trail."),
 ) -> None:
     """Record the business owner's sign-off of a version (role owner or admin)."""
@@ -112,7 +113,9 @@ def list_gold(
 def show(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Gold dataset name."),
-    version: int | None = typer.Argument(None, help="Version (default: all versions)."),
+    version: int | None = typer.Argument(
+        None, min=1, max=MAX_ID, help="Version (default: all versions)."
+    ),
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A gold dataset's versions, or one version with its columns."""

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.names import MAX_ID
 
 if TYPE_CHECKING:
     from lightkeeper.store.monitors import MonitorResult
@@ -148,7 +149,9 @@ def results(
 @monitor_app.command("show")
 def show(
     ctx: typer.Context,
-    result_id: int = typer.Argument(..., help="Result id (lightkeeper monitor results D)."),
+    result_id: int = typer.Argument(
+        ..., min=1, max=MAX_ID, help="Result id (lightkeeper monitor results D)."
+    ),
     html: Path | None = typer.Option(None, "--html", help="Write the HTML report here."),
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

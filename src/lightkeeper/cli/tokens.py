@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.names import MAX_ID
 
 tokens_app = typer.Typer(
     help="API tokens with a role, for the CLI and the HTTP API.", no_args_is_help=True
@@ -27,7 +28,7 @@ def create(
     """Create a token (admin; the first token of a workspace needs none). Shown once."""
     from lightkeeper.auth import parse_role
 
-    token, secret = ctx.obj.lk().token_create(name, parse_role(role))
+    token, secret = ctx.obj.lk(create=True).token_create(name, parse_role(role))
     if json:
         print_json({**token.to_dict(), "token": secret})
         return
@@ -60,7 +61,10 @@ def list_tokens(
 
 
 @tokens_app.command("revoke")
-def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="Token id.")) -> None:
+def revoke(
+    ctx: typer.Context,
+    token_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Token id."),
+) -> None:
     """Revoke a token; it stops working at once."""
     token = ctx.obj.lk().token_revoke(token_id)
     console.print(f"revoked token {token.id} ({escape(token.name)}, {token.role})")

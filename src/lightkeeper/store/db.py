@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from lightkeeper.errors import DatabaseOutdated, DatabaseUnavailable, SettingsError
+from lightkeeper.errors import DatabaseOutdated, DatabaseUnavailable, InvalidInput, SettingsError
+from lightkeeper.settings import mask
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,9 @@ def normalise_url(url: str) -> sa.URL:
     """Parse a database URL; plain ``postgresql://`` means psycopg 3."""
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise SettingsError(
-            f"database_url {url!r} is not a database URL",
+            f"database_url {mask(url)!r} is not a database URL",
             hint="use sqlite:///path/ops.db or postgresql://user:pass@host:5432/dbname",
         ) from None
     parsed = with_driver(parsed)
@@ -150,6 +151,15 @@ class Database:
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
             # the server went away (or SQLite stayed locked) mid-transaction: same as down
             raise self._unavailable(exc) from None
+        except sa.exc.DataError as exc:
+            # a value the column cannot hold (PostgreSQL: a NUL character in text, a number
+            # past INTEGER): the caller's input, refused by the database rather than by us
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise InvalidInput(
+                f"the ops database cannot store a value given: {reason}",
+                hint="remove NUL characters from names, notes and filters; ids and versions "
+                "are whole numbers from 1 to 2147483647",
+            ) from None
 
     def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
         first_line = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]
