@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.errors import LightkeeperError, TrainingFailed
+from lightkeeper.errors import InvalidInput, LightkeeperError, TrainingFailed
 from lightkeeper.events import EventBus, TrainingFailedEvent, VersionRegistered
 from lightkeeper.lineage import code_version, fingerprint_frame, text_hash
 from lightkeeper.manifest import Manifest, load_manifest
@@ -57,11 +59,19 @@ def train_project(
     bus: EventBus,
     actor: str,
     on_step: Step | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> VersionInfo:
     """Run the project's train entrypoint and register the model as a new version.
 
+    ``params`` go to an entrypoint that takes a ``params`` argument (``def train(params)``;
+    one that takes none is called as before, with ``{}`` when none are given) and are
+    logged as params of the MLflow run before it is called.
+
     Nothing is registered when the entrypoint raises or returns something unusable;
     the MLflow run is then marked failed and a ``training.failed`` event is recorded.
+
+    Raises:
+        InvalidInput: ``params`` given to an entrypoint that takes none.
     """
     step = on_step or (lambda _msg: None)
     project_dir = Path(project_dir).absolute()
@@ -69,6 +79,16 @@ def train_project(
     manifest_text = (project_dir / "lightkeeper.yaml").read_text(encoding="utf-8")
     step(f"loaded manifest for {manifest.name} ({manifest.kind})")
     train_fn = _entrypoint(project_dir, manifest.entrypoints.train)
+    given = dict(params or {})
+    takes_params = _takes_params(train_fn)
+    if given and not takes_params:
+        shown = ", ".join(f"{k}={v}" for k, v in given.items())
+        raise InvalidInput(
+            f"the train entrypoint {manifest.entrypoints.train} takes no params, so "
+            f"{shown} cannot be passed to it",
+            hint="give the function a params argument (def train(params: dict[str, Any]) "
+            "-> ...), or leave out --param",
+        )
     experiment_id = registry.experiment_id(manifest.name)
 
     import mlflow
@@ -81,12 +101,17 @@ def train_project(
             ) as run:
                 run_id = run.info.run_id
                 step(f"running {manifest.entrypoints.train} (MLflow run {run_id[:8]})")
+                if given:  # before the entrypoint runs: a failed run shows what it was given
+                    mlflow.log_params(given)
                 started = time.perf_counter()
                 with on_path(project_dir):
-                    result = _call(train_fn, manifest.entrypoints.train)
+                    result = _call(
+                        train_fn, manifest.entrypoints.train, given if takes_params else None
+                    )
                 mlflow.log_metric("lightkeeper.train_seconds", time.perf_counter() - started)
-                if result.params:
-                    mlflow.log_params(result.params)
+                returned = _returned_params(result.params, given)
+                if returned:
+                    mlflow.log_params(returned)
                 if result.metrics:
                     mlflow.log_metrics(result.metrics)
                 features = _features(result.data, manifest)
@@ -148,9 +173,78 @@ def train_project(
     return info
 
 
-def _call(train_fn: Callable[[], Any], name: str) -> TrainResult:
+_PARAM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,249}")
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
+
+
+def parse_params(items: Iterable[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` items (``lightkeeper train --param``) as params for the entrypoint.
+
+    A value is an int when written as one (``42``, ``-3``; not ``007``), a float when
+    written with a point or an exponent (``0.5``, ``.5``, ``1e-3``), a bool for ``true``
+    or ``false`` (any case), and text otherwise (``007``, ``nan``, ``gini``, empty).
+
+    Raises:
+        InvalidInput: an item without ``=``, a key that is not a plain name, a key twice.
+    """
+    params: dict[str, Any] = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not _PARAM_KEY.fullmatch(key):
+            raise InvalidInput(
+                f"--param {item!r} is not KEY=VALUE with a plain name as KEY",
+                hint="for example --param max_depth=8 --param criterion=gini (letters, "
+                "digits, _ . - in the name; no spaces around =)",
+            )
+        if key in params:
+            raise InvalidInput(f"--param {key} is given twice", hint="give each param once")
+        params[key] = _param_value(value)
+    return params
+
+
+def _param_value(text: str) -> Any:
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _takes_params(train_fn: Callable[..., Any]) -> bool:
+    """Whether the entrypoint accepts ``params=`` (a ``params`` argument or ``**kwargs``)."""
     try:
-        returned = train_fn()
+        signature = inspect.signature(train_fn)
+    except (TypeError, ValueError):  # a builtin or C function: called as before
+        return False
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            return True
+        if parameter.name == "params" and parameter.kind is not inspect.Parameter.POSITIONAL_ONLY:
+            return True
+    return False
+
+
+def _returned_params(returned: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The params the entrypoint returned that were not logged as given (MLflow refuses to
+    change a param; a returned value other than the given one is left out, with a warning)."""
+    out = {}
+    for key, value in returned.items():
+        if key not in given:
+            out[key] = value
+        elif str(value) != str(given[key]):
+            log.warning(
+                "the train entrypoint returned param %s=%s; the run keeps the given %s",
+                *(key, value, given[key]),
+            )
+    return out
+
+
+def _call(train_fn: Callable[..., Any], name: str, params: dict[str, Any] | None) -> TrainResult:
+    try:
+        returned = train_fn() if params is None else train_fn(params=params)
     except Exception as exc:
         log.exception("train entrypoint %s raised", name)
         raise TrainingFailed(
@@ -267,7 +361,7 @@ def _is_python_model(model: Any) -> bool:
     return isinstance(model, PythonModel)
 
 
-def _entrypoint(project_dir: Path, spec: str) -> Callable[[], Any]:
+def _entrypoint(project_dir: Path, spec: str) -> Callable[..., Any]:
     module_name, _, func_name = spec.partition(":")
     try:
         module = fresh_import(project_dir, module_name)

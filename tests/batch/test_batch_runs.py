@@ -332,6 +332,17 @@ def test_a_query_is_passed_as_written(lk: Lightkeeper, tmp_path: Path) -> None:
     assert done.rows_out == 300
 
 
+def test_an_output_table_in_a_schema_that_does_not_exist_is_invalid_input(
+    lk: Lightkeeper, warehouse: str, tmp_path: Path
+) -> None:
+    sink = BatchOutput(url=warehouse, table="nowhere.scores")
+    with pytest.raises(InvalidInput, match="names the schema 'nowhere', which does not exist") as e:
+        run(lk, files(tmp_path, customers(10)), sink)
+    assert "CREATE SCHEMA nowhere" in e.value.hint
+    [failed] = lk.batch_runs_of("credit-nightly")
+    assert failed.status == "failed" and "InvalidInput" in (failed.error or "")
+
+
 def test_a_schema_qualified_table_on_postgres(lk: Lightkeeper, postgres_url: str) -> None:
     from lightkeeper.batch.sql import engine
 

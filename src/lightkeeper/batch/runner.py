@@ -9,12 +9,12 @@ import os
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
 from queue import Empty, Full, Queue
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from lightkeeper.background import Periodic
 from lightkeeper.batch.checks import check_chunk
+from lightkeeper.batch.keys import DuplicateKeys, key_text
 from lightkeeper.batch.sinks import Sink, open_sink
 from lightkeeper.batch.sources import Source, open_source
 from lightkeeper.batch.summary import RowSample, ScoreSummary
@@ -320,6 +321,8 @@ class _Job:
         self.versions: dict[str, int] = {}
         self.rows_in = self.rows_out = self.rows_rejected = self.chunks = 0
         self.total: int | None = None
+        self.duplicates: DuplicateKeys | None = None
+        self.rejects_kept: str | None = None  # where a failed run's rejects are
 
     def status(self) -> dict[str, Any]:
         """Heartbeat payload: where the run is."""
@@ -336,6 +339,7 @@ class _Job:
         lk, record = self.lk, self.run_record
         try:
             self.total = self.source.count()
+            self._find_duplicates()
             self._take_over(fresh)
             self._stage_all()
             if self.rows_in == 0:
@@ -346,11 +350,13 @@ class _Job:
                 )
             share = self.rows_rejected / self.rows_in
             if share > self.config.max_reject_share:
+                kept = self._keep_rejects()
                 raise TooManyRejects(
                     f"{self.rows_rejected:,} of {self.rows_in:,} rows ({share:.2%}) were "
                     f"rejected, more than batch.max_reject_share "
-                    f"({self.config.max_reject_share:.2%}); nothing was published",
-                    hint="the rejects' reasons name the fields; fix the data and run again",
+                    f"({self.config.max_reject_share:.2%}); nothing was published; {kept}",
+                    hint="the rejects' reasons name the fields and the duplicated keys; fix "
+                    "the data and run again",
                 )
             self.fence.check(renew=True)
             self.sink.publish(record.partition)
@@ -372,7 +378,7 @@ class _Job:
                 record.id,
                 "failed",
                 error=message,
-                summary=self.summary.to_dict(),
+                summary=self._summary(),
                 **self._counters(),
             )
             lk.bus.publish(
@@ -388,7 +394,7 @@ class _Job:
             )
             raise
         finished = lk.batch_runs.finish(
-            record.id, "succeeded", summary=self.summary.to_dict(), **self._counters()
+            record.id, "succeeded", summary=self._summary(), **self._counters()
         )
         lk.bus.publish(
             BatchRunFinished(
@@ -403,6 +409,39 @@ class _Job:
             )
         )
         return finished
+
+    def _find_duplicates(self) -> None:
+        """Entity keys that appear more than once in the input, before any chunk is
+        scored: a first pass over the key columns (see :mod:`lightkeeper.batch.keys`)."""
+        started = time.perf_counter()
+        counts, hashes = self.source.duplicate_keys(self.total)
+        self.duplicates = DuplicateKeys(self.keys, self.config.duplicate_keys, counts, hashes)
+        if counts:
+            log.info(
+                "%s %s: %d entity key(s) appear more than once (%d rows; %s), found in %.2f s",
+                *(self.run_record.deployment, self.run_record.partition, len(counts)),
+                *(sum(counts.values()), self.config.duplicate_keys),
+                time.perf_counter() - started,
+            )
+
+    def _keep_rejects(self) -> str:
+        """Move the staged rejects of a run that fails on them to where users look, apart
+        from any published partition; says where (or why they could not be kept)."""
+        try:
+            self.rejects_kept = self.sink.keep_rejects(self.run_record.id)
+        except Exception as exc:  # the failure itself matters more
+            log.warning("%s: cannot keep the rejects: %s", self.run_record.deployment, exc)
+            return f"the rejected rows could not be kept ({first_line(exc)})"
+        return f"the rejected rows are kept in {self.rejects_kept}"
+
+    def _summary(self) -> dict[str, Any]:
+        """The score summary, the duplicated keys, and where a failed run's rejects are."""
+        summary = self.summary.to_dict()
+        if self.duplicates is not None:
+            summary["duplicate_keys"] = self.duplicates.to_dict()
+        if self.rejects_kept is not None:
+            summary["rejects_kept"] = self.rejects_kept
+        return summary
 
     def _take_over(self, fresh: bool) -> None:
         """Open the stage; keep what an interrupted run of exactly this release, input,
@@ -441,6 +480,8 @@ class _Job:
             for index, frame in enumerate(chunks):
                 self.rows_in += len(frame)
                 if index in self.staged:
+                    if self.duplicates is not None:  # keep_last counts the rows seen
+                        self.duplicates.split(frame)
                     out, rejected = self.staged[index]
                     if out + rejected != len(frame):
                         raise self._changed(
@@ -553,16 +594,19 @@ class _Job:
         """One chunk's output rows and rejected rows."""
         import pandas as pd
 
+        duplicated = self.duplicates.split(frame) if self.duplicates is not None else None
+        if duplicated is not None:  # the duplicate, the first problem of its row
+            frame, twice = frame[~duplicated[0]], frame[duplicated[0]]
         checked = check_chunk(frame, self.manifest.input_schema, self.required, self.keys)
         good = checked.good.reset_index(drop=True)
         holdout = self.config.holdout
         challenger = self.release.challenger if self.release.strategy == "canary" else None
         canary = challenger is not None
-        key_text = _key_text(good, self.keys) if holdout is not None or canary else []
+        texts = key_text(good, self.keys) if holdout is not None or canary else []
         output = good[self.keys].copy()
         versions = np.full(len(good), self.release.champion, dtype=np.int64)
         if challenger is not None:
-            versions[buckets(key_text) < (self.release.percent or 0)] = challenger
+            versions[buckets(texts) < (self.release.percent or 0)] = challenger
         predictions, probabilities = self._predict(good, versions)
         output["prediction"] = predictions
         for name, values in probabilities.items():
@@ -571,14 +615,19 @@ class _Job:
         if self.sample.size:
             self.sample.add(good, self.logged, **{_OUT: predictions, _VERSION: versions})
         if holdout is not None:
-            output[holdout.column] = in_holdout(key_text, share=holdout.share, salt=holdout.salt)
+            output[holdout.column] = in_holdout(texts, share=holdout.share, salt=holdout.salt)
         if checked.flags is not None:
             output["flags"] = checked.flags
         now = pd.Timestamp(self.lk.clock.now())
         output["run_id"] = self.run_record.id
         output["partition"] = self.run_record.partition
         output["scored_at"] = now
-        rejects = _rejects(checked.rejected, checked.reasons, self.keys)
+        rejected, reasons = checked.rejected, checked.reasons
+        if duplicated is not None:
+            both = len(rejected) > 0
+            rejected = pd.concat([twice, rejected]) if both else twice
+            reasons = np.concatenate([duplicated[1], reasons]) if both else duplicated[1]
+        rejects = _rejects(rejected, reasons, self.keys)
         rejects["run_id"] = self.run_record.id
         rejects["partition"] = self.run_record.partition
         rejects["rejected_at"] = now
@@ -659,22 +708,6 @@ def _prefetched(chunks: Iterator[pd.DataFrame]) -> Generator[pd.DataFrame, None,
         while thread.is_alive():  # unblock a reader waiting to put, then let it finish
             with suppress(Empty):
                 queue.get(timeout=0.1)
-
-
-def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
-    """Entity keys as text, the same text online routing keys use (``1234``, ``a|b``)."""
-    columns = [frame[k].map(_plain_text).tolist() for k in keys]
-    if len(columns) == 1:
-        return columns[0]
-    return ["|".join(parts) for parts in zip(*columns, strict=True)]
-
-
-def _plain_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 1234.0 read from a nullable column is key 1234
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def _rejects(rejected: pd.DataFrame, reasons: np.ndarray, keys: list[str]) -> pd.DataFrame:

@@ -5,7 +5,9 @@ after a crash the staged chunks are exactly the complete ones. Publishing replac
 partition's rows (SQL: delete + insert + drop the staging tables in one transaction;
 Parquet: the staged folder renamed into ``partition=<p>``), so readers see the old
 partition or the new one, never a mix, and a rerun replaces instead of duplicating.
-Rejected rows are staged and published the same way, beside the output.
+Rejected rows are staged and published the same way, beside the output. A run that
+fails on too many rejects publishes nothing but keeps its rejects, under its run id and
+apart from every partition (:meth:`Sink.keep_rejects`), for a look at what went wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlalchemy as sa
 
 from lightkeeper.batch import sql
-from lightkeeper.errors import PublishRefused
+from lightkeeper.errors import InvalidInput, PublishRefused
 from lightkeeper.files import write_atomic
 from lightkeeper.settings import expand_env
 
@@ -55,6 +57,11 @@ class Sink(Protocol):
 
     def publish(self, partition: str) -> None:
         """Replace the partition with everything staged, in one step; clears the stage."""
+        ...
+
+    def keep_rejects(self, run_id: int) -> str:
+        """Move the staged rejects, in one step, to where a failed run's rejects are kept
+        (never where a partition's are); returns where that is."""
         ...
 
     def discard(self) -> None:
@@ -96,6 +103,7 @@ class SqlSink:
     def begin(self, meta: dict[str, Any]) -> dict[int, tuple[int, int]]:
         text = json.dumps(meta, sort_keys=True, default=str)
         with self.engine.begin() as conn:
+            self._check_schema(conn)
             stored = sa.table(self._stage_meta, sa.column("meta"), schema=self.schema)
             if sa.inspect(conn).has_table(self._stage_meta, schema=self.schema):
                 found = conn.execute(sa.select(stored.c.meta)).scalar()
@@ -108,6 +116,20 @@ class SqlSink:
             ).create(conn)
             conn.execute(stored.insert().values(meta=text))
         return {}
+
+    def _check_schema(self, conn: sa.Connection) -> None:
+        """A ``schema.table`` output needs the schema (or, on SQLite, the attached database)
+        to exist: lightkeeper creates tables, never schemas."""
+        if self.schema is None:
+            return
+        schemas = sa.inspect(conn).get_schema_names()
+        if self.schema not in schemas:
+            raise InvalidInput(
+                f"the output {self.description} names the schema {self.schema!r}, which does "
+                "not exist there",
+                hint=f"create it first (CREATE SCHEMA {self.schema}), or write to a table in "
+                f"one that exists: {', '.join(sorted(schemas))}",
+            )
 
     def _staged(self, conn: sa.Connection) -> dict[int, tuple[int, int]]:
         done: dict[int, list[int]] = {}
@@ -181,6 +203,33 @@ class SqlSink:
                 existing.insert().from_select(names, sa.select(*(staged.c[n] for n in names)))
             )
             staged.drop(conn)
+
+    def keep_rejects(self, run_id: int) -> str:
+        """Into ``<table>_rejects`` with the run's ``run_id`` and no partition (NULL), so
+        no query of a partition's rejects sees them."""
+        with self.engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            if inspector.has_table(self._stage_rejects, schema=self.schema):
+                metadata = sa.MetaData(schema=self.schema)
+                staged = sa.Table(self._stage_rejects, metadata, autoload_with=conn)
+                columns = [c for c in staged.columns if c.name != CHUNK]
+                if not inspector.has_table(self.rejects_table, schema=self.schema):
+                    fresh = (sa.Column(c.name, c.type) for c in columns)
+                    sa.Table(self.rejects_table, metadata, *fresh).create(conn)
+                kept = sa.Table(
+                    self.rejects_table, metadata, autoload_with=conn, extend_existing=True
+                )
+                names = [c.name for c in columns if c.name != "partition"]
+                lacking = [name for name in names if name not in kept.columns]
+                if lacking:
+                    missing = f"the table {self.rejects_table} has no column {lacking[0]}"
+                    raise PublishRefused(missing)
+                rows = sa.select(*(staged.c[name] for name in names))
+                conn.execute(kept.insert().from_select(names, rows))
+                staged.drop(conn)
+        table = f"{self.schema}.{self.rejects_table}" if self.schema else self.rejects_table
+        where = self.engine.url.render_as_string(hide_password=True)
+        return f"table {table} at {where}, run_id {run_id} (partition NULL)"
 
     def discard(self) -> None:
         with self.engine.begin() as conn:
@@ -284,6 +333,19 @@ class ParquetSink:
             os.replace(staged, target)
             shutil.rmtree(replaced, ignore_errors=True)
         self.discard()
+
+    def keep_rejects(self, run_id: int) -> str:
+        """Into ``_rejects/_failed/run=<id>/``: readers of ``_rejects`` skip it (``_``)."""
+        staged = self._stage / "rejects"
+        target = self.root / "_rejects" / "_failed" / f"run={run_id}"
+        staged.mkdir(parents=True, exist_ok=True)
+        for file in list(staged.iterdir()):
+            if file.name.startswith("."):
+                file.unlink()  # a torn partial
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # a run id is used once; but be sure
+        os.replace(staged, target)
+        return str(target)
 
     def discard(self) -> None:
         shutil.rmtree(self._stage, ignore_errors=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlalchemy as sa
 
 from lightkeeper.batch import sql
+from lightkeeper.batch.keys import KEY_CHUNK_ROWS, KeyCounts, counted, duplicated_in_chunks
 from lightkeeper.errors import InputUnavailable, InvalidInput
 from lightkeeper.settings import expand_env
 
@@ -39,6 +40,12 @@ class Source(Protocol):
 
     def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
         """The input in chunks of about ``rows`` rows, always in the same order."""
+        ...
+
+    def duplicate_keys(self, rows: int | None) -> KeyCounts:
+        """The entity keys that appear more than once (each with its count) and their
+        hashes (:mod:`lightkeeper.batch.keys`), in memory bounded by the input's row
+        count (``rows``, when known) times 8 bytes."""
         ...
 
     def close(self) -> None:
@@ -79,7 +86,9 @@ class SqlSource:
             # a new line before ")": a trailing -- comment must not swallow it
             self._from = f"({query.strip().rstrip(';')}\n) lk_source"
             what = "query"
-        self._order = ", ".join(preparer.quote(column) for column in order_by)
+        self._keys = order_by
+        self._quoted = [str(preparer.quote(column)) for column in order_by]
+        self._order = ", ".join(self._quoted)
         self.description = f"{what} at {sql.describe(url)}"
         self._count: int | None = None
 
@@ -111,6 +120,22 @@ class SqlSource:
                 )
             except sa.exc.DBAPIError as exc:
                 raise _unreadable(self.description, exc) from None
+
+    def duplicate_keys(self, rows: int | None) -> KeyCounts:
+        import pandas as pd
+
+        # the database counts: only the duplicated keys travel
+        complete = " AND ".join(f"{k} IS NOT NULL" for k in self._quoted)
+        statement = (
+            f"SELECT {self._order}, COUNT(*) AS lk_count FROM {self._from} WHERE {complete} "
+            f"GROUP BY {self._order} HAVING COUNT(*) > 1"
+        )
+        with self._connect() as conn:
+            try:
+                found = pd.read_sql_query(statement, conn, dtype_backend="numpy_nullable")
+            except sa.exc.DBAPIError as exc:
+                raise _unreadable(self.description, exc) from None
+        return counted(found, self._keys)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -217,6 +242,46 @@ class FileSource:
                     )
             except (OSError, ValueError) as exc:
                 raise _broken(file, exc) from None
+
+    def duplicate_keys(self, rows: int | None) -> KeyCounts:
+        return duplicated_in_chunks(self._key_chunks, self.keys, rows)
+
+    def _key_chunks(self) -> Iterator[pd.DataFrame]:
+        """The key columns alone, in large chunks (a second read of the files)."""
+        import pandas as pd
+
+        for file in self.files:
+            try:
+                if self.parquet:
+                    import pyarrow.parquet as pq
+
+                    reader = pq.ParquetFile(file, pre_buffer=False)
+                    _has_keys(file, reader.schema_arrow.names, self.keys)
+                    for batch in reader.iter_batches(KEY_CHUNK_ROWS, columns=self.keys):
+                        yield batch.to_pandas(types_mapper=_nullable_ints)
+                else:
+                    _has_keys(file, pd.read_csv(file, nrows=0).columns, self.keys)
+                    yield from pd.read_csv(
+                        file,
+                        usecols=self.keys,
+                        chunksize=KEY_CHUNK_ROWS,
+                        dtype={key: "string" for key in self.keys},
+                        dtype_backend="numpy_nullable",
+                    )
+            except (OSError, ValueError) as exc:
+                if isinstance(exc, InvalidInput):
+                    raise
+                raise _broken(file, exc) from None
+
+
+def _has_keys(file: Path, columns: Any, keys: list[str]) -> None:
+    missing = [key for key in keys if key not in columns]
+    if missing:
+        raise InvalidInput(
+            f"the input has no column {', '.join(missing)} (in {file.name})",
+            hint=f"it has {', '.join(map(str, list(columns)[:20]))}; the entity_key of the "
+            "manifest names the key column(s) every input row needs",
+        )
 
 
 def _nullable_ints(arrow_type: Any) -> Any:

@@ -99,6 +99,13 @@ def run(
         f"{done.rows_rejected:,} rejected of {done.rows_in:,} in {seconds:.1f} s "
         f"({rate:,.0f} rows/s){taken}; versions {_versions(done.versions)}"
     )
+    duplicates = done.summary.get("duplicate_keys") or {}
+    if duplicates.get("keys"):
+        console.print(
+            f"  [yellow]{duplicates['keys']:,} entity key(s) appear more than once[/yellow] "
+            f"({duplicates['rows']:,} rows; duplicate_keys: {duplicates['policy']}, "
+            f"{duplicates['rejected']:,} rejected)"
+        )
     console.print(f"  to {escape(done.output)}")
 
 
@@ -117,7 +124,10 @@ def runs(
         return
     table(
         f"{deployment}: batch runs",
-        ["run", "partition", "status", "started", "seconds", "in", "out", "rejected", "versions"],
+        [
+            *("run", "partition", "status", "started", "seconds"),
+            *("in", "out", "rejected", "dup keys", "versions"),
+        ],
         [
             (
                 r.id,
@@ -128,6 +138,7 @@ def runs(
                 f"{r.rows_in:,}",
                 f"{r.rows_out:,}",
                 f"{r.rows_rejected:,}",
+                _duplicates(r.summary),
                 _versions(r.versions),
             )
             for r in found
@@ -169,6 +180,14 @@ def check(
         )
     if any(s.late for s in statuses):
         raise typer.Exit(1)
+
+
+def _duplicates(summary: dict[str, Any]) -> str:
+    """Entity keys found more than once and their rows (empty for a run of before the check)."""
+    found = summary.get("duplicate_keys") or {}
+    if not found.get("keys"):
+        return "0" if found else ""
+    return f"{found['keys']:,} ({found['rows']:,} rows)"
 
 
 def _versions(versions: dict[str, int]) -> str:

@@ -39,13 +39,27 @@ def check(
 def train(
     ctx: typer.Context,
     project_dir: Path = typer.Argument(Path("."), help="Project folder with lightkeeper.yaml."),
+    param: list[str] | None = typer.Option(
+        None,
+        "--param",
+        metavar="KEY=VALUE",
+        help="A param for the train entrypoint's params argument, logged on the MLflow run "
+        "(repeatable). 42 is an int, 0.5 or 1e-3 a float, true/false a bool, anything else "
+        "text.",
+    ),
     json: bool = typer.Option(False, "--json", help="Print the registered version as JSON."),
 ) -> None:
-    """Run the project's train entrypoint in an MLflow run and register a new version."""
-    lk = ctx.obj.lk()
+    """Run the project's train entrypoint in an MLflow run and register a new version.
+
+    With --param, the entrypoint gets them as train(params=...): it needs that argument.
+    """
+    from lightkeeper.training import parse_params
+
+    params = parse_params(param or [])
+    lk = ctx.obj.lk(create=True)
     started = time.perf_counter()
     if json:
-        info = lk.train(project_dir)
+        info = lk.train(project_dir, params=params)
         print_json(info.to_dict())
         return
     with console.status("training", spinner="dots") as status:
@@ -54,7 +68,7 @@ def train(
             console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {escape(message)}")
             status.update(message)
 
-        info = lk.train(project_dir, on_step=step)
+        info = lk.train(project_dir, on_step=step, params=params)
     lineage = info.lineage
     console.print(
         f"[bold green]registered[/bold green] {info.model} version {info.version} "
@@ -64,6 +78,8 @@ def train(
     commit = lineage.code_commit or "not in a git repository"
     dirty = " (uncommitted changes)" if lineage.code_dirty else ""
     console.print(f"  code     {commit}{dirty}")
+    if params:
+        console.print(f"  params   {escape(', '.join(f'{k}={v!r}' for k, v in params.items()))}")
     if info.metrics:
         shown = ", ".join(f"{k}={v:.4g}" for k, v in sorted(info.metrics.items()))
         console.print(f"  metrics  {shown}")

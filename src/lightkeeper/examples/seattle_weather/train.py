@@ -7,6 +7,8 @@ held out to report validation metrics on the MLflow run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
@@ -39,12 +41,14 @@ def gold_days() -> pd.DataFrame:
     return gold[["date", *FEATURES, "season", TARGET]].reset_index(drop=True)
 
 
-def train() -> TrainResult:
-    """Fit a random forest on 2012-2014 and validate on 2015."""
+def train(params: dict[str, Any] | None = None) -> TrainResult:
+    """Fit a random forest on 2012-2014 and validate on 2015; ``params`` override the
+    forest's (``lightkeeper train seattle_weather --param max_depth=10``)."""
     days = load_days()
     fit_rows = days[days["date"].dt.year <= 2014]
     holdout = days[days["date"].dt.year == 2015]
-    model = RandomForestClassifier(**PARAMS, n_jobs=1)
+    settings = {**PARAMS, **(params or {})}
+    model = RandomForestClassifier(**settings, n_jobs=1)
     model.fit(fit_rows[FEATURES], fit_rows[TARGET])
     predicted = model.predict(holdout[FEATURES])
     metrics = {
@@ -54,6 +58,6 @@ def train() -> TrainResult:
     return TrainResult(
         model=model,
         data=fit_rows[[*FEATURES, TARGET]].reset_index(drop=True),
-        params=PARAMS,
+        params=settings,
         metrics=metrics,
     )
