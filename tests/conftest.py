@@ -149,10 +149,14 @@ def cli(
     import sys
 
     from lightkeeper.cli import main
+    from lightkeeper.store.db import Database
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("LIGHTKEEPER_TOKEN", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    db = Database(database_url)  # the workspace exists: read commands refuse a missing one
+    db.upgrade()
+    db.dispose()
 
     def invoke(*args: str, token: str | None = None) -> tuple[int, str, str]:
         if token:

@@ -184,3 +184,15 @@ class Inbox:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+def docs_assets(http: Any) -> list[str]:
+    """The URLs ``/docs`` loads (an ``httpx.Client`` on the app); fails on any remote one."""
+    import re
+
+    page = http.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    urls: list[str] = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    urls += re.findall(r"""url: *["']([^"']+)["']""", page.text)
+    assert not [u for u in urls if "://" in u or u.startswith("//")], urls  # nothing remote
+    return urls

@@ -59,7 +59,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run(*uv, "build", "--wheel", "--out-dir", work / "dist", ROOT, cwd=work, env=env)
     [wheel] = (work / "dist").glob("lightkeeper-*.whl")
     _run(*uv, "venv", "--python", sys.executable, venv, cwd=work, env=env)
-    _run(*uv, "pip", "install", "--python", venv / "bin" / "python", wheel, cwd=work, env=env)
+    python = venv / "bin" / "python"
+    _run(*uv, "pip", "install", "--compile-bytecode", "--python", python, wheel, cwd=work, env=env)
     return venv
 
 

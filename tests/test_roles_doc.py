@@ -18,7 +18,10 @@ LABELS = {
     "batch.run": "`batch run`",
     "monitor.run": "`monitor drift`",
     "alarm.manage": "`alarms ack",
+    "alarm.deliver": "`alarms deliver`",
     "tokens.manage": "`tokens create",
+    "serving.predict": "`POST /predict`",
+    "serving.metrics": "`GET /metrics`",
 }
 
 

@@ -15,6 +15,7 @@ from lightkeeper.errors import (
     AlarmStateRefused,
     DatabaseOutdated,
     DatabaseUnavailable,
+    DemoFailed,
     DeploymentNotFound,
     GateNotAccepted,
     GateRunNotFound,
@@ -29,8 +30,10 @@ from lightkeeper.errors import (
     ModelNotFound,
     ModelStoreUnavailable,
     MonitorResultNotFound,
+    NoSuchRoute,
     PayloadTooLarge,
     PermissionDenied,
+    PortInUse,
     PredictionFailed,
     PublishRefused,
     ReleaseRefused,
@@ -41,6 +44,7 @@ from lightkeeper.errors import (
     TrainingFailed,
     Unauthenticated,
     VersionNotFound,
+    WorkspaceNotFound,
 )
 from lightkeeper.settings import Settings
 
@@ -55,6 +59,7 @@ __all__ = [
     "Clock",
     "DatabaseOutdated",
     "DatabaseUnavailable",
+    "DemoFailed",
     "DeploymentNotFound",
     "FixedClock",
     "GateNotAccepted",
@@ -71,8 +76,10 @@ __all__ = [
     "ModelNotFound",
     "ModelStoreUnavailable",
     "MonitorResultNotFound",
+    "NoSuchRoute",
     "PayloadTooLarge",
     "PermissionDenied",
+    "PortInUse",
     "PredictionFailed",
     "PublishRefused",
     "ReleaseRefused",
@@ -86,6 +93,7 @@ __all__ = [
     "TrainingFailed",
     "Unauthenticated",
     "VersionNotFound",
+    "WorkspaceNotFound",
     "__version__",
 ]
 

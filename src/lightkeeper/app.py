@@ -239,8 +239,10 @@ class Lightkeeper:
         *,
         by: Principal | None = None,
         on_step: Step | None = None,
+        params: dict[str, Any] | None = None,
     ) -> VersionInfo:
-        """Train a project and register the model (see :func:`training.train_project`)."""
+        """Train a project and register the model (see :func:`training.train_project`);
+        ``params`` go to an entrypoint that takes them and to the MLflow run."""
         from lightkeeper.training import train_project
 
         principal = by or self.principal()
@@ -251,16 +253,19 @@ class Lightkeeper:
             bus=self.bus,
             actor=principal.name,
             on_step=on_step,
+            params=params,
         )
 
     def register_uri(
         self, model: str, model_uri: str, *, by: Principal | None = None, reason: str = ""
     ) -> VersionInfo:
         """Register a model MLflow already holds (any flavor, e.g. ``runs:/ID/model``)."""
+        from lightkeeper.names import check_name
         from lightkeeper.registry import Lineage
 
         principal = by or self.principal()
         principal.require("model.register")
+        check_name(model, "model")
         lineage = Lineage(registered_by=principal.name)
         info = self.registry.register_uri(model, model_uri, lineage=lineage)
         self.bus.publish(
@@ -368,6 +373,7 @@ class Lightkeeper:
             registry=self.registry,
             gold=self.gold_store,
             runs=self.gate_store,
+            deployments=self.deploy_store,
             bus=self.bus,
             clock=self.clock,
             reports=self.settings.artifact_root / "gate",
@@ -378,15 +384,29 @@ class Lightkeeper:
         model: str,
         version: int | str,
         *,
+        deployment: str | None = None,
         by: Principal | None = None,
         on_step: Step | None = None,
     ) -> GateRun:
-        """Run the acceptance gate on a version; see :func:`lightkeeper.gate.runner.run_gate`."""
+        """Run the acceptance gate on a version; see :func:`lightkeeper.gate.runner.run_gate`.
+
+        Non-inferiority compares with ``deployment``'s champion, or without one with the
+        champion of every deployment of the model (the strictest decides).
+        """
         from lightkeeper.gate.runner import run_gate
+        from lightkeeper.names import check_version
 
         principal = by or self.principal()
         principal.require("gate.run")
-        return run_gate(self._gate_context(), model, version, actor=principal.name, on_step=on_step)
+        check_version(version)
+        return run_gate(
+            self._gate_context(),
+            model,
+            version,
+            actor=principal.name,
+            deployment=deployment,
+            on_step=on_step,
+        )
 
     def gate_accept(
         self,
@@ -399,8 +419,9 @@ class Lightkeeper:
     ) -> GateRun:
         """Hand-over: an operator accepts the newest gate run (or overrides a failed one)."""
         from lightkeeper.gate.signoff import sign_off
+        from lightkeeper.names import check_version
 
-        number = self.registry.resolve_version(model, version)
+        number = self.registry.resolve_version(model, check_version(version))
         return sign_off(
             self.gate_store,
             self.bus,
@@ -414,9 +435,10 @@ class Lightkeeper:
     def require_accepted(self, model: str, version: int | str) -> Signoff:
         """The release rule: the version's accepted (or overridden) gate sign-off."""
         from lightkeeper.gate.signoff import require_accepted
+        from lightkeeper.names import check_version
 
         return require_accepted(
-            self.gate_store, model, self.registry.resolve_version(model, version)
+            self.gate_store, model, self.registry.resolve_version(model, check_version(version))
         )
 
     # -- deployments and releases -----------------------------------------------------
@@ -425,6 +447,7 @@ class Lightkeeper:
     ) -> Deployment:
         """A named place for a model to run: kind online, batch or stream."""
         from lightkeeper.errors import InvalidInput
+        from lightkeeper.names import check_name
 
         principal = by or self.principal()
         principal.require("deploy.create")
@@ -432,10 +455,7 @@ class Lightkeeper:
             raise InvalidInput(
                 f"{kind!r} is not a deployment kind", hint="use online, batch or stream"
             )
-        if not name or not name.replace("-", "").replace("_", "").isalnum():
-            raise InvalidInput(
-                f"{name!r} is not a usable deployment name", hint="use letters, digits, - and _"
-            )
+        check_name(name, "deployment")
         self.registry.get_model(model)
         return self.deploy_store.create(name, model, kind, actor=principal.name)
 
@@ -450,9 +470,11 @@ class Lightkeeper:
         by: Principal | None = None,
     ) -> Release:
         """Put a version into a deployment (refused without an accepted gate run)."""
+        from lightkeeper.names import check_version
+
         return self.releases.release(
             deployment,
-            version,
+            check_version(version),
             strategy=strategy,
             percent=percent,
             reason=reason,
@@ -601,9 +623,14 @@ class Lightkeeper:
         Dispatcher(self).deliver([d for d in alarm.deliveries if d.status == "pending"])
         return self.alarm_store.get(alarm_id)
 
-    def alarm_deliver(self, *, everything: bool = False) -> list[Any]:
-        """Attempt the pending alarm deliveries that are due (all of them with ``everything``)."""
+    def alarm_deliver(self, *, everything: bool = False, by: Principal | None = None) -> list[Any]:
+        """Attempt the pending alarm deliveries that are due (all of them with ``everything``).
+
+        An operator action: it sends with the sinks' secrets.
+        """
         from lightkeeper.alerts.dispatch import Dispatcher
+
+        (by or self.principal()).require("alarm.deliver")
 
         return Dispatcher(self).deliver_due(everything=everything)
 
@@ -661,11 +688,15 @@ class Lightkeeper:
 
     def version(self, model: str, version: int | str = "latest") -> VersionInfo:
         """One version with its lineage."""
-        return self.registry.get_version(model, version)
+        from lightkeeper.names import check_version
+
+        return self.registry.get_version(model, check_version(version))
 
     def load(self, model: str, version: int | str = "latest") -> Predictor:
         """Load a version for prediction."""
-        return self.registry.load(model, version)
+        from lightkeeper.names import check_version
+
+        return self.registry.load(model, check_version(version))
 
     def audit_entries(
         self,

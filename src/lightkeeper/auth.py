@@ -12,8 +12,10 @@ from typing import Literal, get_args
 
 from lightkeeper.errors import InvalidInput, PermissionDenied
 
-Role = Literal["data-scientist", "operator", "owner", "admin"]
+Role = Literal["data-scientist", "operator", "owner", "admin", "predict"]
 ROLES: tuple[Role, ...] = get_args(Role)
+#: People's roles; ``predict`` is a client of the model server and reads nothing else.
+PEOPLE: frozenset[Role] = frozenset({"data-scientist", "operator", "owner", "admin"})
 
 Action = Literal[
     "read",
@@ -30,12 +32,15 @@ Action = Literal[
     "batch.run",
     "monitor.run",
     "alarm.manage",
+    "alarm.deliver",
     "tokens.manage",
+    "serving.predict",
+    "serving.metrics",
 ]
 
 #: The permission table: action -> roles allowed (admin may do everything).
 PERMISSIONS: dict[Action, frozenset[Role]] = {
-    "read": frozenset(ROLES),
+    "read": PEOPLE,
     "model.train": frozenset({"data-scientist", "admin"}),
     "model.register": frozenset({"data-scientist", "admin"}),
     "gold.add": frozenset({"owner", "data-scientist", "admin"}),
@@ -49,7 +54,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "batch.run": frozenset({"operator", "admin"}),
     "monitor.run": frozenset({"data-scientist", "operator", "admin"}),
     "alarm.manage": frozenset({"data-scientist", "operator", "admin"}),
+    "alarm.deliver": frozenset({"operator", "admin"}),
     "tokens.manage": frozenset({"admin"}),
+    # the model server, with auth on: /predict and /invocations, /metrics
+    "serving.predict": frozenset({"predict", "operator", "admin"}),
+    "serving.metrics": frozenset({"predict", "operator", "admin"}),
 }
 
 

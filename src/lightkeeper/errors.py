@@ -95,6 +95,12 @@ class InvalidInput(LightkeeperError, ValueError):
     code = "LK-INVALID-INPUT"
 
 
+class NoSuchRoute(LightkeeperError, LookupError):
+    """The HTTP API has no such path, or the path does not take that method."""
+
+    code = "LK-NO-SUCH-ROUTE"
+
+
 class Unauthenticated(LightkeeperError, PermissionError):
     """No valid API token was given where one is required."""
 
@@ -211,6 +217,18 @@ class AlarmStateRefused(LightkeeperError, RuntimeError):
     code = "LK-ALARM-STATE"
 
 
+class WorkspaceNotFound(LightkeeperError, LookupError):
+    """A command that reads a workspace was run where there is none."""
+
+    code = "LK-WORKSPACE-NOT-FOUND"
+
+
+class PortInUse(LightkeeperError, OSError):
+    """Another process listens on the port ``serve`` or ``up`` was asked to use."""
+
+    code = "LK-PORT-IN-USE"
+
+
 class DemoFailed(LightkeeperError, RuntimeError):
     """A step of ``lightkeeper demo`` did not do what the demo shows (a failed gate...)."""
 
@@ -235,6 +253,7 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     TrainingFailed,
     ModelLoadFailed,
     InvalidInput,
+    NoSuchRoute,
     Unauthenticated,
     PermissionDenied,
     GoldDatasetNotFound,
@@ -255,4 +274,6 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     AlarmNotFound,
     AlarmStateRefused,
     DemoFailed,
+    PortInUse,
+    WorkspaceNotFound,
 )

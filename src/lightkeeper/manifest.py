@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from lightkeeper.errors import ManifestError
+from lightkeeper.names import NAME_PATTERN, NAME_RULE
 
 MANIFEST_FILE = "lightkeeper.yaml"
 
@@ -95,14 +96,7 @@ def _unique(names: Sequence[Any], what: str, *path: str | int) -> None:
         seen.add(name)
 
 
-ModelName = Annotated[
-    str,
-    _matching(
-        r"[a-z][a-z0-9_-]{0,63}",
-        "a valid model name",
-        "use 1-64 lowercase letters, digits, '-' or '_', starting with a letter",
-    ),
-]
+ModelName = Annotated[str, _matching(NAME_PATTERN, "a valid model name", f"use {NAME_RULE}")]
 Entrypoint = Annotated[
     str,
     _matching(
@@ -155,9 +149,11 @@ class InputField(_Model):
     max: Bound | None = None
     categories: list[Label] | None = None
     on_invalid: Literal["reject", "flag"] = "reject"
+    impute: Any = None  # under flag: what the model gets in place of a value it cannot take
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        self._check_impute()
         for bound in ("min", "max"):
             value = getattr(self, bound)
             if value is not None and self.type not in ("float", "int", "datetime"):
@@ -184,6 +180,30 @@ class InputField(_Model):
             )
         _unique(self.categories or [], "category", "categories")
         return self
+
+    def _check_impute(self) -> None:
+        from lightkeeper.inputs import MISSING, problem
+
+        if self.impute is None or self.impute == MISSING:
+            if self.impute is not None and self.on_invalid != "flag":
+                raise _Invalid("impute applies to on_invalid: flag", "impute")
+            return
+        if self.on_invalid != "flag":
+            raise _Invalid(
+                "impute applies to on_invalid: flag",
+                "impute",
+                hint="add on_invalid: flag, or remove impute",
+            )
+        value = self.impute
+        if self.type == "datetime" and isinstance(value, date | datetime):
+            return
+        wrong = problem(self, value)
+        if wrong is not None:
+            raise _Invalid(
+                f"impute: {wrong.text}",
+                "impute",
+                hint=f"use a valid {self.type} value, or missing for a missing value",
+            )
 
 
 class Target(_Model):
@@ -319,8 +339,10 @@ class Rollout(_Model):
     min_requests: int = Field(default=200, ge=1)
     max_error_rate: float = Field(default=0.01, ge=0, le=1)
     max_p99_ratio: float = Field(default=2.0, ge=1)
+    p99_floor_ms: float = Field(default=25.0, ge=0)  # p99s below this are never a regression
     max_divergence: float = Field(default=0.3, gt=0, le=1)
-    promote: Literal["auto", "manual"] = "auto"
+    promote: Literal["auto", "manual"] = "auto"  # a healthy canary
+    promote_shadow: Literal["auto", "manual"] = "manual"  # a healthy shadow: only if said
 
 
 class GateMetric(_Model):
@@ -486,6 +508,8 @@ class Batch(_Model):
     holdout: Holdout | None = None
     cadence: Cadence | None = None
     log_rows: int = Field(default=10_000, ge=0, le=1_000_000)  # sample for the monitors
+    # an entity key in more than one row: reject them all, or score the last one only
+    duplicate_keys: Literal["reject", "keep_last"] = "reject"
 
 
 class Manifest(_Model):

@@ -57,9 +57,13 @@ def test_releases_over_http(lk: Lightkeeper, tmp_path: Path, serve) -> None:
             "/api/v1/deployments/d/releases", json={"version": "1", "strategy": "x", "reason": "r"}
         )
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "LK-INVALID-INPUT"
-        first = http.post(
-            "/api/v1/deployments/d/releases", json={"version": str(v1), "reason": "go"}
-        )
+        first = http.post("/api/v1/deployments/d/releases", json={"version": v1, "reason": "go"})
+        for wrong in (True, 1.5, "", None, [1]):
+            refused = http.post(
+                "/api/v1/deployments/d/releases", json={"version": wrong, "reason": "go"}
+            )
+            assert refused.status_code == 422, (wrong, refused.text)
+            assert refused.json()["error"]["code"] == "LK-INVALID-INPUT"
         assert first.status_code == 201 and first.json()["champion"] == v1
         canary = http.post(
             "/api/v1/deployments/d/releases",

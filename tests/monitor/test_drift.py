@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from lightkeeper.errors import InvalidInput
 from lightkeeper.monitor.drift import drift_from_data, drift_from_profile
 from lightkeeper.monitor.profile import build_profile
 
@@ -157,3 +158,19 @@ def test_a_window_without_any_profiled_feature_is_refused() -> None:
     window = DriftWindow(build_profile(sample(500, 1)))
     with pytest.raises(InvalidInput, match="none of the profiled features"):
         window.add(pd.DataFrame({"other": [1, 2]}))
+
+
+def test_categorical_columns_named_add_to_those_detected() -> None:
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame(
+        {"code": rng.integers(0, 5, 2_000), "sky": rng.choice(["sun", "rain"], 2_000)}
+    )
+    cur = pd.DataFrame(
+        {"code": rng.integers(0, 5, 2_000), "sky": rng.choice(["sun", "rain"], 2_000)}
+    )
+    kinds = {f.feature: f.kind for f in drift_from_data(ref, cur, categorical=["code"]).features}
+    assert kinds == {"code": "categorical", "sky": "categorical"}
+    detected = {f.feature: f.kind for f in drift_from_data(ref, cur).features}
+    assert detected == {"code": "numeric", "sky": "categorical"}
+    with pytest.raises(InvalidInput, match=r"categorical column\(s\) cod are not in both"):
+        drift_from_data(ref, cur, categorical=["cod"])

@@ -158,6 +158,9 @@ def test_a_failing_challenger_is_rolled_back_by_itself(lk: Lightkeeper, serve) -
 
 def test_a_healthy_challenger_is_promoted_after_observation(lk: Lightkeeper, serve) -> None:
     lk.release("credit-online", 1, reason="first", by=OPS)
+    # gated against this deployment's champion: otherwise the controller never promotes
+    lk.gate_run("credit", 2, deployment="credit-online", by=OPS)
+    lk.gate_accept("credit", 2, by=OPS)
     lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPS)
     base = serve(lk.serving_app("credit-online"))
     with Load(base, clients=2) as load:
@@ -167,4 +170,4 @@ def test_a_healthy_challenger_is_promoted_after_observation(lk: Lightkeeper, ser
     promoted = lk.releases.current("credit-online")
     assert (promoted.action, promoted.actor) == ("promote", "rollout-controller")
     assert "healthy after" in promoted.reason
-    assert lk.registry.get_model("credit").aliases == {"champion": 2}
+    assert lk.registry.get_model("credit").aliases == {"champion-credit-online": 2}

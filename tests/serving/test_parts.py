@@ -148,8 +148,11 @@ def test_verdicts() -> None:
     assert waiting.action == "wait" and "50/100 predictions" in waiting.reason
     failing = judge(stats(500), stats(25, errors=5), POLICY, elapsed=1, paired=False)
     assert failing.action == "rollback" and "error rate 20.0%" in failing.reason
-    slow = judge(stats(500, latency=2), stats(200, latency=9), POLICY, elapsed=61, paired=True)
-    assert slow.action == "rollback" and "p99 latency 9.0 ms" in slow.reason
+    slow = judge(stats(500, latency=20), stats(200, latency=90), POLICY, elapsed=61, paired=True)
+    assert slow.action == "rollback" and "p99 latency 90.0 ms" in slow.reason
+    assert "(floor 25 ms)" in slow.reason  # judged against the floor, not the champion's 20
+    slower = judge(stats(500, latency=40), stats(200, latency=90), POLICY, elapsed=61, paired=0)
+    assert slower.action == "rollback" and "floor" not in slower.reason
     apart = judge(stats(500), stats(200, output=0), POLICY, elapsed=61, paired=False)
     assert apart.action == "rollback" and "diverge" in apart.reason
     numbers = stats(200)
@@ -160,6 +163,30 @@ def test_verdicts() -> None:
     assert drift.action == "rollback" and drift.evidence["divergence"] == 0.75
     manual = Rollout(observe_seconds=60, min_requests=100, promote="manual")
     assert judge(stats(500), stats(200), manual, elapsed=61, paired=False).action == "wait"
+
+
+def test_a_small_latency_ratio_under_the_floor_is_no_regression() -> None:
+    quick = judge(stats(500, latency=6), stats(200, latency=18), POLICY, elapsed=61, paired=False)
+    assert quick.action == "promote", quick.reason  # 3x, but 18 ms is under 2 x 25 ms
+    none = Rollout(observe_seconds=60, min_requests=100, p99_floor_ms=0)
+    strict = judge(stats(500, latency=6), stats(200, latency=18), none, elapsed=61, paired=False)
+    assert strict.action == "rollback"
+
+
+def test_a_shadow_is_promoted_only_when_the_manifest_says_so_for_shadow() -> None:
+    shadow = judge(stats(500), stats(200), POLICY, elapsed=61, paired=True)
+    assert shadow.action == "wait" and "promote_shadow: auto" in shadow.reason
+    auto = Rollout(observe_seconds=60, min_requests=100, promote_shadow="auto")
+    assert judge(stats(500), stats(200), auto, elapsed=61, paired=True).action == "promote"
+    manual = Rollout(observe_seconds=60, min_requests=100, promote="manual", promote_shadow="auto")
+    assert judge(stats(500), stats(200), manual, elapsed=61, paired=True).action == "promote"
+
+
+def test_no_promotion_without_a_gate_run_against_the_current_champion() -> None:
+    blind = judge(stats(500), stats(200), POLICY, elapsed=61, paired=False, compared=False)
+    assert blind.action == "wait" and "did not compare it" in blind.reason
+    failing = judge(stats(500), stats(25, errors=5), POLICY, elapsed=1, paired=0, compared=False)
+    assert failing.action == "rollback"  # taking a bad version out needs no comparison
 
 
 def test_the_batcher_coalesces_and_isolates_a_bad_request() -> None:

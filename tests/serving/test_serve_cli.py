@@ -69,3 +69,26 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
     assert code == 0 and "champion" in out
     code, _, err = cli("predictions", "nowhere")
     assert code == 2 and "LK-DEPLOYMENT-NOT-FOUND" in err
+
+
+def test_a_port_in_use_is_one_clear_error_before_anything_starts(lk: Lightkeeper, cli) -> None:
+    import socket
+
+    lk.release("credit-online", 1, reason="go", by=OPS)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for args in (("serve", "credit-online", "--port", port), ("up", "--port", port)):
+            code, out, err = cli(*args)
+            assert code == 2, (args, out, err)
+            assert f"[LK-PORT-IN-USE]: port {port} on 127.0.0.1 is in use" in err
+            assert "Traceback" not in err and "serving" not in out and "control plane" not in out
+    assert lk.signal_store.all() == []  # no server started, no heartbeat sent
+
+
+def test_serve_refuses_a_batch_deployment(lk: Lightkeeper, cli) -> None:
+    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPS)
+    code, _, err = cli("serve", "credit-nightly")
+    assert code == 2 and "is a batch deployment; serve runs online ones" in err
+    assert "lightkeeper batch run credit-nightly" in err

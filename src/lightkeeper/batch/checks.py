@@ -1,9 +1,11 @@
 """Chunk validation against the input schema, column by column (no Python loop per row).
 
-The rules are the online ones (:mod:`lightkeeper.serving.validate`): a missing required
-value, a wrong type, a value out of range or an unknown category rejects the row with
-the first reason, unless the field says ``on_invalid: flag``, which keeps the row and
-records the problem in the ``flags`` column.
+The rules are the online ones (:mod:`lightkeeper.inputs`): a missing required value, a
+wrong type, a non-finite or too large number, a value out of range or an unknown
+category rejects the row with the first reason. Under ``on_invalid: flag`` a value the
+model can take (out of range, unknown category) is kept and the problem recorded in the
+``flags`` column; a value it cannot take is replaced by the field's ``impute`` value and
+flagged, or, without ``impute``, rejects the row.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lightkeeper.errors import InvalidInput
+from lightkeeper.inputs import FLOAT_LIMIT, impute_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,14 +60,23 @@ def check_chunk(
     frame = frame.copy(deep=False)
     for field in fields:
         values, problems = _field(frame[field.name], field)
-        frame[field.name] = values
-        for bad, text in problems:
-            if field.on_invalid == "flag":
+        unusable = np.zeros(rows, dtype=bool)
+        for bad, text, usable in problems:
+            if field.on_invalid == "flag" and (usable or field.impute is not None):
+                bad = bad & ~unusable  # the first problem of a value names it
                 part = np.full(len(bad), None, dtype=object)
-                part[bad] = f"{field.name}: {text}"
+                part[bad] = f"{field.name}: {text}" + ("" if usable else "; imputed")
                 flag_parts.append(part)
+                if not usable:
+                    unusable |= bad
             else:
                 _first(reason, bad, f"{field.name}: {text}")
+        if unusable.any():
+            values = values.astype(object) if impute_value(field) is not None else values
+            values = values.mask(unusable, impute_value(field))
+            if field.type in ("float", "int"):
+                values = pd.to_numeric(values)
+        frame[field.name] = values
     ok = pd.isna(reason)
     flags = None
     if any(f.on_invalid == "flag" for f in fields):
@@ -89,37 +101,50 @@ def _first(reason: np.ndarray, bad: np.ndarray, text: str) -> None:
         reason[bad & pd.isna(reason)] = text
 
 
-def _field(series: pd.Series, field: InputField) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
+Problems = list[tuple[np.ndarray, str, bool]]  # (rows, what is wrong, the model can take it)
+
+
+def _field(series: pd.Series, field: InputField) -> tuple[pd.Series, Problems]:
     import pandas as pd
 
     null = series.isna().to_numpy()
-    problems: list[tuple[np.ndarray, str]] = []
+    problems: Problems = []
     if field.required:
-        problems.append((null, "is required"))
+        problems.append((null, "is required", False))
     kind = field.type
     if kind in ("float", "int"):
         if series.dtype == bool:
-            return series, [*problems, (~null, "is not a number (true/false)")]
+            return series, [*problems, (~null, "is not a number (true/false)", False)]
         numbers = pd.to_numeric(series, errors="coerce")
-        problems.append((numbers.isna().to_numpy() & ~null, "is not a number"))
+        problems.append((numbers.isna().to_numpy() & ~null, "is not a number", False))
         values = numbers.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(values)
-        problems.append((~finite & ~np.isnan(values), "is not a finite number"))
+        problems.append((~finite & ~np.isnan(values), "is not a finite number", False))
+        huge = finite & (np.abs(values) > FLOAT_LIMIT)
+        problems.append((huge, "is beyond the largest number a model takes (3.4e38)", False))
+        finite &= ~huge
         if kind == "int":
-            problems.append((finite & (values != np.round(values)), "is not a whole number"))
+            whole = finite & (values != np.round(values))
+            problems.append((whole, "is not a whole number", False))
         if isinstance(field.min, int | float):
-            problems.append((finite & (values < field.min), f"is below the minimum {field.min}"))
+            low = finite & (values < field.min)
+            problems.append((low, f"is below the minimum {field.min}", True))
         if isinstance(field.max, int | float):
-            problems.append((finite & (values > field.max), f"is above the maximum {field.max}"))
+            high = finite & (values > field.max)
+            problems.append((high, f"is above the maximum {field.max}", True))
         return numbers, problems
     if kind == "bool":
         known = series.isin([True, False]).to_numpy()
-        return series, [*problems, (~known & ~null, "is not true or false")]
+        return series, [*problems, (~known & ~null, "is not true or false", False)]
     if kind == "datetime":
         parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-        return series, [*problems, (parsed.isna().to_numpy() & ~null, "is not a date/time")]
+        bad = parsed.isna().to_numpy() & ~null
+        return series, [*problems, (bad, "is not a date/time", False)]
+    if series.dtype == object:
+        nested = series.map(lambda v: isinstance(v, dict | list | tuple | bytes)).to_numpy()
+        problems.append((nested, "is not text", False))
     if field.categories is not None:
         allowed = {str(c) for c in field.categories}
         known = series.astype(str).isin(allowed).to_numpy()
-        problems.append((~known & ~null, "is not a known category"))
+        problems.append((~known & ~null, "is not a known category", True))
     return series, problems

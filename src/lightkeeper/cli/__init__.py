@@ -15,6 +15,7 @@ from lightkeeper.errors import LightkeeperError
 
 if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
+    from lightkeeper.settings import Settings
 
 app = typer.Typer(
     name="lightkeeper",
@@ -34,19 +35,63 @@ class State:
         self.verbose = verbose
         self._lk: Lightkeeper | None = None
 
-    def lk(self) -> Lightkeeper:
-        """The workspace's application object."""
+    def lk(self, *, create: bool = False) -> Lightkeeper:
+        """The workspace's application object.
+
+        Args:
+            create: make the workspace if it does not exist yet (commands that add
+                something: train, register, gold add, deployments create, tokens create,
+                db upgrade, up). Every other command refuses to run on a workspace that is
+                not there, naming the home it looked in, and leaves nothing behind.
+        """
         if self._lk is None:
             from lightkeeper.app import Lightkeeper
             from lightkeeper.settings import Settings
 
-            self._lk = Lightkeeper(Settings.load(self.overrides))
+            settings = Settings.load(self.overrides)
+            if not create:
+                _require_workspace(settings)
+            self._lk = Lightkeeper(settings)
         return self._lk
 
     def close(self) -> None:
         """Release the workspace's database connections."""
         if self._lk is not None:
             self._lk.close()
+
+    def redact(self, text: str) -> str:
+        """``text`` without the credentials of secret settings (database, model store and
+        SMTP passwords, the API token), as far as the settings can be read."""
+        from lightkeeper.errors import SettingsError
+        from lightkeeper.settings import Settings
+
+        try:
+            settings = self._lk.settings if self._lk is not None else Settings.load(self.overrides)
+        except SettingsError:  # its own messages are masked where they are made
+            return text
+        return settings.redact(text)
+
+
+def _require_workspace(settings: Settings) -> None:
+    """Raise :class:`WorkspaceNotFound` when the ops database is a SQLite file not there."""
+    from lightkeeper.errors import WorkspaceNotFound
+    from lightkeeper.store.db import normalise_url
+
+    url = normalise_url(settings.database_url)
+    if not url.drivername.startswith("sqlite") or not url.database:
+        return  # a server database: it exists or says so itself
+    path = Path(url.database)
+    if path.exists():
+        return
+    source = settings.sources.get("home", "default")
+    where = "the default ./.lightkeeper" if source == "default" else source
+    raise WorkspaceNotFound(
+        f"no lightkeeper workspace at {settings.home} (home from {where}): its ops "
+        f"database {path} does not exist",
+        hint="run this in the folder that holds the workspace (for the demo: cd "
+        "lightkeeper-demo), or pass --home / set LIGHTKEEPER_HOME; lightkeeper demo or "
+        "lightkeeper train PROJECT creates one",
+    )
 
 
 @app.callback()
@@ -63,9 +108,16 @@ def _root(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library log lines."),
 ) -> None:
-    ctx.obj = State(
-        {"home": home, "database_url": database_url, "tracking_uri": tracking_uri}, verbose
-    )
+    given: dict[str, object] = {
+        "home": home,
+        "database_url": database_url,
+        "tracking_uri": tracking_uri,
+    }
+    if isinstance(ctx.obj, State):  # made by main(), which prints errors with it
+        ctx.obj.overrides.update(given)
+        ctx.obj.verbose = verbose
+    else:
+        ctx.obj = State(given, verbose)
     ctx.call_on_close(ctx.obj.close)
     _configure_logging(verbose)
 
@@ -128,13 +180,15 @@ _register()
 
 
 def main() -> None:
-    """Entry point of the console scripts: user errors print a message, never a traceback."""
+    """Entry point of the console scripts: user errors print a message, never a traceback
+    (nor a password: a library's words quoted in a message are redacted)."""
+    state = State({}, verbose=False)
     try:
-        app()
+        app(obj=state)
     except LightkeeperError as exc:
         from lightkeeper.cli._output import fail
 
-        fail(exc.code, exc.message, exc.hint)
+        fail(exc.code, state.redact(exc.message), state.redact(exc.hint))
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -144,7 +198,7 @@ def main() -> None:
         logging.getLogger("lightkeeper").debug("internal error", exc_info=True)
         fail(
             "LK-ERROR",
-            f"internal error: {type(exc).__name__}: {exc}",
+            state.redact(f"internal error: {type(exc).__name__}: {exc}"),
             "rerun with -v for the full trace, and please report it",
         )
         if "-v" in sys.argv or "--verbose" in sys.argv:

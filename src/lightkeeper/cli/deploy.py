@@ -36,16 +36,28 @@ def serve(
     The server follows releases by itself (hot swap), splits canary traffic, scores shadow
     copies, logs predictions and runs the rollout controller.
     """
+    from lightkeeper.serving.run import servable
     from lightkeeper.serving.run import serve as run
 
     lk = ctx.obj.lk()
-    lk.deploy_store.get(deployment)  # a wrong name fails here, once, with a clear message
+    servable(lk.deploy_store, deployment)  # a wrong name or kind fails here, once, clearly
     lk.close()
-    console.print(
-        f"serving {escape(deployment)} on http://{host}:{port} with {workers} worker(s) "
-        "(POST /predict, POST /invocations, GET /readyz, GET /metrics)"
+
+    def announce() -> None:
+        console.print(
+            f"serving {escape(deployment)} on http://{host}:{port} with {workers} worker(s) "
+            "(POST /predict, POST /invocations, GET /readyz, GET /metrics)"
+        )
+
+    run(
+        lk.settings,
+        deployment,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=ctx.obj.verbose,
+        announce=announce,
     )
-    run(lk.settings, deployment, host=host, port=port, workers=workers, access_log=ctx.obj.verbose)
 
 
 @deployments_app.command("create")
@@ -56,7 +68,7 @@ def create(
     kind: str = typer.Option("online", "--kind", help="online, batch or stream."),
 ) -> None:
     """Create a deployment (operator)."""
-    deployment = ctx.obj.lk().deployment_create(name, model=model, kind=kind)
+    deployment = ctx.obj.lk(create=True).deployment_create(name, model=model, kind=kind)
     console.print(
         f"[bold green]created[/bold green] {escape(deployment.name)} ({deployment.kind}) for "
         f"{escape(deployment.model)}; next: lightkeeper release {escape(deployment.name)} VERSION "

@@ -22,7 +22,10 @@ def drift(
     reference: Path = typer.Argument(..., help="Reference data: a CSV or Parquet file."),
     current: Path = typer.Argument(..., help="Current data: a CSV or Parquet file."),
     categorical: str | None = typer.Option(
-        None, "--categorical", help="Comma-separated columns to treat as categories."
+        None,
+        "--categorical",
+        help="Comma-separated columns to treat as categories too (integer codes, say); "
+        "text and boolean columns always are.",
     ),
     html: Path | None = typer.Option(
         None, "--html", help="Also write a self-contained HTML report with a plot per column."

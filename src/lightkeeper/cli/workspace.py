@@ -40,7 +40,7 @@ def settings(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply pending migrations to the ops database (also done on first use)."""
-    lk = ctx.obj.lk()
+    lk = ctx.obj.lk(create=True)
     before, after = lk.upgrade_database()
     where = lk.settings.database_url
     from lightkeeper.store.db import normalise_url
@@ -56,11 +56,11 @@ def _parse_since(text: str | None) -> datetime | None:
     if not text:
         return None
     units = {"m": "minutes", "h": "hours", "d": "days"}
-    if text[:-1].isdigit() and text[-1] in units:
-        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
     try:
+        if text[:-1].isascii() and text[:-1].isdigit() and text[-1] in units:
+            return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or a duration reaching before year 1
         raise InvalidInput(
             f"--since {text!r} is neither a duration nor a date",
             hint="use a duration like 30m, 12h, 7d or an ISO date like 2026-11-27T08:00",
@@ -115,17 +115,24 @@ def up(
 
     state = ctx.obj
     state.overrides.update({"host": host, "port": port})
-    lk = state.lk()
+    from lightkeeper.sockets import listen
+
+    lk = state.lk(create=True)
     lk.health()  # an unreachable database fails here, with a clear message, not per request
     settings = lk.settings
+    sock = listen(settings.host, settings.port)  # a port in use fails before any loop starts
     console.print(
         f"lightkeeper control plane on http://{settings.host}:{settings.port} "
         f"(API /api/v1, OpenAPI /docs); workspace {settings.home}"
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         lk.api_app(controllers=True),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=state.verbose,
     )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

@@ -41,7 +41,8 @@ class ArmStats:
     """What the logs say about one arm since the release."""
 
     predictions: int = 0
-    errors: int = 0
+    errors: int = 0  # the model raised on rows that passed validation: counts against it
+    flagged_errors: int = 0  # it raised on rows a client sent with flagged values: does not
     latencies: list[float] = field(default_factory=list)
     outputs: dict[tuple[str, int], Any] = field(default_factory=dict)
 
@@ -64,6 +65,7 @@ class ArmStats:
         return {
             "predictions": self.predictions,
             "errors": self.errors,
+            "flagged_errors": self.flagged_errors,
             "error_rate": round(self.error_rate, 4),
             "p99_ms": None if p99 is None else round(p99, 3),
         }
@@ -111,8 +113,15 @@ def judge(
     elapsed: float,
     paired: bool,
     numeric: bool = False,
+    compared: bool = True,
 ) -> Verdict:
-    """The controller's decision for one challenger (``numeric``: a regression model)."""
+    """The controller's decision for one challenger.
+
+    Args:
+        numeric: a regression model (outputs compared as numbers).
+        compared: the challenger's gate run compared it with the deployment's current
+            champion; without that, the controller never promotes.
+    """
     spread = divergence(champion, challenger, paired=paired, numeric=numeric)
     evidence = {
         "champion": champion.summary(),
@@ -142,11 +151,13 @@ def judge(
             evidence,
         )
     ours, theirs = challenger.p99_ms, champion.p99_ms
-    if ours is not None and theirs is not None and ours > policy.max_p99_ratio * max(theirs, 1.0):
+    floor = max(theirs or 0.0, policy.p99_floor_ms, 1.0)  # 6 ms -> 18 ms is no regression
+    if ours is not None and theirs is not None and ours > policy.max_p99_ratio * floor:
         return Verdict(
             "rollback",
             f"challenger p99 latency {ours:.1f} ms is more than {policy.max_p99_ratio:g}x the "
-            f"champion's {theirs:.1f} ms",
+            f"champion's {theirs:.1f} ms"
+            + (f" (floor {policy.p99_floor_ms:g} ms)" if floor > theirs else ""),
             evidence,
         )
     if spread is not None and spread > policy.max_divergence:
@@ -156,8 +167,22 @@ def judge(
             f"allowed {policy.max_divergence:g}",
             evidence,
         )
-    if policy.promote == "manual":
+    if paired and policy.promote_shadow != "auto":
+        return Verdict(
+            "wait",
+            "healthy on shadow; a shadow is promoted by hand (lightkeeper promote) unless the "
+            "manifest says rollout.promote_shadow: auto",
+            evidence,
+        )
+    if not paired and policy.promote == "manual":
         return Verdict("wait", "healthy; promotion is manual: lightkeeper promote", evidence)
+    if not compared:
+        return Verdict(
+            "wait",
+            "healthy, but its gate run did not compare it with the deployment's current "
+            "champion: run lightkeeper gate run with --deployment, or promote by hand",
+            evidence,
+        )
     return Verdict(
         "promote",
         f"healthy after {elapsed:.0f} s and {challenger.predictions} predictions: error rate "
@@ -254,7 +279,17 @@ class RolloutController:
             elapsed=elapsed,
             paired=current.strategy == "shadow",
             numeric=numeric,
+            compared=self._compared(deployment, current),
         )
+
+    def _compared(self, deployment: str, current: Release) -> bool:
+        """Whether the challenger's gate run compared it with this deployment's champion."""
+        if current.champion is None:
+            return True  # nothing to compare with
+        if current.gate_run_id is None:
+            return False
+        run = self.lk.gate_store.get(current.gate_run_id)
+        return run.compared_with(deployment, current.champion)
 
     def _act(self, deployment: str, current: Release, verdict: Verdict) -> bool:
         """Carry a verdict out on exactly the state it judged; False if that state is gone."""
@@ -302,17 +337,21 @@ class RolloutController:
     def _stats(self, deployment: str, current: Release) -> tuple[ArmStats, ArmStats]:
         champion, challenger = ArmStats(), ArmStats()
         rows = self.lk.prediction_store.outcomes(deployment, since=current.at, limit=WINDOW_ROWS)
-        for arm, version, request_id, row, output, latency, error in rows:
+        for arm, version, request_id, row, output, latency, error, flags in rows:
             if version == current.challenger and arm in ("challenger", "shadow"):
                 stats = challenger
             elif version == current.champion and arm == "champion":
                 stats = champion
             else:
                 continue
-            stats.predictions += 1
             if error is not None:
-                stats.errors += 1
+                if flags:  # the client sent values the manifest only flags: not the model's fault
+                    stats.flagged_errors += 1
+                else:
+                    stats.predictions += 1
+                    stats.errors += 1
                 continue
+            stats.predictions += 1
             stats.latencies.append(latency)
             stats.outputs[(request_id, row)] = output
         return champion, challenger

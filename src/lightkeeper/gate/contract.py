@@ -36,6 +36,8 @@ def _values(field: InputField, gold: pd.Series) -> list[Any]:
         values = [low, high]
     if not field.required:
         values.append(None)
+    if field.on_invalid == "flag":
+        values.extend(_flagged(field, values))
     return values
 
 
@@ -44,6 +46,8 @@ def probe_rows(manifest: Manifest, gold: pd.DataFrame) -> pd.DataFrame:
 
     Each field runs through its edge values (bounds and midpoint, every category, both
     booleans, missing where the field is optional) while the others keep typical values.
+    A field declared ``on_invalid: flag`` also runs through what that policy lets reach
+    the model: values beyond its bounds, an unknown category, its ``impute`` value.
     """
     import pandas as pd
 
@@ -63,3 +67,32 @@ def probe_rows(manifest: Manifest, gold: pd.DataFrame) -> pd.DataFrame:
         elif field.type == "datetime":
             frame[field.name] = pd.to_datetime(frame[field.name], utc=True)
     return frame
+
+
+UNKNOWN = "__lightkeeper_unknown__"
+
+
+def _flagged(field: InputField, edges: list[Any]) -> list[Any]:
+    """What the model gets from a field declared ``on_invalid: flag`` beyond its policy.
+
+    Values it can take are kept (below ``min``, above ``max``, an unknown category); a
+    value it cannot take (null, text in a number field, a list, a non-finite or huge
+    number) becomes the ``impute`` value, or is refused, and then nothing of it reaches
+    the model. The rules are :mod:`lightkeeper.inputs`, the same online and in batch.
+    """
+    from lightkeeper.inputs import impute_value
+
+    kept: list[Any] = []
+    if field.type in ("float", "int"):
+        numbers = [float(v) for v in edges if isinstance(v, int | float)]
+        step = max(max(numbers) - min(numbers), 1.0) if numbers else 1.0
+        whole = int if field.type == "int" else float
+        if isinstance(field.min, int | float):
+            kept.append(whole(field.min - step))
+        if isinstance(field.max, int | float):
+            kept.append(whole(field.max + step))
+    elif field.type == "category":
+        kept.append(UNKNOWN)
+    if field.impute is not None:
+        kept.append(impute_value(field))
+    return kept

@@ -290,7 +290,8 @@ def drift_from_data(
     Args:
         reference: the reference sample.
         current: the current sample; columns in common are compared.
-        categorical: columns to treat as categories (default: non-numeric dtypes).
+        categorical: columns to treat as categories as well as those detected (text,
+            booleans and other non-numeric dtypes), for example integer codes.
     """
     import pandas as pd
 
@@ -300,6 +301,13 @@ def drift_from_data(
             "the two data sets have no column in common",
             hint="compare files with the same columns",
         )
+    named = set(categorical or [])
+    unknown = sorted(named - {str(c) for c in common})
+    if unknown:
+        raise InvalidInput(
+            f"categorical column(s) {', '.join(unknown)} are not in both data sets",
+            hint=f"the columns in common are {', '.join(map(str, common[:20]))}",
+        )
     from lightkeeper.monitor.profile import _to_float
 
     features = []
@@ -307,9 +315,8 @@ def drift_from_data(
         ref, cur = reference[column].dropna(), current[column].dropna()
         is_datetime = pd.api.types.is_datetime64_any_dtype(ref)
         is_categorical = (
-            column in categorical
-            if categorical is not None
-            else not (pd.api.types.is_numeric_dtype(ref) or is_datetime)
+            str(column) in named
+            or not (pd.api.types.is_numeric_dtype(ref) or is_datetime)
             or pd.api.types.is_bool_dtype(ref)
         )
         name = str(column)

@@ -14,10 +14,10 @@ import logging
 import random
 import time
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
@@ -31,12 +31,15 @@ from lightkeeper.errors import (
     ServiceNotReady,
 )
 from lightkeeper.monitor.signals import HeartbeatSender, new_instance_id
+from lightkeeper.serving.access import ServingAccess
 from lightkeeper.serving.loader import Arm, Follower, Plan
 from lightkeeper.serving.logwriter import PredictionLogWriter
 from lightkeeper.serving.metrics import ServingMetrics
 from lightkeeper.serving.router import choose_arm, shadowed
+from lightkeeper.serving.run import servable
+from lightkeeper.serving.validate import MAX_ROWS
 from lightkeeper.store.predictions import PredictionRecord
-from lightkeeper.web import errors
+from lightkeeper.web import docs, errors
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -58,7 +61,8 @@ class _Server:
     ) -> None:
         self.lk = lk
         self.deployment = deployment
-        self.model = lk.deploy_store.get(deployment).model
+        self.model = servable(lk.deploy_store, deployment).model
+        self.access = ServingAccess(lk.tokens.verify, enabled=lk.settings.auth)
         self.instance_id = new_instance_id("serve")
         self.metrics = ServingMetrics(deployment)
         self.follower = Follower(
@@ -150,6 +154,7 @@ class _Server:
         try:
             headers = _Headers(scope["headers"])
             try:
+                self.access.require(headers.authorization, "serving.predict")
                 request_id = _request_id(headers.request_id)
                 body = await _read_body(receive, headers.content_length)
             except LightkeeperError as exc:
@@ -241,7 +246,7 @@ class _Server:
                 outputs, seconds = await plan.challenger.batcher.predict(rows)
                 served = plan.challenger
             except Exception as exc:  # the champion answers; the error counts against it
-                self._failed(plan.challenger, "challenger", request_id, rows, exc, logged)
+                self._failed(plan.challenger, "challenger", request_id, rows, exc, logged, flags)
                 arm_name = "champion"
         if outputs is None:
             try:
@@ -250,7 +255,7 @@ class _Server:
                 self._rejected(exc)
                 raise
             except Exception as exc:
-                self._failed(champion, "champion", request_id, rows, exc, logged)
+                self._failed(champion, "champion", request_id, rows, exc, logged, flags)
                 self.metrics.answered(champion.version, "champion", 500)
                 raise PredictionFailed(
                     f"version {champion.version} of {self.model} raised: "
@@ -315,6 +320,7 @@ class _Server:
         rows: list[Any],
         exc: BaseException,
         logged: bool,
+        flags: list[list[str]] | None,
     ) -> None:
         self.counts["errors"] += 1
         self.metrics.observe(arm.version, arm_name, 0.0, failed=True)
@@ -335,7 +341,11 @@ class _Server:
         else:
             self._error_log[key] = (last, quiet + 1)
         if logged:
-            self._log(arm, arm_name, request_id, rows, None, 0.0, None, error=message[:2000])
+            # flags stay with the error: the rollout controller does not count errors on
+            # requests a client sent with flagged values against the model
+            if flags and any(flags):
+                flags = [f or ["another row of the request was flagged"] for f in flags]
+            self._log(arm, arm_name, request_id, rows, None, 0.0, flags, error=message[:2000])
 
     def _shadow(
         self,
@@ -355,7 +365,7 @@ class _Server:
             try:
                 outputs, seconds = await challenger.batcher.predict(rows)
             except Exception as exc:
-                self._failed(challenger, "shadow", request_id, rows, exc, logged)
+                self._failed(challenger, "shadow", request_id, rows, exc, logged, flags)
                 return
             self.metrics.observe(challenger.version, "shadow", seconds, failed=False)
             if logged:
@@ -404,29 +414,65 @@ def build_serving_app(
         finally:
             await server.stop()
 
-    app = ServingApp(title=f"lightkeeper serve {deployment}", lifespan=lifespan)
+    app = ServingApp(
+        title=f"lightkeeper serve {deployment}",
+        lifespan=lifespan,
+        docs_url=None,  # served from the package by docs.install: no CDN
+        redoc_url=None,
+    )
+    docs.install(app)
     app.server = server
     app.state.server = server
     errors.install(app)
+
+    from lightkeeper.serving.openapi import (
+        INVOCATIONS_BODY,
+        METRICS_TEXT,
+        PREDICT_BODY,
+        READY_RESPONSES,
+        SCORING_RESPONSES,
+    )
 
     @app.get("/healthz", summary="The process is alive")
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/readyz", summary="A model is loaded and warmed up; detail says why not")
+    @app.get(
+        "/readyz",
+        summary="A model is loaded and warmed up; detail says why not",
+        responses=READY_RESPONSES,
+    )
     def readyz() -> Response:
         body = server.status()
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
-    @app.get("/metrics", summary="Prometheus metrics")
-    def metrics() -> Response:
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics (a token of a serving role when auth is on)",
+        responses={**METRICS_TEXT, **errors.responses(401, 403, 503)},
+    )
+    def metrics(
+        authorization: Annotated[str | None, Header(description="Bearer API token")] = None,
+    ) -> Response:
+        server.access.require(authorization, "serving.metrics")
         return Response(server.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/predict", summary="Predict one record (an object) or many (a list)")
+    # declared for OpenAPI, bodies included (FastAPI cannot see them: the handler reads them)
+    @app.post(
+        "/predict",
+        summary="Predict one record (an object) or many (a list)",
+        openapi_extra=PREDICT_BODY,
+        responses=SCORING_RESPONSES,
+    )
     async def predict() -> Response:
         return _HandOver(server, mlflow=False)
 
-    @app.post("/invocations", summary="MLflow-compatible scoring endpoint")
+    @app.post(
+        "/invocations",
+        summary="MLflow-compatible scoring endpoint",
+        openapi_extra=INVOCATIONS_BODY,
+        responses=SCORING_RESPONSES,
+    )
     async def invocations() -> Response:
         return _HandOver(server, mlflow=True)
 
@@ -471,14 +517,17 @@ MAX_REQUEST_ID = 100
 class _Headers:
     """The few request headers scoring reads, found in one pass."""
 
-    __slots__ = ("content_length", "request_id", "routing_key")
+    __slots__ = ("authorization", "content_length", "request_id", "routing_key")
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.authorization: str | None = None
         self.content_length: str | None = None
         self.request_id: str | None = None
         self.routing_key: str | None = None
         for name, value in raw:
-            if name == b"content-length":
+            if name == b"authorization":
+                self.authorization = value.decode("latin-1")
+            elif name == b"content-length":
                 self.content_length = value.decode("latin-1")
             elif name == b"x-request-id":
                 self.request_id = value.decode("latin-1")
@@ -528,7 +577,25 @@ async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+SCAN_FROM_BYTES = 64 * 1024
+MAX_CONTAINERS = 2 * MAX_ROWS + 64  # a row is one object or list of scalars, plus wrappers
+
+
 def _json(body: bytes) -> Any:
+    """The parsed body; one refused cheaply if it holds more arrays and objects than rows.
+
+    Parsing costs most per array or object (8 MB of empty rows takes a second to parse,
+    on the event loop), and a valid request holds at most one per row. Counting brackets
+    is a C-speed scan of a few milliseconds, done before anything is parsed.
+    """
+    if len(body) > SCAN_FROM_BYTES:
+        containers = body.count(b"[") + body.count(b"{")
+        if containers > MAX_CONTAINERS:
+            raise PayloadTooLarge(
+                f"the request body holds {containers:,} JSON arrays or objects, more than "
+                f"{MAX_CONTAINERS:,}",
+                hint=f"send at most {MAX_ROWS:,} rows of single values per request",
+            )
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:

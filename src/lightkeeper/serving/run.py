@@ -7,11 +7,37 @@ import multiprocessing
 import signal
 import socket
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from lightkeeper.errors import InvalidInput
 from lightkeeper.settings import Settings
 
+if TYPE_CHECKING:
+    from lightkeeper.store.deploy import Deployment, DeployStore
+
 log = logging.getLogger(__name__)
+
+
+def servable(store: DeployStore, deployment: str) -> Deployment:
+    """The deployment, if ``serve`` may run it: it exists and is ``online``.
+
+    Raises:
+        DeploymentNotFound: no deployment by that name.
+        InvalidInput: a batch or stream deployment (serving it would mix its monitoring).
+    """
+    found = store.get(deployment)
+    if found.kind != "online":
+        raise InvalidInput(
+            f"deployment {deployment!r} is a {found.kind} deployment; serve runs online ones",
+            hint=(
+                f"score it with: lightkeeper batch run {deployment}"
+                if found.kind == "batch"
+                else "create an online deployment of the model: lightkeeper deployments "
+                f"create NAME --model {found.model} --kind online"
+            ),
+        )
+    return found
 
 
 def serve(
@@ -22,28 +48,32 @@ def serve(
     port: int,
     workers: int = 1,
     access_log: bool = False,
+    announce: Callable[[], None] | None = None,
 ) -> None:
     """Serve ``deployment`` until interrupted.
 
     With ``workers`` > 1 the parent binds the socket and starts that many worker
     processes (spawned, each its own :class:`~lightkeeper.app.Lightkeeper`), restarts one
-    that dies, and stops them all on SIGINT or SIGTERM.
+    that dies, and stops them all on SIGINT or SIGTERM. ``announce`` is called once the
+    port is bound.
     """
     if workers < 1:
-        from lightkeeper.errors import InvalidInput
-
         raise InvalidInput(
             f"--workers {workers} is not a number of processes", hint="use 1 or more"
         )
+    from lightkeeper.sockets import listen
+
+    sock = listen(host, port)  # a port in use fails here, before any model or loop starts
+    if announce is not None:
+        announce()
     if workers == 1:
-        _run(settings, deployment, None, host, port, access_log)
+        try:
+            _run(settings, deployment, sock, host, port, access_log, worker=False)
+        finally:
+            sock.close()
         return
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
     context = multiprocessing.get_context("spawn")
-    args = (settings, deployment, sock, host, port, access_log)
+    args = (settings, deployment, sock, host, port, access_log, True)
     processes = [context.Process(target=_run, args=args, daemon=False) for _ in range(workers)]
     for process in processes:
         process.start()
@@ -91,16 +121,17 @@ def serve(
 def _run(
     settings: Settings,
     deployment: str,
-    sock: socket.socket | None,
+    sock: socket.socket,
     host: str,
     port: int,
     access_log: bool,
+    worker: bool,
 ) -> None:
     import uvicorn
 
     from lightkeeper.app import Lightkeeper
 
-    if sock is not None:  # a spawned worker: the CLI configured logging only in the parent
+    if worker:  # a spawned worker: the CLI configured logging only in the parent
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
@@ -114,10 +145,6 @@ def _run(
             access_log=access_log,
             timeout_graceful_shutdown=10,
         )
-        server = uvicorn.Server(config)
-        if sock is None:
-            server.run()
-        else:
-            server.run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         lk.close()

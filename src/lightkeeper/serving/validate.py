@@ -1,13 +1,15 @@
-"""Request rows against the manifest's input schema: a client mistake is a 4xx naming the field."""
+"""Request rows against the manifest's input schema: a client mistake is a 4xx naming the field.
+
+The rules themselves live in :mod:`lightkeeper.inputs` (shared with batch and the gate).
+"""
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
 from typing import Any
 
 from lightkeeper.errors import InvalidInput, PayloadTooLarge
-from lightkeeper.manifest import InputField, Manifest
+from lightkeeper.inputs import expected, impute_value, problem, scalar_problem
+from lightkeeper.manifest import Manifest
 
 MAX_ROWS = 10_000
 
@@ -28,8 +30,10 @@ class RowValidator:
         self.extra_features = [n for n in features or [] if n not in declared]
 
     def check(self, rows: list[Any]) -> list[list[str]] | None:
-        """Validate records; returns per-row flags (fields kept under ``on_invalid: flag``),
-        ``None`` when no row has any.
+        """Validate records, imputing where the manifest says; returns per-row flags.
+
+        Flags name the fields kept (or imputed) under ``on_invalid: flag``; ``None`` when
+        no row has any. Imputed values replace the sent ones in ``rows``.
 
         Raises:
             InvalidInput: the first rejected field, named as ``rows[i].field``.
@@ -52,59 +56,33 @@ class RowValidator:
                 )
             row_flags: list[str] = []
             for field in self.fields:
-                problem = _problem(field, row.get(field.name), self.categories.get(field.name))
-                if problem is None:
+                found = problem(field, row.get(field.name), self.categories.get(field.name))
+                if found is None:
                     continue
-                if field.on_invalid == "flag" and field.name in row:
-                    row_flags.append(f"{field.name}: {problem}")
-                    continue
-                raise InvalidInput(f"rows[{index}].{field.name}: {problem}", hint=_expected(field))
+                if field.on_invalid == "flag":
+                    if found.usable:
+                        row_flags.append(f"{field.name}: {found.text}")
+                        continue
+                    if field.impute is not None:
+                        value = impute_value(field)
+                        row[field.name] = value
+                        row_flags.append(f"{field.name}: {found.text}; imputed {value!r}")
+                        continue
+                raise InvalidInput(
+                    f"rows[{index}].{field.name}: {found.text}", hint=expected(field)
+                )
             for name in self.extra_features:
                 if name not in row:
                     raise InvalidInput(
                         f"rows[{index}].{name}: is required by the model",
                         hint=f"send every feature the model reads, {name} included",
                     )
+                wrong = scalar_problem(row[name])
+                if wrong is not None:
+                    raise InvalidInput(
+                        f"rows[{index}].{name}: {wrong.text}",
+                        hint="send a number, text, true/false or null",
+                    )
             flags.append(row_flags)
             flagged = flagged or bool(row_flags)
         return flags if flagged else None
-
-
-def _problem(field: InputField, value: Any, categories: set[str] | None) -> str | None:
-    if value is None:
-        return "is required" if field.required else None
-    kind = field.type
-    if kind == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):
-        return f"{value!r} is not a number"
-    if kind == "float" and not math.isfinite(float(value)):
-        return f"{value!r} is not a finite number"
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if kind == "int" and (isinstance(value, bool) or not whole):
-        return f"{value!r} is not a whole number"
-    if kind == "bool" and not isinstance(value, bool):
-        return f"{value!r} is not true or false"
-    if kind in ("str", "category") and not isinstance(value, str | int):
-        return f"{value!r} is not text"
-    if kind == "datetime":
-        try:
-            datetime.fromisoformat(str(value))
-        except ValueError:
-            return f"{value!r} is not an ISO date/time"
-        return None
-    if kind in ("float", "int"):
-        if field.min is not None and value < field.min:
-            return f"{value} is below the minimum {field.min}"
-        if field.max is not None and value > field.max:
-            return f"{value} is above the maximum {field.max}"
-    if categories is not None and str(value) not in categories:
-        return f"{value!r} is not a known category"
-    return None
-
-
-def _expected(field: InputField) -> str:
-    parts: list[str] = [field.type]
-    if field.min is not None or field.max is not None:
-        parts.append(f"from {field.min} to {field.max}")
-    if field.categories is not None:
-        parts.append("one of " + ", ".join(map(str, field.categories)))
-    return f"{field.name} must be " + " ".join(parts)

@@ -118,14 +118,22 @@ class PredictionStore:
             return [_record(r._mapping) for r in conn.execute(query).all()]
 
     def outcomes(self, deployment: str, *, since: datetime, limit: int) -> list[tuple[Any, ...]]:
-        """(arm, version, request_id, row, output, latency_ms, error) since a time, newest first.
+        """(arm, version, request_id, row, output, latency_ms, error, flags) since a time,
+        newest first.
 
         The lean read the rollout controller needs: no inputs, no entity objects.
         """
         t = prediction_logs
         query = (
             sa.select(
-                t.c.arm, t.c.version, t.c.request_id, t.c.row, t.c.output, t.c.latency_ms, t.c.error
+                t.c.arm,
+                t.c.version,
+                t.c.request_id,
+                t.c.row,
+                t.c.output,
+                t.c.latency_ms,
+                t.c.error,
+                t.c.flags,
             )
             .where(t.c.deployment == deployment, t.c.at >= since)
             .order_by(t.c.id.desc())

@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from lightkeeper import __version__
 from lightkeeper.auth import Principal, Role
 from lightkeeper.errors import GateRunNotFound, Unauthenticated
-from lightkeeper.web import errors
+from lightkeeper.names import MAX_ID, MAX_NAME_LENGTH, NAME_PATTERN, NAME_RULE
+from lightkeeper.web import docs, errors
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -26,11 +28,28 @@ if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
 
 
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID, description="an id (1 to 2^31-1)")]
+Number = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a version number")]
+# A new name's rule is checked where names are created (lightkeeper.names), for the CLI,
+# the API and Python alike, with one message; the schema only shows it to clients.
+NewName = Field(
+    description=NAME_RULE,
+    json_schema_extra={
+        "minLength": 1,
+        "maxLength": MAX_NAME_LENGTH,
+        "pattern": f"^{NAME_PATTERN}$",
+    },
+)
+
+NOT_FOUND = errors.responses(404)
+NOT_FOUND_OR_REFUSED = errors.responses(404, 409)
+
+
 class GoldUpload(BaseModel):
     """A gold dataset sent as JSON records; checked against ``model``'s input schema."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = NewName
     owner: str = Field(min_length=1)
     label_column: str = Field(min_length=1)
     segment_column: str | None = None
@@ -57,7 +76,7 @@ class DeploymentRequest(BaseModel):
     """A new deployment."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = NewName
     model: str = Field(min_length=1)
     kind: Literal["online", "batch", "stream"] = "online"
 
@@ -66,7 +85,9 @@ class ReleaseRequest(BaseModel):
     """Put a version into a deployment."""
 
     model_config = ConfigDict(extra="forbid")
-    version: str = Field(min_length=1, description="number or alias")
+    version: StrictInt | Annotated[str, Field(min_length=1)] = Field(
+        description='a version number (2 or "2") or an alias'
+    )
     strategy: Literal["direct", "canary", "shadow"] = "direct"
     percent: float | None = Field(None, gt=0, le=100)
     reason: str = Field(min_length=1)
@@ -159,8 +180,11 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         version=__version__,
         description="Control-plane API of a lightkeeper workspace.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by docs.install: no CDN
+        redoc_url=None,
     )
-    errors.install(app)
+    docs.install(app)
+    errors.install(app, redact=lk.settings.redact)
 
     def _principal(
         authorization: Annotated[str | None, Header(description="Bearer API token")] = None,
@@ -182,9 +206,14 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     # Dependencies as defaults: annotations are strings here, resolved in module scope.
     Who = Depends(_principal)
     Reader = Depends(_reader)
-    router = APIRouter(prefix="/api/v1")
+    # every route below may answer these; each adds the statuses of its own refusals
+    router = APIRouter(prefix="/api/v1", responses=errors.responses(401, 403, 422, 500, 503))
 
-    @router.get("/health", summary="Liveness of the control plane and its ops database")
+    @app.get(
+        "/api/v1/health",
+        summary="Liveness of the control plane and its ops database",
+        responses=errors.responses(500, 503),
+    )
     def health() -> dict[str, Any]:
         return {**lk.health(), "version": __version__}
 
@@ -192,7 +221,9 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     def models(_who: Principal = Reader) -> dict[str, Any]:
         return {"models": [m.to_dict() for m in lk.models()]}
 
-    @router.get("/models/{name}", summary="One model with its versions, newest first")
+    @router.get(
+        "/models/{name}", summary="One model with its versions, newest first", responses=NOT_FOUND
+    )
     def model(name: str, _who: Principal = Reader) -> dict[str, Any]:
         summary = lk.registry.get_model(name)
         return {**summary.to_dict(), "version_list": [v.to_dict() for v in lk.versions(name)]}
@@ -200,6 +231,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     @router.get(
         "/models/{name}/versions/{version}",
         summary="One version with lineage, params and metrics (number, 'latest' or an alias)",
+        responses=NOT_FOUND,
     )
     def version(name: str, version: str, _who: Principal = Reader) -> dict[str, Any]:
         return lk.version(name, version).to_dict()
@@ -223,16 +255,23 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     def gold_list(_who: Principal = Reader) -> dict[str, Any]:
         return {"gold": [g.to_dict() for g in lk.gold_store.list()]}
 
-    @router.get("/gold/{name}", summary="Every version of a gold dataset")
+    @router.get("/gold/{name}", summary="Every version of a gold dataset", responses=NOT_FOUND)
     def gold_versions(name: str, _who: Principal = Reader) -> dict[str, Any]:
         lk.gold_store.get(name)
         return {"name": name, "versions": [g.to_dict() for g in lk.gold_store.versions(name)]}
 
-    @router.get("/gold/{name}/versions/{version}", summary="One gold dataset version")
-    def gold_version(name: str, version: int, _who: Principal = Reader) -> dict[str, Any]:
+    @router.get(
+        "/gold/{name}/versions/{version}", summary="One gold dataset version", responses=NOT_FOUND
+    )
+    def gold_version(name: str, version: Number, _who: Principal = Reader) -> dict[str, Any]:
         return lk.gold_store.get(name, version).to_dict()
 
-    @router.post("/gold", status_code=201, summary="Add a gold dataset version from JSON rows")
+    @router.post(
+        "/gold",
+        status_code=201,
+        summary="Add a gold dataset version from JSON rows",
+        responses=NOT_FOUND_OR_REFUSED,
+    )
     def gold_add(body: GoldUpload, who: Principal = Who) -> dict[str, Any]:
         import pandas as pd
 
@@ -247,9 +286,13 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         )
         return {**gold.to_dict(), "created": created}
 
-    @router.post("/gold/{name}/versions/{version}/approve", summary="The owner signs a version off")
+    @router.post(
+        "/gold/{name}/versions/{version}/approve",
+        summary="The owner signs a version off",
+        responses=NOT_FOUND_OR_REFUSED,
+    )
     def gold_approve(
-        name: str, version: int, body: Approval, who: Principal = Who
+        name: str, version: Number, body: Approval, who: Principal = Who
     ) -> dict[str, Any]:
         return lk.gold_approve(name, version, note=body.note, by=who).to_dict()
 
@@ -257,12 +300,24 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     @router.post(
         "/models/{name}/versions/{version}/gate",
         summary="Run the acceptance gate (in a fresh process); returns the gate run",
+        responses=NOT_FOUND_OR_REFUSED,
     )
-    def gate_run(name: str, version: str, who: Principal = Who) -> dict[str, Any]:
-        return lk.gate_run(name, version, by=who).to_dict()
+    def gate_run(
+        name: str,
+        version: str,
+        deployment: str | None = Query(
+            None,
+            description="compare with this deployment's champion (default: every "
+            "deployment's champion of the model; the strictest decides)",
+        ),
+        who: Principal = Who,
+    ) -> dict[str, Any]:
+        return lk.gate_run(name, version, deployment=deployment, by=who).to_dict()
 
     @router.get(
-        "/models/{name}/versions/{version}/gate", summary="The newest gate run of a version"
+        "/models/{name}/versions/{version}/gate",
+        summary="The newest gate run of a version",
+        responses=NOT_FOUND,
     )
     def gate_latest(name: str, version: str, _who: Principal = Reader) -> dict[str, Any]:
         number = lk.version(name, version).version
@@ -271,6 +326,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     @router.post(
         "/models/{name}/versions/{version}/accept",
         summary="Hand-over: accept the newest gate run (override a failed one with a reason)",
+        responses=NOT_FOUND_OR_REFUSED,
     )
     def gate_accept(
         name: str, version: str, body: Acceptance, who: Principal = Who
@@ -282,22 +338,27 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     def gate_runs(
         _who: Principal = Reader,
         model: str | None = None,
-        version: int | None = None,
+        version: int | None = Query(None, ge=1, le=MAX_ID),
         limit: int = Query(50, ge=1, le=1000),
     ) -> dict[str, Any]:
         runs = lk.gate_store.list(model=model, version=version, limit=limit)
         return {"runs": [r.to_dict() for r in runs]}
 
-    @router.get("/gate/runs/{run_id}", summary="One gate run (the JSON twin of its report)")
-    def gate_get(run_id: int, _who: Principal = Reader) -> dict[str, Any]:
+    @router.get(
+        "/gate/runs/{run_id}",
+        summary="One gate run (the JSON twin of its report)",
+        responses=NOT_FOUND,
+    )
+    def gate_get(run_id: Id, _who: Principal = Reader) -> dict[str, Any]:
         return lk.gate_store.get(run_id).to_dict()
 
     @router.get(
         "/gate/runs/{run_id}/report",
         response_class=HTMLResponse,
         summary="The self-contained HTML report of a gate run",
+        responses=NOT_FOUND,
     )
-    def gate_report(run_id: int, _who: Principal = Reader) -> HTMLResponse:
+    def gate_report(run_id: Id, _who: Principal = Reader) -> HTMLResponse:
         run = lk.gate_store.get(run_id)
         if not run.report_path or not Path(run.report_path).is_file():
             raise GateRunNotFound(
@@ -316,12 +377,21 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     def deployments(_who: Principal = Reader) -> dict[str, Any]:
         return {"deployments": [_deployment(d.name) for d in lk.deploy_store.all()]}
 
-    @router.post("/deployments", status_code=201, summary="Create a deployment")
+    @router.post(
+        "/deployments",
+        status_code=201,
+        summary="Create a deployment",
+        responses=NOT_FOUND_OR_REFUSED,
+    )
     def deployment_create(body: DeploymentRequest, who: Principal = Who) -> dict[str, Any]:
         lk.deployment_create(body.name, model=body.model, kind=body.kind, by=who)
         return _deployment(body.name)
 
-    @router.get("/deployments/{name}", summary="A deployment, its state and release history")
+    @router.get(
+        "/deployments/{name}",
+        summary="A deployment, its state and release history",
+        responses=NOT_FOUND,
+    )
     def deployment(name: str, _who: Principal = Reader) -> dict[str, Any]:
         history = lk.deploy_store.history(name)
         return {**_deployment(name), "releases": [r.to_dict() for r in history]}
@@ -330,6 +400,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         "/deployments/{name}/releases",
         status_code=201,
         summary="Release a version (refused without an accepted gate run)",
+        responses=NOT_FOUND_OR_REFUSED,
     )
     def release(name: str, body: ReleaseRequest, who: Principal = Who) -> dict[str, Any]:
         record = lk.release(
@@ -342,17 +413,24 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         )
         return record.to_dict()
 
-    @router.post("/deployments/{name}/promote", summary="The challenger becomes the champion")
+    @router.post(
+        "/deployments/{name}/promote",
+        summary="The challenger becomes the champion",
+        responses=NOT_FOUND_OR_REFUSED,
+    )
     def promote(name: str, body: Reason, who: Principal = Who) -> dict[str, Any]:
         return lk.promote(name, reason=body.reason, by=who).to_dict()
 
-    @router.post("/deployments/{name}/rollback", summary="One step back")
+    @router.post(
+        "/deployments/{name}/rollback", summary="One step back", responses=NOT_FOUND_OR_REFUSED
+    )
     def rollback(name: str, body: Reason, who: Principal = Who) -> dict[str, Any]:
         return lk.rollback(name, reason=body.reason, by=who).to_dict()
 
     @router.get(
         "/deployments/{name}/predictions",
         summary="Logged predictions, newest first; filter by request id or arm",
+        responses=NOT_FOUND,
     )
     def predictions(
         name: str,
@@ -367,6 +445,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     @router.get(
         "/deployments/{name}/batch-runs",
         summary="Runs of a batch deployment, newest first: status, rows, versions, summary",
+        responses=NOT_FOUND,
     )
     def batch_runs(
         name: str,
@@ -380,6 +459,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
     @router.get(
         "/deployments/{name}/monitor-results",
         summary="Stored monitor results of a deployment (drift per window), newest first",
+        responses=NOT_FOUND,
     )
     def monitor_results(
         name: str, limit: int = Query(50, ge=1, le=1000), _who: Principal = Reader
@@ -392,6 +472,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         status_code=201,
         summary="Check drift (or performance) over a window now (default: the manifest's "
         "window, ending now)",
+        responses=NOT_FOUND_OR_REFUSED,
     )
     def monitor_drift(
         name: str, body: MonitorCheck | None = None, who: Principal = Who
@@ -404,6 +485,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         "/deployments/{name}/labels",
         status_code=201,
         summary="Join outcomes to logged predictions (by request_id, or entity key and time)",
+        responses=NOT_FOUND_OR_REFUSED,
     )
     def labels_ingest(name: str, body: LabelRows, who: Principal = Who) -> dict[str, Any]:
         import pandas as pd
@@ -412,16 +494,21 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         done = lk.labels_ingest(name, frame, label=body.label, at=body.at, by=who)
         return done.to_dict()
 
-    @router.get("/monitor-results/{result_id}", summary="One monitor result (the report's twin)")
-    def monitor_result(result_id: int, _who: Principal = Reader) -> dict[str, Any]:
+    @router.get(
+        "/monitor-results/{result_id}",
+        summary="One monitor result (the report's twin)",
+        responses=NOT_FOUND,
+    )
+    def monitor_result(result_id: Id, _who: Principal = Reader) -> dict[str, Any]:
         return lk.monitor_store.get(result_id).to_dict()
 
     @router.get(
         "/monitor-results/{result_id}/report",
         response_class=HTMLResponse,
         summary="The self-contained HTML drift report of a monitor result",
+        responses=NOT_FOUND,
     )
-    def monitor_report(result_id: int, _who: Principal = Reader) -> HTMLResponse:
+    def monitor_report(result_id: Id, _who: Principal = Reader) -> HTMLResponse:
         from lightkeeper.monitor.report import render_result
 
         return HTMLResponse(render_result(lk.monitor_store.get(result_id)))
@@ -439,19 +526,29 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         )
         return {"alarms": [a.to_dict() for a in found]}
 
-    @router.get("/alarms/{alarm_id}", summary="One alarm: evidence, owner, runbook, deliveries")
-    def alarm_show(alarm_id: int, _who: Principal = Reader) -> dict[str, Any]:
+    @router.get(
+        "/alarms/{alarm_id}",
+        summary="One alarm: evidence, owner, runbook, deliveries",
+        responses=NOT_FOUND,
+    )
+    def alarm_show(alarm_id: Id, _who: Principal = Reader) -> dict[str, Any]:
         return lk.alarm_store.get(alarm_id).to_dict()
 
-    @router.post("/alarms/{alarm_id}/ack", summary="Take an open alarm on")
+    @router.post(
+        "/alarms/{alarm_id}/ack", summary="Take an open alarm on", responses=NOT_FOUND_OR_REFUSED
+    )
     def alarm_ack(
-        alarm_id: int, body: AlarmNote | None = None, who: Principal = Who
+        alarm_id: Id, body: AlarmNote | None = None, who: Principal = Who
     ) -> dict[str, Any]:
         note = body.note if body is not None else ""
         return lk.alarm_ack(alarm_id, note=note, by=who).to_dict()
 
-    @router.post("/alarms/{alarm_id}/resolve", summary="Resolve an alarm; its sinks are told")
-    def alarm_resolve(alarm_id: int, body: AlarmResolution, who: Principal = Who) -> dict[str, Any]:
+    @router.post(
+        "/alarms/{alarm_id}/resolve",
+        summary="Resolve an alarm; its sinks are told",
+        responses=NOT_FOUND_OR_REFUSED,
+    )
+    def alarm_resolve(alarm_id: Id, body: AlarmResolution, who: Principal = Who) -> dict[str, Any]:
         return lk.alarm_resolve(alarm_id, reason=body.reason, by=who).to_dict()
 
     @router.get("/signals", summary="Life signals: the newest heartbeat of each instance")
@@ -470,7 +567,7 @@ def build_api(lk: Lightkeeper, *, controllers: bool = False) -> FastAPI:
         return {**token.to_dict(), "token": secret}
 
     @router.delete("/tokens/{token_id}", summary="Revoke a token")
-    def tokens_revoke(token_id: int, who: Principal = Who) -> dict[str, Any]:
+    def tokens_revoke(token_id: Id, who: Principal = Who) -> dict[str, Any]:
         return lk.token_revoke(token_id, by=who).to_dict()
 
     app.include_router(router)
