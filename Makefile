@@ -10,6 +10,7 @@ test:
 lint:
 	python3 -m ruff check src tests examples bench scripts
 	python3 -m ruff format --check src tests examples bench scripts
+	python3 -m deptry src
 	python3 -m mypy
 
 format:
@@ -19,6 +20,7 @@ format:
 bench:
 	python3 bench/train_register.py
 	python3 bench/gate.py
+	python3 bench/cli.py
 
 demo:
 	python3 -m pip install -e . && lightkeeper demo
