@@ -197,3 +197,21 @@ def test_the_gate_probes_what_flag_lets_reach_the_model() -> None:
     assert UNKNOWN in probes["sky"].tolist()
     strict = parse_manifest(MANIFEST.format(extra=""))
     assert len(probe_rows(strict, gold[["wind"]])) == 4  # typical row + min, max, middle
+
+
+def test_the_gate_answers_every_client_mistake_per_field() -> None:
+    from lightkeeper.gate.contract import MISTAKES, client_mistakes
+
+    manifest = parse_manifest(
+        MANIFEST.format(extra="    on_invalid: flag\n    impute: missing").replace(
+            "target:",
+            "  - name: sky\n    type: category\n    categories: [sun, rain]\ntarget:",
+        )
+    )
+    gold = pd.DataFrame({"wind": [np.float64(3.0)], "sky": ["sun"]})
+    outcomes = {(o["field"], o["value"]): o["outcome"] for o in client_mistakes(manifest, gold)}
+    assert len(outcomes) == 2 * len(MISTAKES)
+    assert set(outcomes.values()) <= {"refused", "imputed", "kept"}
+    assert outcomes[("wind", "text")] == "imputed" and outcomes[("wind", "1e308")] == "imputed"
+    assert outcomes[("sky", "null")] == "refused" and outcomes[("sky", "nested")] == "refused"
+    assert outcomes[("sky", "text")] == "refused"  # "not-a-value" is no category: reject

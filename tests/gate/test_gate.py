@@ -85,6 +85,9 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
     by_name = checks(run)
     assert by_name["smoke:load-and-predict"]["status"] == "passed"
     assert by_name["contract:input-schema"]["status"] == "passed"
+    mistakes = by_name["contract:input-schema"]["details"]["client_mistakes"]
+    assert len(mistakes) == 3 * 8  # every field, every mistake: refused (all reject here)
+    assert {m["outcome"] for m in mistakes if m["field"] != "region"} == {"refused"}
     assert by_name["non-inferiority:accuracy"]["status"] == "passed"
     assert by_name["segment:region:accuracy"]["status"] == "passed"
     assert by_name["latency:p99"]["status"] == "passed"

@@ -96,3 +96,61 @@ def _flagged(field: InputField, edges: list[Any]) -> list[Any]:
     if field.impute is not None:
         kept.append(impute_value(field))
     return kept
+
+
+#: What a client may send by mistake; each must be refused, or imputed under ``flag``.
+MISTAKES: list[tuple[str, Any]] = [
+    ("null", None),
+    ("text", "not-a-value"),
+    ("list", [1.0]),
+    ("object", {"a": 1.0}),
+    ("infinity", float("inf")),
+    ("1e308", 1e308),
+    ("true", True),
+    ("nested", [[[[[1.0]]]]]),
+]
+
+
+def client_mistakes(manifest: Manifest, gold: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each field's answer to each client mistake, through the serving validator.
+
+    One typical gold row varied one field at a time, as online requests arrive. The
+    outcome is ``refused`` (a 4xx online, a reject in batch), ``imputed`` (under
+    ``on_invalid: flag`` with ``impute``) or ``kept`` (a value the model can take, such
+    as text in a text field); ``reached the model`` would be a bug, and fails the check.
+    """
+    from lightkeeper.errors import LightkeeperError
+    from lightkeeper.inputs import problem
+    from lightkeeper.serving.validate import RowValidator
+
+    validator = RowValidator(manifest, manifest.feature_names)
+    base = {k: _plain(v) for k, v in gold.iloc[0][manifest.feature_names].to_dict().items()}
+    outcomes = []
+    for field in manifest.input_schema:
+        for label, value in MISTAKES:
+            row = {**base, field.name: value}
+            try:
+                flags = validator.check([row])
+            except LightkeeperError:
+                outcome = "refused"
+            else:
+                found = problem(field, value)
+                if found is None or found.usable:
+                    outcome = "kept"
+                elif flags and any("imputed" in f for f in flags[0]):
+                    outcome = "imputed"
+                else:
+                    outcome = "reached the model"
+            outcomes.append({"field": field.name, "value": label, "outcome": outcome})
+    return outcomes
+
+
+def _plain(value: Any) -> Any:
+    """A gold value as a request would carry it (numpy scalars to Python, NaN to null)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -264,7 +264,7 @@ def _score_and_check(
     checks: list[Check],
 ) -> float:
     """Run the worker, then every model check; returns the seconds spent in predict."""
-    from lightkeeper.gate.contract import probe_rows
+    from lightkeeper.gate.contract import client_mistakes, probe_rows
 
     assert manifest.gate is not None
     gate = manifest.gate
@@ -328,7 +328,7 @@ def _score_and_check(
                     out / f"champion-{number}.parquet", number, report.get("classes")
                 )
             scored.append((number, champion_versions[number], report, champion))
-    contract = _contract(candidate_report["contract"])
+    contract = _contract(candidate_report["contract"], client_mistakes(manifest, frame))
     contract.duration_s = float(candidate_report["contract"]["predict_s"])
     checks.append(contract)
     checks.append(_latency(candidate_report, gate.latency_p99_ms, result))
@@ -547,14 +547,32 @@ def _smoke(report: dict[str, Any]) -> Check:
     return check
 
 
-def _contract(report: dict[str, Any]) -> Check:
+def _contract(report: dict[str, Any], mistakes: list[dict[str, Any]]) -> Check:
     failures = report["failures"]
+    through = [m for m in mistakes if m["outcome"] == "reached the model"]
+    if through:
+        first = through[0]
+        return failed(
+            "contract:input-schema",
+            "contract",
+            f"{len(through)} client mistake(s) would reach the model unvalidated; first: "
+            f"{first['value']} in {first['field']}",
+            "this is a lightkeeper bug: please report it with the manifest",
+            {"client_mistakes": mistakes},
+        )
+    refused = sum(m["outcome"] == "refused" for m in mistakes)
+    imputed = sum(m["outcome"] == "imputed" for m in mistakes)
     if not failures:
         return passed(
             "contract:input-schema",
             "contract",
             f"accepted all {report['rows']} probe rows that satisfy the input schema "
-            "(bounds, every category, optional fields missing)",
+            "(bounds, every category, optional fields missing, what on_invalid: flag keeps "
+            f"or imputes); of {len(mistakes)} client mistakes (null, text, list, object, "
+            f"infinity, 1e308, true, nested per field) {refused} are refused"
+            + (f", {imputed} imputed" if imputed else "")
+            + f", {len(mistakes) - refused - imputed} valid for their field",
+            details={"client_mistakes": mistakes},
         )
     first = failures[0]
     return failed(
@@ -565,7 +583,7 @@ def _contract(report: dict[str, Any]) -> Check:
         "make the model accept every row the input schema allows (for example "
         "handle_unknown='ignore' in encoders, imputation for optional fields), or narrow "
         "the schema in lightkeeper.yaml",
-        {"failures": failures},
+        {"failures": failures, "client_mistakes": mistakes},
     )
 
 
