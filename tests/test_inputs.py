@@ -215,3 +215,51 @@ def test_the_gate_answers_every_client_mistake_per_field() -> None:
     assert outcomes[("wind", "text")] == "imputed" and outcomes[("wind", "1e308")] == "imputed"
     assert outcomes[("sky", "null")] == "refused" and outcomes[("sky", "nested")] == "refused"
     assert outcomes[("sky", "text")] == "refused"  # "not-a-value" is no category: reject
+
+
+def test_categories_and_text_reach_the_model_as_declared() -> None:
+    check = RowValidator(None, None)
+    check.fields = [
+        InputField(name="code", type="category", categories=["1", "2"]),
+        InputField(name="level", type="category", categories=[1, 2]),
+        InputField(name="note", type="str"),
+    ]
+    check.categories = {"code": {"1", "2"}, "level": {"1", "2"}}
+    check.labels = {"code": {"1": "1", "2": "2"}, "level": {"1": 1, "2": 2}}
+    check.text = ["note"]
+    rows = [{"code": 1, "level": "2", "note": 7}]
+    check.check(rows)
+    assert rows == [{"code": "1", "level": 2, "note": "7"}]
+    frame = pd.DataFrame({"code": [1, 2], "level": ["1", "2"], "note": [7, 8]})
+    checked = check_chunk(frame, check.fields, [], [])
+    assert checked.good["code"].tolist() == ["1", "2"]
+    assert checked.good["level"].tolist() == [1, 2]
+    assert checked.good["note"].tolist() == ["7", "8"]
+
+
+def test_batch_refuses_what_online_refuses_and_never_raises() -> None:
+    from decimal import Decimal
+
+    fields_ = [
+        InputField(name="flag", type="bool", required=False),
+        InputField(name="day", type="datetime", required=False),
+        InputField(name="x", type="float", required=False),
+    ]
+    frame = pd.DataFrame(
+        {
+            "flag": [True, 1, 0, None, None, None],
+            "day": ["2024-01-02", None, None, None, None, None],
+            "x": [1.0, None, None, Decimal("NaN"), 10**400, True],
+        }
+    )
+    checked = check_chunk(frame, fields_, [], [])
+    assert len(checked.good) == 2  # a decimal NaN is a missing value, as pandas reads it
+    assert list(checked.reasons) == [
+        "flag: is not true or false",
+        "flag: is not true or false",
+        "x: is not a number",
+        "x: is not a number",
+    ]
+    numbers = pd.DataFrame({"day": [20240102]})
+    dated = check_chunk(numbers, [InputField(name="day", type="datetime")], [], [])
+    assert list(dated.reasons) == ["day: is not a date/time"]

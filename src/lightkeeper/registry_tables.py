@@ -2,16 +2,18 @@
 
 Starting MLflow's client costs seconds (importing mlflow, then its store checks its
 schema); listing models or showing a version's lineage needs four small tables. When the
-model store is a database (the embedded SQLite file, or PostgreSQL/MySQL behind a
-tracking server's backend URI), the registry reads them here with SQLAlchemy, which the
-ops database has loaded anyway. Anything unexpected (another schema version, an
-unreachable database) returns ``None`` and the registry asks MLflow's client instead,
-so this is a shortcut, never a second source of truth. Writes always go through MLflow.
+model store is a database (the embedded SQLite file, or PostgreSQL behind a tracking
+server's backend URI) in MLflow's default workspace, the registry reads them here with
+SQLAlchemy, which the ops database has loaded anyway. Anything unexpected (another
+schema version, an unreachable database) returns ``None`` and the registry asks MLflow's
+client instead, so this is a shortcut, never a second source of truth. Writes always go
+through MLflow.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,13 +36,17 @@ class MlflowTables:
     @classmethod
     def for_uri(cls, tracking_uri: str) -> MlflowTables | None:
         """A reader when the tracking URI is a database that exists, else ``None``."""
+        import os
         from pathlib import Path
 
+        if os.environ.get("MLFLOW_WORKSPACE"):  # another workspace than the default
+            return None
         if tracking_uri.startswith("sqlite:///"):
             if not Path(tracking_uri.removeprefix("sqlite:///")).is_file():
                 return None
             return cls(tracking_uri)
-        if tracking_uri.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "mysql"):
+        # PostgreSQL and SQLite quote identifiers alike ("key"); others ask MLflow
+        if tracking_uri.split(":", 1)[0].split("+", 1)[0] == "postgresql":
             return cls(tracking_uri)
         return None
 
@@ -145,11 +151,13 @@ class MlflowTables:
         """A run's params and latest metrics."""
         params = self._query('SELECT "key", value FROM params WHERE run_uuid = :run', run=run_id)
         metrics = self._query(
-            'SELECT "key", value FROM latest_metrics WHERE run_uuid = :run', run=run_id
+            'SELECT "key", value, is_nan FROM latest_metrics WHERE run_uuid = :run', run=run_id
         )
         if params is None or metrics is None:
             return None
-        return {p.key: p.value for p in params}, {m.key: float(m.value) for m in metrics}
+        return {p.key: p.value for p in params}, {
+            m.key: math.nan if m.is_nan else float(m.value) for m in metrics
+        }
 
     def close(self) -> None:
         """Release the engine."""

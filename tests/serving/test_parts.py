@@ -182,6 +182,13 @@ def test_a_shadow_is_promoted_only_when_the_manifest_says_so_for_shadow() -> Non
     assert judge(stats(500), stats(200), manual, elapsed=61, paired=True).action == "promote"
 
 
+def test_errors_on_flagged_requests_never_roll_back_but_hold_promotion() -> None:
+    flagged = stats(200)
+    flagged.flagged_errors = 40
+    verdict = judge(stats(500), flagged, POLICY, elapsed=61, paired=False)
+    assert verdict.action == "wait" and "raised on 40 request(s)" in verdict.reason
+
+
 def test_no_promotion_without_a_gate_run_against_the_current_champion() -> None:
     blind = judge(stats(500), stats(200), POLICY, elapsed=61, paired=False, compared=False)
     assert blind.action == "wait" and "did not compare it" in blind.reason
@@ -360,3 +367,47 @@ def test_a_schema_with_other_types_takes_the_general_path() -> None:
     assert predict_function(predictor, manifest) == predictor.predict
     unknown = _Predictor(None, ["a", "b", "c"])  # a model feature the schema does not declare
     assert predict_function(unknown, parse_manifest(FLOAT_MANIFEST)) == unknown.predict
+
+
+def test_tokens_are_checked_once_per_interval_and_survive_an_outage(monkeypatch) -> None:
+    from lightkeeper.auth import Principal
+    from lightkeeper.errors import ServiceNotReady, Unauthenticated
+    from lightkeeper.serving import access
+
+    calls: list[str] = []
+    down = threading.Event()
+
+    def verify(secret: str) -> Principal:
+        calls.append(secret)
+        if down.is_set():
+            raise DatabaseUnavailable("cannot open the ops database: connection refused")
+        if secret != "good":
+            raise Unauthenticated("the API token is unknown or revoked")
+        return Principal("web-shop", "predict")
+
+    check = access.ServingAccess(verify, enabled=True)
+    for _ in range(3):
+        assert check.require("Bearer good", "serving.predict").name == "web-shop"
+        with pytest.raises(Unauthenticated):
+            check.require("Bearer made-up", "serving.predict")
+    assert calls == ["good", "made-up"]  # a flood of one bad token costs one read
+    monkeypatch.setattr(access, "RECHECK_SECONDS", 0.0)
+    down.set()
+    assert check.require("Bearer good", "serving.predict").name == "web-shop"  # seen before
+    with pytest.raises(ServiceNotReady):
+        check.require("Bearer never-seen", "serving.predict")
+    assert asyncio.run(check.require_async("Bearer good", "serving.predict")).name == "web-shop"
+    assert access.ServingAccess(verify, enabled=False).require(None, "serving.predict") is None
+
+
+def test_brackets_inside_strings_do_not_count_toward_the_pre_parse_limit() -> None:
+    import orjson
+
+    from lightkeeper.errors import PayloadTooLarge
+    from lightkeeper.serving.app import _json
+
+    noted = orjson.dumps([{"note": "[x] {y} " * 25, "a": 1} for _ in range(1000)])
+    assert len(_json(noted)) == 1000
+    empty = b'{"inputs": [' + b"[]," * 100_000 + b"[]]}"
+    with pytest.raises(PayloadTooLarge, match="JSON arrays or objects"):
+        _json(empty)

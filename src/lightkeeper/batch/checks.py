@@ -11,7 +11,7 @@ flagged, or, without ``impute``, rejects the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -115,7 +115,7 @@ def _field(series: pd.Series, field: InputField) -> tuple[pd.Series, Problems]:
     if kind in ("float", "int"):
         if series.dtype == bool:
             return series, [*problems, (~null, "is not a number (true/false)", False)]
-        numbers = pd.to_numeric(series, errors="coerce")
+        numbers = _numbers(series)
         problems.append((numbers.isna().to_numpy() & ~null, "is not a number", False))
         values = numbers.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(values)
@@ -134,11 +134,21 @@ def _field(series: pd.Series, field: InputField) -> tuple[pd.Series, Problems]:
             problems.append((high, f"is above the maximum {field.max}", True))
         return numbers, problems
     if kind == "bool":
-        known = series.isin([True, False]).to_numpy()
+        if series.dtype == bool:
+            return series, problems
+        if series.dtype == object:  # 1 and 0 compare equal to True and False: not booleans
+            known = series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+        else:
+            known = np.zeros(len(series), dtype=bool)
         return series, [*problems, (~known & ~null, "is not true or false", False)]
     if kind == "datetime":
-        parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-        bad = parsed.isna().to_numpy() & ~null
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            bad = ~null  # numbers would be read as nanoseconds since 1970
+        else:
+            texts = series.map(lambda v: v if isinstance(v, str) else None)
+            parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed")
+            dated = series.map(lambda v: hasattr(v, "isoformat")).to_numpy(dtype=bool)
+            bad = parsed.isna().to_numpy() & ~null & ~dated
         return series, [*problems, (bad, "is not a date/time", False)]
     if series.dtype == object:
         nested = series.map(lambda v: isinstance(v, dict | list | tuple | bytes)).to_numpy()
@@ -147,4 +157,41 @@ def _field(series: pd.Series, field: InputField) -> tuple[pd.Series, Problems]:
         allowed = {str(c) for c in field.categories}
         known = series.astype(str).isin(allowed).to_numpy()
         problems.append((~known & ~null, "is not a known category", True))
+        series = _as_declared(series, field.categories, null)
+    elif kind == "str" and pd.api.types.is_numeric_dtype(series):
+        series = series.astype(object).where(~null, None).map(lambda v: v if v is None else str(v))
     return series, problems
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    """Numbers of a column; what is not one (text, true/false, a list) becomes missing."""
+    import pandas as pd
+
+    if series.dtype == object:
+        series = series.map(lambda v: None if isinstance(v, bool | np.bool_) else v)
+    try:
+        return pd.to_numeric(series, errors="coerce")
+    except (ArithmeticError, ValueError, TypeError):  # Decimal('sNaN'), ints past 1e308
+        return pd.to_numeric(series.map(_number), errors="coerce")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _as_declared(series: pd.Series, categories: list[Any], null: np.ndarray) -> pd.Series:
+    """Category values as the manifest declares them (text for text labels, numbers for
+    numbers), so an encoder fitted on one never sees the other."""
+    import pandas as pd
+
+    kinds = {type(c) for c in categories}
+    numeric = pd.api.types.is_numeric_dtype(series)
+    if kinds == {str} and numeric:
+        return series.astype(object).where(~null, None).map(lambda v: v if v is None else str(v))
+    if str not in kinds and not numeric:
+        labels = {str(c): c for c in categories}
+        return series.map(lambda v: labels.get(str(v), v) if v is not None else v)
+    return series

@@ -65,7 +65,7 @@ class Releases:
                 hint="use --strategy canary --percent N: a share of entities (by key) is "
                 "scored with the challenger and every row records its version",
             )
-        if isinstance(version, int) or str(version).isdigit():
+        if isinstance(version, int) or (str(version).isascii() and str(version).isdigit()):
             # a version gated but not accepted is refused from the ops database alone,
             # without starting the model store (seconds of MLflow start-up)
             try:

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from lightkeeper.auth import Principal
 from lightkeeper.background import Periodic
-from lightkeeper.errors import ReleaseRefused, first_line
+from lightkeeper.errors import (
+    DatabaseUnavailable,
+    GateRunNotFound,
+    ModelStoreUnavailable,
+    ReleaseRefused,
+    first_line,
+)
 from lightkeeper.events import RolloutDecided
 from lightkeeper.manifest import Rollout
 
@@ -167,6 +173,14 @@ def judge(
             f"allowed {policy.max_divergence:g}",
             evidence,
         )
+    if challenger.flagged_errors:
+        return Verdict(
+            "wait",
+            f"healthy on valid rows, but it raised on {challenger.flagged_errors} request(s) "
+            "with values the manifest only flags; errors a client can cause never roll "
+            "back, and they hold promotion for a person (lightkeeper promote after a look)",
+            evidence,
+        )
     if paired and policy.promote_shadow != "auto":
         return Verdict(
             "wait",
@@ -260,7 +274,13 @@ class RolloutController:
                 self._held.discard(name)
                 continue
             self._held.add(name)
-            verdict = self.check(name, current)
+            try:
+                verdict = self.check(name, current)
+            except (DatabaseUnavailable, ModelStoreUnavailable):
+                raise  # the whole tick waits for the store to come back
+            except Exception as exc:  # one deployment's problem must not stop the others
+                log.warning("rollout controller: %s: %s", name, first_line(exc))
+                continue
             if verdict.action != "wait" and self._act(name, current, verdict):
                 acted.append((name, verdict))
         return acted
@@ -272,15 +292,25 @@ class RolloutController:
         policy, numeric = self._policy(model, current.challenger)
         champion, challenger = self._stats(deployment, current)
         elapsed = (self.lk.clock.now() - current.at).total_seconds()
-        return judge(
+        verdict = judge(
             champion,
             challenger,
             policy,
             elapsed=elapsed,
             paired=current.strategy == "shadow",
             numeric=numeric,
-            compared=self._compared(deployment, current),
         )
+        if verdict.action == "promote" and not self._compared(deployment, current):
+            verdict = judge(  # asked only before promoting: a rollback needs no comparison
+                champion,
+                challenger,
+                policy,
+                elapsed=elapsed,
+                paired=current.strategy == "shadow",
+                numeric=numeric,
+                compared=False,
+            )
+        return verdict
 
     def _compared(self, deployment: str, current: Release) -> bool:
         """Whether the challenger's gate run compared it with this deployment's champion."""
@@ -288,7 +318,10 @@ class RolloutController:
             return True  # nothing to compare with
         if current.gate_run_id is None:
             return False
-        run = self.lk.gate_store.get(current.gate_run_id)
+        try:
+            run = self.lk.gate_store.get(current.gate_run_id)
+        except GateRunNotFound:
+            return False
         return run.compared_with(deployment, current.champion)
 
     def _act(self, deployment: str, current: Release, verdict: Verdict) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ def _values(field: InputField, gold: pd.Series) -> list[Any]:
         low_f, high_f = float(low), float(high)
         middle = (low_f + high_f) / 2
         if field.type == "int":
-            values = [int(low_f), int(high_f), int(middle)]
+            values = [math.ceil(low_f), math.floor(high_f), round(middle)]
         else:
             values = [low_f, high_f, middle]
     elif field.type == "bool":

@@ -24,16 +24,21 @@ MAX_CACHED = 10_000
 
 
 class ServingAccess:
-    """Checks bearer tokens for one serving process, with a short-lived cache."""
+    """Checks bearer tokens for one serving process, with a short-lived cache.
+
+    Known tokens and unknown ones alike are remembered for :data:`RECHECK_SECONDS`, so a
+    flood of made-up tokens costs one database read per token per interval, and the
+    event loop never waits on the database: :meth:`require_async` reads it in a thread.
+    """
 
     def __init__(self, verify: Callable[[str], Principal], *, enabled: bool) -> None:
         self.enabled = enabled
         self._verify = verify
-        self._known: dict[bytes, tuple[Principal, float]] = {}
+        self._known: dict[bytes, tuple[Principal | None, float]] = {}
         self._lock = threading.Lock()
 
     def require(self, authorization: str | None, action: Action) -> Principal | None:
-        """The caller, checked for ``action``; ``None`` when auth is off.
+        """The caller, checked for ``action``; ``None`` when auth is off (blocking form).
 
         Raises:
             Unauthenticated: no bearer token, or one that is unknown or revoked.
@@ -42,26 +47,43 @@ class ServingAccess:
         """
         if not self.enabled:
             return None
-        secret = _bearer(authorization)
-        principal = self._principal(secret)
-        principal.require(action)
-        return principal
+        key, secret = _key(authorization)
+        principal = self._cached(key)
+        if principal is _MISS:
+            principal = self._check(key, secret)
+        return _allowed(principal, action)
 
-    def _principal(self, secret: str) -> Principal:
-        key = hashlib.blake2b(secret.encode(), digest_size=16).digest()
-        now = time.monotonic()
+    async def require_async(self, authorization: str | None, action: Action) -> Principal | None:
+        """:meth:`require` for the event loop: a cache miss is read in a worker thread."""
+        if not self.enabled:
+            return None
+        key, secret = _key(authorization)
+        principal = self._cached(key)
+        if principal is _MISS:
+            from starlette.concurrency import run_in_threadpool
+
+            principal = await run_in_threadpool(self._check, key, secret)
+        return _allowed(principal, action)
+
+    def _cached(self, key: bytes) -> Principal | object | None:
         with self._lock:
             cached = self._known.get(key)
-        if cached is not None and now - cached[1] < RECHECK_SECONDS:
+        if cached is not None and time.monotonic() - cached[1] < RECHECK_SECONDS:
             return cached[0]
+        return _MISS
+
+    def _check(self, key: bytes, secret: str) -> Principal | None:
+        """The token's principal (``None``: unknown or revoked), read from the database."""
         try:
-            principal = self._verify(secret)
+            principal: Principal | None = self._verify(secret)
         except Unauthenticated:
-            with self._lock:
-                self._known.pop(key, None)
-            raise
+            principal = None
         except DatabaseUnavailable as exc:
-            if cached is not None:  # judged before: keep serving through the outage
+            with self._lock:
+                cached = self._known.get(key)
+                if cached is not None:  # judged before: keep serving through the outage,
+                    self._known[key] = (cached[0], time.monotonic())  # retried next interval
+            if cached is not None:
                 return cached[0]
             raise ServiceNotReady(
                 "cannot check the API token: the ops database is unreachable",
@@ -70,8 +92,26 @@ class ServingAccess:
         with self._lock:
             if len(self._known) >= MAX_CACHED:
                 self._known.clear()
-            self._known[key] = (principal, now)
+            self._known[key] = (principal, time.monotonic())
         return principal
+
+
+_MISS = object()
+
+
+def _key(authorization: str | None) -> tuple[bytes, str]:
+    secret = _bearer(authorization)
+    return hashlib.blake2b(secret.encode(), digest_size=16).digest(), secret
+
+
+def _allowed(principal: Principal | object | None, action: Action) -> Principal:
+    if not isinstance(principal, Principal):
+        raise Unauthenticated(
+            "the API token is unknown or revoked",
+            hint="create a token with: lightkeeper tokens create --name NAME --role predict",
+        )
+    principal.require(action)
+    return principal
 
 
 def _bearer(authorization: str | None) -> str:

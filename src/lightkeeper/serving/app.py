@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
@@ -154,7 +155,7 @@ class _Server:
         try:
             headers = _Headers(scope["headers"])
             try:
-                self.access.require(headers.authorization, "serving.predict")
+                await self.access.require_async(headers.authorization, "serving.predict")
                 request_id = _request_id(headers.request_id)
                 body = await _read_body(receive, headers.content_length)
             except LightkeeperError as exc:
@@ -578,6 +579,7 @@ async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
 
 
 SCAN_FROM_BYTES = 64 * 1024
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')  # JSON strings, escapes included
 MAX_CONTAINERS = 2 * MAX_ROWS + 64  # a row is one object or list of scalars, plus wrappers
 
 
@@ -590,6 +592,9 @@ def _json(body: bytes) -> Any:
     """
     if len(body) > SCAN_FROM_BYTES:
         containers = body.count(b"[") + body.count(b"{")
+        if containers > MAX_CONTAINERS:  # brackets inside strings do not count: recount
+            bare = _STRINGS.sub(b'""', body)
+            containers = bare.count(b"[") + bare.count(b"{")
         if containers > MAX_CONTAINERS:
             raise PayloadTooLarge(
                 f"the request body holds {containers:,} JSON arrays or objects, more than "

@@ -25,6 +25,14 @@ class RowValidator:
         self.categories = {
             f.name: {str(c) for c in f.categories} for f in self.fields if f.categories is not None
         }
+        # a category is given to the model as declared: 1 for "1" when the manifest says
+        # [1, 2], "1" for 1 when it says ["1", "2"] (an encoder fitted on text raises on 1)
+        self.labels = {
+            f.name: {str(c): c for c in f.categories}
+            for f in self.fields
+            if f.categories is not None
+        }
+        self.text = [f.name for f in self.fields if f.type == "str"]
         declared = {f.name for f in self.fields}
         # model features the schema does not cover still have to be sent
         self.extra_features = [n for n in features or [] if n not in declared]
@@ -56,8 +64,13 @@ class RowValidator:
                 )
             row_flags: list[str] = []
             for field in self.fields:
-                found = problem(field, row.get(field.name), self.categories.get(field.name))
+                value = row.get(field.name)
+                found = problem(field, value, self.categories.get(field.name))
                 if found is None:
+                    if value is not None and field.name in self.labels:
+                        row[field.name] = self.labels[field.name][str(value)]
+                    elif field.name in self.text and not isinstance(value, str | None):
+                        row[field.name] = str(value)
                     continue
                 if field.on_invalid == "flag":
                     if found.usable:
