@@ -189,6 +189,12 @@ def deployment_alias(role: str, deployment: str) -> str:
     return alias
 
 
+def _model_not_found(name: str) -> ModelNotFound:
+    return ModelNotFound(
+        f"no registered model named {name!r}", hint="list models with: lightkeeper models list"
+    )
+
+
 def _ms_to_dt(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, UTC) if ms else None
 
@@ -247,10 +253,7 @@ class Registry:
                         f"model {model!r} has no version {version}",
                         hint=f"list its versions with: lightkeeper models show {model}",
                     ) from None
-                raise ModelNotFound(
-                    f"no registered model named {model!r}",
-                    hint="list models with: lightkeeper models list",
-                ) from None
+                raise _model_not_found(model) from None
             if "connect" in str(exc).lower() or "max retries" in str(exc).lower():
                 raise self._unavailable(exc) from None
             if code in {"PERMISSION_DENIED", "UNAUTHENTICATED"}:
@@ -369,10 +372,7 @@ class Registry:
         fast = self._summaries(name)
         if fast is not None:
             if not fast:
-                raise ModelNotFound(
-                    f"no registered model named {name!r}",
-                    hint="list models with: lightkeeper models list",
-                )
+                raise _model_not_found(name)
             return fast[0]
         client = self.client
         with self._translate(name):
@@ -428,10 +428,7 @@ class Registry:
             fast[0].aliases = [a for a, v in aliases.items() if v == number]
             return self._version_info(fast[0], with_run=True)
         if fast == [] and tables is not None and tables.models(name) == []:
-            raise ModelNotFound(
-                f"no registered model named {name!r}",
-                hint="list models with: lightkeeper models list",
-            )
+            raise _model_not_found(name)
         if fast == []:
             raise VersionNotFound(
                 f"model {name!r} has no version {number}",
@@ -454,10 +451,7 @@ class Registry:
         fast = self._summaries(name)
         if fast is not None:
             if not fast:
-                raise ModelNotFound(
-                    f"no registered model named {name!r}",
-                    hint="list models with: lightkeeper models list",
-                )
+                raise _model_not_found(name)
             if text in fast[0].aliases:
                 return fast[0].aliases[text]
             raise VersionNotFound(
@@ -471,10 +465,7 @@ class Registry:
                 if isinstance(exc, ModelNotFound):
                     raise
                 if not self._model_exists(name):
-                    raise ModelNotFound(
-                        f"no registered model named {name!r}",
-                        hint="list models with: lightkeeper models list",
-                    ) from None
+                    raise _model_not_found(name) from None
                 raise VersionNotFound(
                     f"model {name!r} has no version or alias {text!r}",
                     hint=f"list its versions with: lightkeeper models show {name}",

@@ -292,24 +292,12 @@ class RolloutController:
         policy, numeric = self._policy(model, current.challenger)
         champion, challenger = self._stats(deployment, current)
         elapsed = (self.lk.clock.now() - current.at).total_seconds()
-        verdict = judge(
-            champion,
-            challenger,
-            policy,
-            elapsed=elapsed,
-            paired=current.strategy == "shadow",
-            numeric=numeric,
-        )
+        paired = current.strategy == "shadow"
+        args = (champion, challenger, policy)
+        verdict = judge(*args, elapsed=elapsed, paired=paired, numeric=numeric)
         if verdict.action == "promote" and not self._compared(deployment, current):
-            verdict = judge(  # asked only before promoting: a rollback needs no comparison
-                champion,
-                challenger,
-                policy,
-                elapsed=elapsed,
-                paired=current.strategy == "shadow",
-                numeric=numeric,
-                compared=False,
-            )
+            # asked only before promoting: taking a bad challenger out needs no comparison
+            verdict = judge(*args, elapsed=elapsed, paired=paired, numeric=numeric, compared=False)
         return verdict
 
     def _compared(self, deployment: str, current: Release) -> bool:
