@@ -119,7 +119,7 @@ def test_a_sink_that_is_down_keeps_the_message_pending_until_it_is_back(
     assert pending["hook"].next_attempt_at > datetime.now(UTC) + timedelta(seconds=20)
     assert lk.alarm_deliver() == []  # not due yet: backing off
     code, text, _ = cli("alarms", "list")
-    assert code == 0 and "Drift on credit-online" in text and " 3 " in text
+    assert code == 0 and "Drift on credit-online" in text and text.rstrip().endswith("\t3")
     code, text, _ = cli("alarms", "deliver", "--all")
     assert code == 1 and "failed" in text and "503" in text
     hooks.fail_with = None
