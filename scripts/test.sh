@@ -60,4 +60,4 @@ echo "== dependencies: every import under src/ is declared in pyproject.toml"
 "$PY" -m mypy
 
 echo "== tests"
-"$PY" -m pytest "$@"
+"$PY" -m pytest --durations=30 "$@"
