@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from lightkeeper.deploy.releases import Releases
     from lightkeeper.gate.runner import GateContext
     from lightkeeper.manifest import BatchInput, BatchOutput
-    from lightkeeper.registry import ModelSummary, Predictor, Registry, VersionInfo
+    from lightkeeper.predictor import Predictor
+    from lightkeeper.registry import ModelSummary, Registry, VersionInfo
     from lightkeeper.store import AuditEntry, AuditStore, Database
     from lightkeeper.store.alarms import Alarm, AlarmStore
     from lightkeeper.store.batch import BatchRun, BatchRunStore

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
     from lightkeeper.auth import Principal
     from lightkeeper.manifest import BatchInput, BatchOutput, Manifest
-    from lightkeeper.registry import Predictor
+    from lightkeeper.predictor import Predictor
     from lightkeeper.store.batch import BatchRun
     from lightkeeper.store.deploy import Release
     from lightkeeper.store.leases import LeaseStore

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lightkeeper.manifest import Manifest
-    from lightkeeper.registry import Predictor
+    from lightkeeper.predictor import Predictor
 
 
 def predict_function(predictor: Predictor, manifest: Manifest | None) -> Callable[[list[Any]], Any]:

@@ -24,7 +24,7 @@ from lightkeeper.serving.validate import RowValidator
 if TYPE_CHECKING:
     from lightkeeper.app import Lightkeeper
     from lightkeeper.manifest import Manifest
-    from lightkeeper.registry import Predictor
+    from lightkeeper.predictor import Predictor
     from lightkeeper.store.deploy import Release
 
 log = logging.getLogger(__name__)
