@@ -11,6 +11,7 @@ lint:
 	python3 -m ruff check src tests examples bench scripts
 	python3 -m ruff format --check src tests examples bench scripts
 	python3 -m deptry src
+	lint-imports
 	python3 -m mypy
 
 format:

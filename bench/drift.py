@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from lightkeeper.monitor.drift import drift_from_profile
-    from lightkeeper.monitor.profile import build_profile
+    from lightkeeper.profile import build_profile
 
     reference = frame(args.reference, 1)
     schema = {c: ("float" if c.startswith("n") else "category") for c in reference.columns}

@@ -78,7 +78,7 @@ def log(lk: object, rows: int, features: int, start: int) -> None:
             )
             for i, row in enumerate(values.tolist())
         ]
-        lk.prediction_store.add_many(records)  # type: ignore[attr-defined]
+        lk.stores.predictions.add_many(records)  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -91,7 +91,7 @@ def main() -> None:
 
     from lightkeeper import Lightkeeper, Settings
     from lightkeeper.monitor.drift import drift_from_profile
-    from lightkeeper.monitor.profile import Profile
+    from lightkeeper.profile import Profile
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -110,7 +110,7 @@ def main() -> None:
             frame = pd.DataFrame(
                 [
                     r[0]
-                    for chunk in lk.prediction_store.served(
+                    for chunk in lk.stores.predictions.served(
                         "bench-online", start=END - timedelta(days=1), end=END
                     )
                     for r in chunk

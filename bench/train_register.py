@@ -64,7 +64,7 @@ def main() -> None:
     import mlflow
 
     from lightkeeper.lineage import fingerprint_frame
-    from lightkeeper.monitor.profile import build_profile
+    from lightkeeper.profile import build_profile
     from lightkeeper.registry import PROFILE_ARTIFACT, Lineage, Registry
 
     frame, target = synthetic(args.rows)

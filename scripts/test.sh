@@ -57,7 +57,10 @@ echo "== lint"
 "$PY" -m ruff format --check src tests examples bench scripts
 echo "== dependencies: every import under src/ is declared in pyproject.toml"
 "$PY" -m deptry src
+echo "== layers: nothing imports upwards, features do not import each other"
+"$(dirname "$PY")/lint-imports"
 "$PY" -m mypy
 
 echo "== tests"
-"$PY" -m pytest --durations=30 "$@"
+# The 15 slowest tests are listed at the end, so a test that turns slow shows in every run.
+"$PY" -m pytest --durations=15 "$@"

@@ -14,7 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from lightkeeper import Lightkeeper, Settings
-from support import free_port, make_project
+from lightkeeper.testing import empty_mlflow_store, free_port, sqlite_url
+from support import make_project
 
 PG_ENV = "LIGHTKEEPER_TEST_POSTGRES_URL"
 
@@ -58,32 +59,43 @@ def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the store contract suite (tests/store) and the tests marked
+    ``both_databases`` (a few end-to-end paths) on SQLite and on PostgreSQL; every
+    other workspace test runs on SQLite, which shares the code above the store."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    in_store = metafunc.definition.path.parent.name == "store"
+    if in_store or metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize(
+            "database_url",
+            ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+            indirect=True,
+        )
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The ops database URL, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ops.db'}"
+    """The ops database URL: SQLite inside the workspace home (where a workspace keeps it,
+    and where a copied one has it), or PostgreSQL where the test runs on both."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        home = tmp_path / "home"
+        home.mkdir(exist_ok=True)
+        return sqlite_url(home)
     return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture(scope="session")
 def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated MLflow sqlite store; copying it saves each test MLflow's start-up."""
-    from mlflow import MlflowClient
-
-    folder = tmp_path_factory.mktemp("mlflow-template")
-    path = folder / "mlflow.db"
-    client = MlflowClient(tracking_uri=f"sqlite:///{path}", registry_uri=f"sqlite:///{path}")
-    client.search_experiments()
-    client.search_registered_models()
-    return path
+    return empty_mlflow_store(tmp_path_factory.mktemp("mlflow-template") / "mlflow.db")
 
 
 @pytest.fixture
 def home(tmp_path: Path, mlflow_template: Path) -> Path:
     """A workspace home with an empty MLflow store in place."""
     folder = tmp_path / "home"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)  # database_url may have made it for its SQLite file
     shutil.copy(mlflow_template, folder / "mlflow.db")
     return folder
 

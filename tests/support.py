@@ -1,12 +1,22 @@
-"""Helpers shared by tests (fixtures live in conftest.py): a tiny project, a free port."""
+"""Helpers shared by tests (fixtures live in conftest.py; generic ones, such as the
+credit project, the principals and the recording HTTP server, in lightkeeper.testing):
+a tiny project, a mail server, the serving, monitoring, alerts and batch recipes."""
 
 from __future__ import annotations
 
-import socket
 import textwrap
+import threading
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.testing import credit_gold, free_port
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lightkeeper import Lightkeeper
 
 TINY_MANIFEST = """\
 name: {name}
@@ -75,86 +85,6 @@ def make_project(
     return folder
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def sqlite_url(home: Path) -> str:
-    """The ops database URL of a workspace that keeps it inside its home."""
-    return f"sqlite:///{home / 'ops.db'}"
-
-
-def copy_home(template: Path, tmp_path: Path) -> Path:
-    """A private copy of a workspace home built once per session."""
-    import shutil
-
-    folder = tmp_path / "home"
-    shutil.copytree(template, folder)
-    return folder
-
-
-class Recorder:
-    """A recording HTTP server on 127.0.0.1, standing in for webhooks, chat and tickets.
-
-    Every POST is kept as (path, headers, body). ``fail_with`` makes it answer that status
-    (a system that is down); a path ending in ``/issue`` answers like Jira's issue API.
-    """
-
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.fail_with: int | None = None
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                recorder.requests.append((self.path, headers, body))
-                if recorder.fail_with is not None:
-                    self._answer(recorder.fail_with, b'{"error": "down for maintenance"}')
-                elif self.path.endswith("/issue"):
-                    issues = sum(1 for p, _, _ in recorder.requests if p.endswith("/issue"))
-                    self._answer(201, b'{"id": "1000%d", "key": "OPS-%d"}' % (issues, issues))
-                else:
-                    self._answer(200, b'{"ok": true}')
-
-            def _answer(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:  # quiet
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def bodies(self, path: str) -> list[bytes]:
-        """The bodies POSTed to ``path``, in order."""
-        return [body for p, _, body in self.requests if p == path]
-
-    def __enter__(self) -> Recorder:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class Inbox:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
 
@@ -196,3 +126,140 @@ def docs_assets(http: Any) -> list[str]:
     urls += re.findall(r"""url: *["']([^"']+)["']""", page.text)
     assert not [u for u in urls if "://" in u or u.startswith("//")], urls  # nothing remote
     return urls
+
+
+# The credit model served (tests/serving, tests/batch): a row it scores, and recipes for
+# versions that raise (``extra=`` of lightkeeper.testing.credit_project).
+ROW = {"income": 40.0, "age": 35, "region": "south"}
+BOOM_INCOME = 123.456  # not in the gold rows, so a version raising on it passes the gate
+BOOM_ON_VALUE = (
+    "steps.insert(0, FunctionTransformer("
+    f"lambda X: X if not (X['income'] == {BOOM_INCOME}).any() else 1 / 0))"
+)
+
+
+class Load:
+    """Client threads posting /predict until stopped; every answer is kept."""
+
+    def __init__(self, base: str, clients: int = 4, body: object = ROW) -> None:
+        self.base, self.body = base, body
+        self.answers: list[tuple[int, dict[str, Any]]] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(clients)]
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.base, timeout=30) as http:
+            while not self._stop.is_set():
+                try:
+                    response = http.post("/predict", json=self.body)
+                except httpx.HTTPError as exc:
+                    self.failures.append(repr(exc))
+                    continue
+                if response.status_code != 200:
+                    self.failures.append(f"{response.status_code} {response.text}")
+                else:
+                    self.answers.append((response.status_code, response.json()))
+
+    def __enter__(self) -> Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+# Prediction logs for monitoring (tests/monitor, tests/alerts).
+def log_rows(
+    lk: Lightkeeper,
+    frame: pd.DataFrame,
+    *,
+    at: datetime,
+    version: int = 1,
+    deployment: str = "credit-online",
+    arm: str = "champion",
+) -> None:
+    """Write prediction logs for ``frame`` as the served version would have answered."""
+    from lightkeeper.store.predictions import PredictionRecord
+
+    features = frame[["income", "age", "region"]]
+    outputs = lk.load("credit", version).predict(features)
+    records = [
+        PredictionRecord(
+            at=at + timedelta(seconds=i % 3600),
+            deployment=deployment,
+            request_id=f"r{at:%H%M}-{i}",
+            row=0,
+            version=version,
+            arm=arm,
+            inputs=row,
+            output=int(output),
+            latency_ms=1.0,
+        )
+        for i, (row, output) in enumerate(
+            zip(features.to_dict(orient="records"), outputs, strict=True)
+        )
+    ]
+    lk.stores.predictions.add_many(records)
+
+
+def shifted(n: int, seed: int) -> pd.DataFrame:
+    """Credit rows whose incomes drifted up: richer customers, fewer predicted defaults."""
+    frame = credit_gold(n, seed=seed)
+    frame["income"] = frame["income"] * 2.5
+    return frame
+
+
+def drift_sample(n: int, seed: int, shift: float = 0.0, mix: float = 0.0) -> pd.DataFrame:
+    """Three columns to compare; ``shift`` moves ``score``, ``mix`` moves ``color`` from
+    red to blue (one random stream per column, so a shift moves only its own)."""
+    import numpy as np
+    import pandas as pd
+
+    def rng(column: int) -> np.random.Generator:  # one stream per column
+        return np.random.default_rng([seed, column])
+
+    return pd.DataFrame(
+        {
+            "amount": rng(0).gamma(3.0, 20.0, n),
+            "score": rng(1).normal(shift, 1.0, n),
+            "color": rng(2).choice(["red", "green", "blue"], n, p=[0.5 - mix, 0.3, 0.2 + mix]),
+        }
+    )
+
+
+# Alarms (tests/alerts): the webhook sink signs with this key (env LK_TEST_HOOK_SECRET).
+HOOK_SECRET = "s3cret-hmac-key"
+
+
+# Batch scoring (tests/batch): the manifest section and the customer tables.
+BATCH = """
+entity_key: customer_id
+extra_columns: [customer_id]
+batch:
+  chunk_rows: {chunk_rows}
+  max_reject_share: 0.05
+  holdout: {{share: 0.2, salt: winter-2026}}
+  cadence: {{cron: "0 6 * * *", grace_minutes: 30}}
+"""
+
+
+def customers(n: int, *, seed: int = 3, start: int = 1) -> pd.DataFrame:
+    """Customers to score: an id, and the model's three features."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(start, start + n, dtype=np.int64),
+            "income": rng.gamma(4.0, 12.0, n).clip(0, 500).round(2),
+            "age": rng.integers(18, 100, n),
+            "region": rng.choice(["north", "south", "east"], n),
+        }
+    )

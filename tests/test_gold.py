@@ -8,11 +8,8 @@ import pandas as pd
 import pytest
 
 from lightkeeper import GoldDatasetInvalid, GoldDatasetNotFound, Lightkeeper, PermissionDenied
-from lightkeeper.auth import Principal
+from lightkeeper.testing import ANALYST, OWNER
 from support import make_project
-
-OWNER = Principal("bea", "owner")
-ANA = Principal("ana", "data-scientist")
 
 
 def rows(n: int = 6) -> pd.DataFrame:
@@ -26,6 +23,7 @@ def rows(n: int = 6) -> pd.DataFrame:
     )
 
 
+@pytest.mark.both_databases
 def test_same_content_is_a_no_op_and_new_content_a_new_version(
     lk: Lightkeeper, project: Path, tmp_path: Path
 ) -> None:
@@ -47,27 +45,27 @@ def test_same_content_is_a_no_op_and_new_content_a_new_version(
     changed.loc[0, "defaulted"] = 1
     second, created = lk.gold_add("credit-gold", changed, **kwargs)
     assert created and second.version == 2 and second.content_hash != first.content_hash
-    assert [v.version for v in lk.gold_store.versions("credit-gold")] == [2, 1]
-    assert [g.version for g in lk.gold_store.list()] == [2]
+    assert [v.version for v in lk.stores.gold.versions("credit-gold")] == [2, 1]
+    assert [g.version for g in lk.stores.gold.list()] == [2]
     [entry, *_] = lk.audit_entries(kind="gold.added")
     assert entry.subject == "gold:credit-gold/2" and entry.actor == "bea"
 
 
 def test_owner_approves_and_a_data_scientist_cannot(lk: Lightkeeper, project: Path) -> None:
     gold, _ = lk.gold_add(
-        "g", rows(), owner="risk-desk", label_column="defaulted", project_dir=project, by=ANA
+        "g", rows(), owner="risk-desk", label_column="defaulted", project_dir=project, by=ANALYST
     )
     assert not gold.approved
     with pytest.raises(PermissionDenied, match="ana acts as data-scientist"):
-        lk.gold_approve("g", 1, by=ANA)
+        lk.gold_approve("g", 1, by=ANALYST)
     approved = lk.gold_approve("g", 1, note="checked against Q3 ledger", by=OWNER)
     assert approved.approved and approved.approved_by == "bea"
     assert approved.approval_note == "checked against Q3 ledger"
-    assert lk.gold_store.latest_approved("g").version == 1
+    assert lk.stores.gold.latest_approved("g").version == 1
     with pytest.raises(GoldDatasetNotFound, match="has no version 5"):
         lk.gold_approve("g", 5, by=OWNER)
     with pytest.raises(GoldDatasetNotFound, match="no gold dataset named 'nope'"):
-        lk.gold_store.get("nope")
+        lk.stores.gold.get("nope")
 
 
 @pytest.mark.parametrize(
@@ -96,7 +94,7 @@ def test_bad_gold_files_name_every_bad_column(
     change(rows()).to_csv(path, index=False)
     with pytest.raises(GoldDatasetInvalid, match=match):
         lk.gold_add("g", path, owner="o", label_column="defaulted", project_dir=project, by=OWNER)
-    assert lk.gold_store.list() == []
+    assert lk.stores.gold.list() == []
     assert not (lk.settings.artifact_root / "gold" / "g").exists() or not any(
         (lk.settings.artifact_root / "gold" / "g").iterdir()
     )
@@ -116,9 +114,9 @@ def test_unreadable_files_are_clear_errors(lk: Lightkeeper, project: Path, tmp_p
 
 def test_schema_from_a_registered_model(lk: Lightkeeper, tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    lk.train(project, by=ANA)
+    lk.train(project, by=ANALYST)
     gold, created = lk.gold_add(
-        "g", rows(), owner="o", label_column="defaulted", model="credit-risk", by=ANA
+        "g", rows(), owner="o", label_column="defaulted", model="credit-risk", by=ANALYST
     )
     assert created and gold.rows == 6
 

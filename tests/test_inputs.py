@@ -11,8 +11,8 @@ import pytest
 
 from lightkeeper.batch.checks import check_chunk
 from lightkeeper.errors import InvalidInput, ManifestError
+from lightkeeper.inputs import RowValidator
 from lightkeeper.manifest import InputField, parse_manifest
-from lightkeeper.serving.validate import RowValidator
 
 NESTED: Any = 1.0
 for _ in range(50):

@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from support import free_port
+from lightkeeper.testing import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,12 +8,10 @@ import pandas as pd
 import pytest
 
 from lightkeeper import Lightkeeper
-from lightkeeper.auth import Principal
 from lightkeeper.errors import InvalidInput, ManifestError
 from lightkeeper.manifest import parse_manifest
 from lightkeeper.names import MAX_ID, NAME_RULE, check_name, check_version, is_name
-
-ADMIN = Principal("root", "admin")
+from lightkeeper.testing import ADMIN
 
 
 @pytest.mark.parametrize("name", ["credit-risk", "Churn_v2", "2026-q4", "a", "x" * 100, "A-_-9"])
@@ -73,6 +71,7 @@ def test_the_manifest_uses_the_same_rule_for_the_model_name() -> None:
         parse_manifest(text.format("x" * 101))
 
 
+@pytest.mark.both_databases
 def test_every_kind_of_name_is_checked_where_it_is_created(lk: Lightkeeper, project: Path) -> None:
     version = lk.train(project, by=ADMIN)
     with pytest.raises(InvalidInput, match=r"^deployment name 'a b' is not a valid name"):
@@ -84,4 +83,4 @@ def test_every_kind_of_name_is_checked_where_it_is_created(lk: Lightkeeper, proj
         lk.gold_add(
             "../up", frame, owner="o", label_column="defaulted", project_dir=project, by=ADMIN
         )
-    assert lk.deploy_store.all() == [] and lk.gold_store.list() == []
+    assert lk.stores.deployments.all() == [] and lk.stores.gold.list() == []

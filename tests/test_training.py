@@ -10,15 +10,15 @@ import pytest
 from lightkeeper import Lightkeeper, ModelLoadFailed, ModelNotFound, TrainingFailed, VersionNotFound
 from lightkeeper.auth import Principal
 from lightkeeper.errors import ManifestError
+from lightkeeper.testing import ANALYST
 from support import make_project
 
-ANA = Principal("ana", "data-scientist")
 BO = Principal("bo", "admin")
 
 
 def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) -> None:
     steps: list[str] = []
-    info = lk.train(project, by=ANA, on_step=steps.append)
+    info = lk.train(project, by=ANALYST, on_step=steps.append)
 
     assert (info.model, info.version, info.flavor) == ("credit-risk", 1, "sklearn")
     lineage = info.lineage
@@ -31,7 +31,7 @@ def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) 
     assert "lightkeeper.train_seconds" in info.metrics
     assert any("running" in s for s in steps)
 
-    again = lk.train(project, by=ANA)
+    again = lk.train(project, by=ANALYST)
     assert again.version == 2
     assert again.lineage.data_hash == lineage.data_hash  # same data, same fingerprint
 
@@ -261,8 +261,8 @@ def test_reads_from_the_store_tables_equal_mlflows_own(lk: Lightkeeper, project:
     """``models list|show`` read MLflow's tables without starting MLflow; same answers."""
     from lightkeeper.registry import Registry
 
-    lk.train(project, by=Principal("ana", "data-scientist"))
-    lk.train(project, by=Principal("ana", "data-scientist"))
+    lk.train(project, by=ANALYST)
+    lk.train(project, by=ANALYST)
     lk.registry.set_deployment_aliases("credit-risk", "risk-online", champion=1, challenger=2)
     fast = Registry(lk.registry.tracking_uri)
     slow = Registry(lk.registry.tracking_uri)

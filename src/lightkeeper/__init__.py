@@ -51,7 +51,7 @@ from lightkeeper.settings import Settings
 if TYPE_CHECKING:
     from lightkeeper.training import TrainResult
 
-__version__ = "0.1.0"
+from lightkeeper.version import __version__
 
 __all__ = [
     "AlarmNotFound",

@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lightkeeper.auth import Principal
 from lightkeeper.errors import GoldDatasetInvalid, InvalidInput
+from lightkeeper.events import EventBus, GoldDatasetAdded, GoldDatasetApproved
 from lightkeeper.lineage import fingerprint_frame
 from lightkeeper.manifest import InputField, Manifest
 from lightkeeper.names import check_name
@@ -21,6 +23,8 @@ from lightkeeper.store.gold import GoldStore, GoldVersion
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from lightkeeper.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -306,3 +310,88 @@ def load_gold(version: GoldVersion) -> pd.DataFrame:
             hint="add the gold file again (lightkeeper gold add) to restore it",
         )
     return pd.read_parquet(path)
+
+
+class GoldDatasets:
+    """Add gold dataset versions and record the business owner's sign-off."""
+
+    def __init__(self, *, gold: GoldStore, registry: Registry, bus: EventBus, folder: Path) -> None:
+        self._store = gold
+        self._registry = registry
+        self._bus = bus
+        self._folder = folder
+
+    def add(
+        self,
+        name: str,
+        data: str | Path | pd.DataFrame,
+        *,
+        owner: str,
+        label_column: str,
+        segment_column: str | None = None,
+        project_dir: str | Path | None = None,
+        model: str | None = None,
+        by: Principal,
+    ) -> tuple[GoldVersion, bool]:
+        """Add a version from a file or frame; returns (version, created).
+
+        The columns are checked against the input schema of ``project_dir``'s manifest,
+        or of the manifest stored with ``model``'s newest version.
+        """
+        by.require("gold.add")
+        manifest = self._schema(project_dir, model)
+        frame = data if not isinstance(data, str | Path) else read_table(Path(data), manifest)
+        source = str(Path(data).absolute()) if isinstance(data, str | Path) else "frame"
+        version, created = store_gold(
+            self._store,
+            self._folder,
+            name=name,
+            frame=frame,
+            manifest=manifest,
+            owner=owner,
+            label_column=label_column,
+            segment_column=segment_column,
+            source=source,
+            actor=by.name,
+        )
+        if created:
+            self._bus.publish(
+                GoldDatasetAdded(
+                    actor=by.name,
+                    name=version.name,
+                    version=version.version,
+                    content_hash=version.content_hash,
+                    rows=version.rows,
+                    owner=version.owner,
+                )
+            )
+        return version, created
+
+    def _schema(self, project_dir: str | Path | None, model: str | None) -> Manifest:
+        from lightkeeper.manifest import load_manifest
+
+        if project_dir is not None:
+            return load_manifest(project_dir)
+        if model is None:
+            raise InvalidInput(
+                "a gold dataset is checked against a project's input schema",
+                hint="name the project folder (--project DIR) or a registered model (--model)",
+            )
+        manifest = self._registry.manifest(model, "latest")
+        if manifest is None:
+            raise InvalidInput(
+                f"the newest version of {model} has no manifest snapshot",
+                hint="use --project DIR with the project's folder",
+            )
+        return manifest
+
+    def approve(self, name: str, version: int, *, note: str = "", by: Principal) -> GoldVersion:
+        """Record the business owner's sign-off of a version."""
+        by.require("gold.approve")
+        approved = self._store.approve(name, version, actor=by.name, note=note)
+        self._bus.publish(
+            GoldDatasetApproved(
+                actor=by.name, reason=note, name=name, version=version, role=by.role
+            )
+        )
+        return approved

@@ -19,11 +19,12 @@ import dataclasses
 import io
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lightkeeper.errors import (
     InvalidInput,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
+    from lightkeeper.manifest import Manifest
     from lightkeeper.registry_tables import MlflowTables
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ MANIFEST_ARTIFACT = "lightkeeper/lightkeeper.yaml"
 LINEAGE_ARTIFACT = "lightkeeper/lineage.json"
 ALIAS_ROLES = ("champion", "challenger")
 _MAX_ALIAS = 255  # MLflow's limit on an alias name
+_MANIFESTS_KEPT = 256  # parsed manifests cached per process
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,8 @@ class Registry:
         self.artifact_root = artifact_root
         self._client: MlflowClient | None = None
         self._tables: MlflowTables | bool | None = False  # False: not looked at yet
+        self._manifests: OrderedDict[tuple[str, int], Manifest | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def tables(self) -> MlflowTables | None:
@@ -224,8 +229,9 @@ class Registry:
 
     # -- plumbing ---------------------------------------------------------------------
     @property
-    def client(self) -> MlflowClient:
-        """The MLflow client, created on first use (importing mlflow is slow)."""
+    def _mlflow(self) -> MlflowClient:
+        """The MLflow client, created on first use (importing mlflow is slow); only the
+        registry talks to MLflow."""
         if self._client is None:
             if self.tracking_uri.startswith("sqlite:///"):
                 Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
@@ -287,7 +293,7 @@ class Registry:
         from mlflow.exceptions import MlflowException
 
         try:
-            self.client.get_registered_model(name)
+            self._mlflow.get_registered_model(name)
         except MlflowException:
             return False
         return True
@@ -301,7 +307,9 @@ class Registry:
         import mlflow
 
         with _FLUENT_LOCK:
-            previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+            # mlflow leaves this function unannotated; it returns a bool
+            is_set = cast(Callable[[], bool], mlflow.is_tracking_uri_set)
+            previous = mlflow.get_tracking_uri() if is_set() else None
             previous_registry = mlflow.get_registry_uri()
             mlflow.set_tracking_uri(self.tracking_uri)
             mlflow.set_registry_uri(self.tracking_uri)
@@ -313,7 +321,7 @@ class Registry:
 
     def experiment_id(self, name: str) -> str:
         """The MLflow experiment for a model's training runs, created when missing."""
-        client = self.client
+        client = self._mlflow
         with self._translate():
             experiment = client.get_experiment_by_name(name)
             if experiment is not None:
@@ -349,7 +357,7 @@ class Registry:
         fast = self._summaries()
         if fast is not None:
             return sorted(fast, key=lambda s: s.name)
-        client = self.client
+        client = self._mlflow
         with self._translate():
             models = list(client.search_registered_models(max_results=1000))
             summaries = []
@@ -375,7 +383,7 @@ class Registry:
             if not fast:
                 raise _model_not_found(name)
             return fast[0]
-        client = self.client
+        client = self._mlflow
         with self._translate(name):
             rm = client.get_registered_model(name)
             versions = client.search_model_versions(f"name = '{_quote(name)}'")
@@ -403,7 +411,7 @@ class Registry:
             versions = fast
         else:
             with self._translate(name):
-                versions = list(self.client.search_model_versions(f"name = '{_quote(name)}'"))
+                versions = list(self._mlflow.search_model_versions(f"name = '{_quote(name)}'"))
         # MLflow's version search leaves aliases out; the registered model has them all.
         by_version: dict[int, list[str]] = {}
         for alias, number in summary.aliases.items():
@@ -436,7 +444,7 @@ class Registry:
                 hint=f"list its versions with: lightkeeper models show {name}",
             )
         with self._translate(name, number):
-            mv = self.client.get_model_version(name, str(number))
+            mv = self._mlflow.get_model_version(name, str(number))
         return self._version_info(mv, with_run=True)
 
     def resolve_version(self, name: str, version: int | str) -> int:
@@ -461,7 +469,7 @@ class Registry:
             )
         with self._translate(name, -1):
             try:
-                return int(self.client.get_model_version_by_alias(name, text).version)
+                return int(self._mlflow.get_model_version_by_alias(name, text).version)
             except Exception as exc:
                 if isinstance(exc, ModelNotFound):
                     raise
@@ -483,7 +491,7 @@ class Registry:
                 params, metrics = data
             else:
                 with contextlib.suppress(Exception):  # a deleted run leaves no params
-                    run = self.client.get_run(mv.run_id)
+                    run = self._mlflow.get_run(mv.run_id)
                     params = dict(run.data.params)
                     metrics = dict(run.data.metrics)
         return VersionInfo(
@@ -513,11 +521,11 @@ class Registry:
             return None
         folder, _, filename = artifact.rpartition("/")
         with self._translate():
-            listed = {Path(f.path).name for f in self.client.list_artifacts(info.run_id, folder)}
+            listed = {Path(f.path).name for f in self._mlflow.list_artifacts(info.run_id, folder)}
             if filename not in listed:
                 return None
             with tempfile.TemporaryDirectory(prefix="lightkeeper-artifact-") as tmp:
-                local = self.client.download_artifacts(info.run_id, artifact, tmp)
+                local = self._mlflow.download_artifacts(info.run_id, artifact, tmp)
                 return Path(local).read_text(encoding="utf-8")
 
     def reference_profile(
@@ -543,7 +551,7 @@ class Registry:
 
         number = self.resolve_version(name, version)
         with self._translate(name, number):
-            location = self.client.get_model_version_download_uri(name, str(number))
+            location = self._mlflow.get_model_version_download_uri(name, str(number))
             try:
                 folder = download_artifacts(
                     artifact_uri=f"{location.rstrip('/')}/code", dst_path=str(into)
@@ -557,6 +565,31 @@ class Registry:
     def manifest_text(self, name: str, version: int | str) -> str | None:
         """The ``lightkeeper.yaml`` snapshot stored with a version, ``None`` if it has none."""
         return self._run_text(name, version, MANIFEST_ARTIFACT)
+
+    def manifest(self, name: str, version: int | str) -> Manifest | None:
+        """The parsed manifest stored with a version, ``None`` if it has none.
+
+        A version's artifacts never change, so each is read and parsed once per process
+        (the newest :data:`_MANIFESTS_KEPT` are kept); ``latest`` and aliases are resolved
+        first, so they follow the registry.
+        """
+        from lightkeeper.manifest import parse_manifest
+
+        number = self.resolve_version(name, version)
+        key = (name, number)
+        with self._lock:
+            if key in self._manifests:
+                self._manifests.move_to_end(key)
+                return self._manifests[key]
+        text = self.manifest_text(name, number)
+        manifest = (
+            parse_manifest(text, source=f"manifest of {name} version {number}") if text else None
+        )
+        with self._lock:
+            self._manifests[key] = manifest
+            while len(self._manifests) > _MANIFESTS_KEPT:
+                self._manifests.popitem(last=False)
+        return manifest
 
     # -- writing ----------------------------------------------------------------------
     def log_and_register(
@@ -672,7 +705,7 @@ class Registry:
         wanted = {"champion": champion, "challenger": challenger}
         aliases = {role: deployment_alias(role, deployment) for role in ALIAS_ROLES}
         current = self.get_model(name).aliases
-        client = self.client
+        client = self._mlflow
         with self._translate(name):
             for role, alias in aliases.items():
                 version = wanted[role]
@@ -684,7 +717,7 @@ class Registry:
 
     def tag_version(self, name: str, version: int, tags: Mapping[str, str]) -> None:
         """Set tags on one version (e.g. ``lightkeeper.gate.verdict``)."""
-        client = self.client
+        client = self._mlflow
         with self._translate(name, version):
             for key, value in tags.items():
                 client.set_model_version_tag(name, str(version), key, value)

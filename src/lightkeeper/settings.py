@@ -94,6 +94,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "log_level", str, "INFO", "Log level of the CLI and servers: DEBUG, INFO, WARNING, ERROR."
     ),
+    Setting(
+        "serve_rollout",
+        str,
+        "auto",
+        "Whether `lightkeeper serve` judges its deployment's canary: auto (only while no "
+        "`lightkeeper up` control plane holds the rollout lease), on, or off.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -144,6 +151,7 @@ class Settings:
     smtp_url: str
     smtp_from: str
     log_level: str
+    serve_rollout: str
     sources: Mapping[str, str]
 
     @classmethod
@@ -200,6 +208,13 @@ class Settings:
                 hint="use one of DEBUG, INFO, WARNING, ERROR",
             )
         values["log_level"] = level
+        mode = str(values["serve_rollout"]).lower()
+        if mode not in {"auto", "on", "off"}:
+            raise SettingsError(
+                f"setting serve_rollout from {sources['serve_rollout']} is {mode!r}",
+                hint="use auto, on or off",
+            )
+        values["serve_rollout"] = mode
         _check_smtp_url(values["smtp_url"], sources["smtp_url"])
         if not 0 < values["port"] < 65536:
             raise SettingsError(

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lightkeeper.auth import Principal
 from lightkeeper.errors import InvalidInput, LightkeeperError, TrainingFailed
 from lightkeeper.events import EventBus, TrainingFailedEvent, VersionRegistered
 from lightkeeper.lineage import code_version, fingerprint_frame, text_hash
 from lightkeeper.manifest import Manifest, load_manifest
+from lightkeeper.names import check_name
 from lightkeeper.project_code import fresh_import, on_path, project_code
 from lightkeeper.registry import (
     LINEAGE_ARTIFACT,
@@ -50,6 +52,51 @@ class TrainResult:
     data: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+
+
+class Training:
+    """Train projects into new versions, or register models MLflow already holds."""
+
+    def __init__(self, *, registry: Registry, bus: EventBus) -> None:
+        self._registry = registry
+        self._bus = bus
+
+    def train(
+        self,
+        project_dir: str | Path,
+        *,
+        by: Principal,
+        on_step: Step | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> VersionInfo:
+        """Train a project and register its model (see :func:`train_project`)."""
+        by.require("model.train")
+        return train_project(
+            Path(project_dir),
+            registry=self._registry,
+            bus=self._bus,
+            actor=by.name,
+            on_step=on_step,
+            params=params,
+        )
+
+    def register_uri(
+        self, model: str, model_uri: str, *, by: Principal, reason: str = ""
+    ) -> VersionInfo:
+        """Register a model MLflow already holds (any flavor, e.g. ``runs:/ID/model``)."""
+        by.require("model.register")
+        check_name(model, "model")
+        info = self._registry.register_uri(model, model_uri, lineage=Lineage(registered_by=by.name))
+        self._bus.publish(
+            VersionRegistered(
+                actor=by.name,
+                reason=reason,
+                model=info.model,
+                version=info.version,
+                run_id=info.run_id,
+            )
+        )
+        return info
 
 
 def train_project(
@@ -289,7 +336,7 @@ def _artifacts(
 ) -> dict[str, str]:
     import json
 
-    from lightkeeper.monitor.profile import build_profile
+    from lightkeeper.profile import build_profile
 
     schema = {field.name: field.type for field in manifest.input_schema}
     columns = features
@@ -321,7 +368,7 @@ def _output_profile(model: Any, features: pd.DataFrame, manifest: Manifest) -> s
     import numpy as np
     import pandas as pd
 
-    from lightkeeper.monitor.profile import build_profile
+    from lightkeeper.profile import build_profile
 
     predict = getattr(model, "predict", None)
     if not callable(predict) or isinstance(model, str) or _is_python_model(model):
@@ -355,7 +402,7 @@ def _output_profile(model: Any, features: pd.DataFrame, manifest: Manifest) -> s
 
 def _is_python_model(model: Any) -> bool:
     try:
-        from mlflow.pyfunc import PythonModel
+        from mlflow.pyfunc.model import PythonModel
     except ImportError:  # pragma: no cover - mlflow is a dependency
         return False
     return isinstance(model, PythonModel)
@@ -371,7 +418,7 @@ def _entrypoint(project_dir: Path, spec: str) -> Callable[..., Any]:
             hint=f"entrypoints.train in lightkeeper.yaml names {spec!r}; check the module "
             "exists in the project folder and imports cleanly",
         ) from exc
-    func = getattr(module, func_name, None)
+    func: object = getattr(module, func_name, None)
     if not callable(func):
         raise TrainingFailed(
             f"module {module_name!r} has no function {func_name!r}",

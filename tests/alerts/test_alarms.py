@@ -10,13 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pandas as pd
 import pytest
-from alerts_workspace import HOOK_SECRET, OPS
-from gate_project import gold_frame
-from monitor_workspace import log_rows, shifted
 
 from lightkeeper import Lightkeeper
 from lightkeeper.alerts.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_ok
-from lightkeeper.auth import Principal
 from lightkeeper.errors import AlarmNotFound, AlarmStateRefused, InvalidInput, PermissionDenied
 from lightkeeper.events import (
     BatchRunFailed,
@@ -25,7 +21,9 @@ from lightkeeper.events import (
     GatePassed,
     RolloutDecided,
 )
-from support import Inbox, Recorder
+from lightkeeper.testing import OPERATOR, OWNER, Recorder, credit_gold
+from lightkeeper.web.api import build_api
+from support import HOOK_SECRET, Inbox, log_rows, shifted
 
 END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 JIRA = "/rest/api/2/issue"
@@ -33,7 +31,7 @@ JIRA = "/rest/api/2/issue"
 
 def drifted_check(lk: Lightkeeper, hours: int) -> None:
     log_rows(lk, shifted(1500, hours), at=END + timedelta(hours=hours - 1))
-    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=hours), by=OPS)
+    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=hours), by=OPERATOR)
 
 
 def test_drift_opens_one_alarm_that_every_sink_hears_and_a_clean_check_resolves(
@@ -84,10 +82,10 @@ def test_drift_opens_one_alarm_that_every_sink_hears_and_a_clean_check_resolves(
     assert (again.id, again.occurrences, len(again.deliveries)) == (alarm.id, 2, 5)
     assert len(hooks.requests) == 3 and len(inbox.messages) == 1
     # a clean window resolves it, and every sink hears that too
-    log_rows(lk, gold_frame(1500, seed=40), at=END + timedelta(hours=2, minutes=5))
-    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=3), by=OPS)
+    log_rows(lk, credit_gold(1500, seed=40), at=END + timedelta(hours=2, minutes=5))
+    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=3), by=OPERATOR)
     assert lk.alarms() == []
-    done = lk.alarm_store.get(alarm.id)
+    done = lk.stores.alarms.get(alarm.id)
     assert done.state == "resolved" and done.resolved_by == "lightkeeper"
     assert done.resolution is not None and done.resolution.startswith("auto: no drift")
     resolved = [d for d in done.deliveries if d.message == "resolved"]
@@ -125,10 +123,10 @@ def test_a_sink_that_is_down_keeps_the_message_pending_until_it_is_back(
     hooks.fail_with = None
     code, text, _ = cli("alarms", "deliver", "--all")
     assert code == 0 and text.count("delivered") == 3
-    back = lk.alarm_store.get(alarm.id)
+    back = lk.stores.alarms.get(alarm.id)
     assert back.pending == 0 and {d.attempts for d in back.deliveries if d.sink == "hook"} == {3}
     assert len(hooks.bodies("/hook")) == 3 and len(hooks.bodies(JIRA)) == 3
-    assert lk.alarm_store.pending_count() == 0
+    assert lk.stores.alarms.pending_count() == 0
 
 
 def test_a_missing_secret_is_named_and_the_delivery_kept(
@@ -169,14 +167,14 @@ def test_refusals(lk: Lightkeeper) -> None:
     drifted_check(lk, 1)
     [alarm] = lk.alarms()
     with pytest.raises(PermissionDenied, match="may not alarm manage"):
-        lk.alarm_ack(alarm.id, by=Principal("bea", "owner"))
+        lk.alarm_ack(alarm.id, by=OWNER)
     with pytest.raises(InvalidInput, match="needs a reason"):
-        lk.alarm_resolve(alarm.id, reason=" ", by=OPS)
+        lk.alarm_resolve(alarm.id, reason=" ", by=OPERATOR)
     with pytest.raises(AlarmNotFound, match="no alarm 999"):
-        lk.alarm_ack(999, by=OPS)
-    lk.alarm_resolve(alarm.id, reason="done", by=OPS)
+        lk.alarm_ack(999, by=OPERATOR)
+    lk.alarm_resolve(alarm.id, reason="done", by=OPERATOR)
     with pytest.raises(AlarmStateRefused, match="cannot be acknowledged"):
-        lk.alarm_ack(alarm.id, by=OPS)
+        lk.alarm_ack(alarm.id, by=OPERATOR)
 
 
 def test_a_failed_gate_opens_an_alarm_that_a_passed_gate_resolves(
@@ -195,7 +193,7 @@ def test_a_failed_gate_opens_an_alarm_that_a_passed_gate_resolves(
 def test_the_api_lists_shows_acks_and_resolves(lk: Lightkeeper, serve) -> None:
     drifted_check(lk, 1)
     [alarm] = lk.alarms()
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
     with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as http:
         [listed] = http.get("/alarms").json()["alarms"]
         assert listed["id"] == alarm.id and listed["pending_deliveries"] == 0
@@ -215,18 +213,18 @@ def test_the_api_lists_shows_acks_and_resolves(lk: Lightkeeper, serve) -> None:
 
 
 def test_performance_under_the_rules_level_alarms_and_recovery_resolves(lk: Lightkeeper) -> None:
-    rows = gold_frame(400, seed=60)
+    rows = credit_gold(400, seed=60)
     at = END - timedelta(hours=1)
     log_rows(lk, rows, at=at)
     ids = [f"r{at:%H%M}-{i}" for i in range(len(rows))]
     wrong = pd.DataFrame({"request_id": ids, "defaulted": 1 - rows["defaulted"]})
-    lk.labels_ingest("credit-online", wrong, by=OPS)
-    lk.monitor_performance("credit-online", window="2h", end=END, by=OPS)
+    lk.labels_ingest("credit-online", wrong, by=OPERATOR)
+    lk.monitor_performance("credit-online", window="2h", end=END, by=OPERATOR)
     [alarm] = [a for a in lk.alarms() if a.rule == "accuracy-low"]
     assert alarm.severity == "critical" and "(measured)" in alarm.title
     right = wrong.assign(defaulted=rows["defaulted"])
-    lk.labels_ingest("credit-online", right, by=OPS)
-    lk.monitor_performance("credit-online", window="2h", end=END, by=OPS)
+    lk.labels_ingest("credit-online", right, by=OPERATOR)
+    lk.monitor_performance("credit-online", window="2h", end=END, by=OPERATOR)
     assert [a for a in lk.alarms() if a.rule == "accuracy-low"] == []
 
 

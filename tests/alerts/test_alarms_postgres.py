@@ -8,13 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alerts_workspace import ANA, OPS
-from gate_project import gold_frame
-from monitor_workspace import log_rows, shifted
 
 from lightkeeper import Lightkeeper, Settings
-from lightkeeper.auth import Principal
-from support import Inbox, Recorder
+from lightkeeper.testing import ANALYST, OPERATOR, OWNER, Recorder, credit_gold
+from support import Inbox, log_rows, shifted
 
 END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
@@ -24,33 +21,32 @@ def test_a_drift_alarm_is_delivered_once_and_resolved_on_postgresql(
     home: Path, postgres_url: str, hooks: Recorder, inbox: Inbox
 ) -> None:
     lk = Lightkeeper(Settings.load({"home": home, "database_url": postgres_url}, environ={}))
-    owner = Principal("bea", "owner")
     lk.gold_add(
         "credit-gold",
-        gold_frame(600),
+        credit_gold(600),
         owner="risk",
         label_column="defaulted",
         model="credit",
-        by=owner,
+        by=OWNER,
     )
-    lk.gold_approve("credit-gold", 1, by=owner)
-    lk.gate_run("credit", 1, by=ANA)
-    lk.gate_accept("credit", 1, by=OPS)
-    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
-    lk.release("credit-online", 1, reason="first", by=OPS)
+    lk.gold_approve("credit-gold", 1, by=OWNER)
+    lk.gate_run("credit", 1, by=ANALYST)
+    lk.gate_accept("credit", 1, by=OPERATOR)
+    lk.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
     try:
         log_rows(lk, shifted(1500, 1), at=END - timedelta(minutes=30))
-        lk.monitor_drift("credit-online", window="1h", end=END, by=OPS)
+        lk.monitor_drift("credit-online", window="1h", end=END, by=OPERATOR)
         [alarm] = lk.alarms()
         assert {d.status for d in alarm.deliveries} == {"delivered"} and len(alarm.deliveries) == 5
         assert lk.alarm_deliver(everything=True) == []  # nothing pending: nothing sent twice
         assert len(hooks.bodies("/hook")) == 1 and len(inbox.messages) == 1
         log_rows(lk, shifted(1500, 2), at=END + timedelta(minutes=30))
-        lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=1), by=OPS)
+        lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=1), by=OPERATOR)
         [again] = lk.alarms()
         assert (again.id, again.occurrences) == (alarm.id, 2)
-        lk.alarm_ack(alarm.id, by=OPS)
-        done = lk.alarm_resolve(alarm.id, reason="feed fixed", by=OPS)
+        lk.alarm_ack(alarm.id, by=OPERATOR)
+        done = lk.alarm_resolve(alarm.id, reason="feed fixed", by=OPERATOR)
         assert done.state == "resolved" and done.pending == 0
         assert json.loads(hooks.bodies("/hook")[-1])["alarm"]["resolution"] == "feed fixed"
         assert lk.alarms() == [] and len(lk.alarms(state=None)) == 1

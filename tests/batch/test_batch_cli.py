@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import httpx
-from batch_workspace import customers
 
 from lightkeeper import Lightkeeper
+from lightkeeper.web.api import build_api
+from support import customers
 
 
 def test_run_prints_a_summary_and_runs_lists_it(
@@ -31,7 +32,7 @@ def test_run_prints_a_summary_and_runs_lists_it(
     ]
     code, text, _ = cli("batch", "runs", "credit-nightly")
     assert code == 0 and "2026-11-27" in text and "v1: 1,500" in text
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
     url = f"{base}/api/v1/deployments/credit-nightly/batch-runs?partition=p2"
     answer = httpx.get(url, timeout=30).json()
     assert [r["id"] for r in answer["runs"]] == [2] and answer["runs"][0]["summary"]["rows"] == 1500

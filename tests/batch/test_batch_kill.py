@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from batch_workspace import OPS, customers
 
 from lightkeeper import Lightkeeper
 from lightkeeper.manifest import BatchInput, BatchOutput
+from lightkeeper.testing import OPERATOR
+from support import customers
 
 
 def test_a_killed_run_is_taken_over_and_every_row_lands_once(
@@ -56,14 +57,14 @@ def test_a_killed_run_is_taken_over_and_every_row_lands_once(
         input=BatchInput(path=str(tmp_path / "in.parquet")),
         output=BatchOutput(path=str(out)),
         partition="2026-11-27",
-        by=OPS,
+        by=OPERATOR,
     )
     assert done.resumed_chunks == taken and (done.rows_in, done.rows_out) == (n, n)
     assert done.versions == {"1": n} and done.summary["rows"] == n
     scores = pd.read_parquet(out)
     assert len(scores) == n and scores["customer_id"].is_unique
     assert set(scores["run_id"]) <= {killed.id, done.id} and done.id in set(scores["run_id"])
-    closed = lk.batch_runs.get(killed.id)
+    closed = lk.stores.batch_runs.get(killed.id)
     assert closed.status == "failed" and "interrupted" in (closed.error or "")
     code, text, _ = cli("batch", "runs", "credit-nightly")
     assert code == 0 and "succeeded" in text and "interrupted" in text

@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from batch_workspace import OPS, customers
 
 from lightkeeper import Lightkeeper
-from lightkeeper.deploy.split import bucket
 from lightkeeper.errors import (
     InvalidInput,
     ReleaseRefused,
@@ -19,6 +17,9 @@ from lightkeeper.errors import (
     TooManyRejects,
 )
 from lightkeeper.manifest import BatchInput, BatchOutput
+from lightkeeper.split import bucket
+from lightkeeper.testing import OPERATOR
+from support import customers
 
 DAY = "2026-11-27"
 
@@ -34,7 +35,7 @@ def files(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> Batc
 
 def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, partition: str = DAY, **kw):  # type: ignore[no-untyped-def]
     return lk.batch_run(
-        "credit-nightly", input=source, output=sink, partition=partition, by=OPS, **kw
+        "credit-nightly", input=source, output=sink, partition=partition, by=OPERATOR, **kw
     )
 
 
@@ -171,7 +172,7 @@ def test_holdout_share_is_binomial_and_stable_per_key(lk: Lightkeeper, tmp_path:
 
 
 def test_canary_scores_a_share_of_keys_with_the_challenger(lk: Lightkeeper, tmp_path: Path) -> None:
-    lk.release("credit-nightly", 2, strategy="canary", percent=30, reason="canary", by=OPS)
+    lk.release("credit-nightly", 2, strategy="canary", percent=30, reason="canary", by=OPERATOR)
     n = 4000
     done = run(lk, files(tmp_path, customers(n)), BatchOutput(path=str(tmp_path / "scores")))
     out = pd.read_parquet(tmp_path / "scores")
@@ -185,9 +186,9 @@ def test_canary_scores_a_share_of_keys_with_the_challenger(lk: Lightkeeper, tmp_
 def test_rollback_then_rerun_uses_the_previous_version(lk: Lightkeeper, tmp_path: Path) -> None:
     sink = BatchOutput(path=str(tmp_path / "scores"))
     source = files(tmp_path, customers(1200))
-    lk.release("credit-nightly", 2, reason="v2", by=OPS)
+    lk.release("credit-nightly", 2, reason="v2", by=OPERATOR)
     assert run(lk, source, sink).versions == {"2": 1200}
-    lk.rollback("credit-nightly", reason="v2 looks off", by=OPS)
+    lk.rollback("credit-nightly", reason="v2 looks off", by=OPERATOR)
     assert run(lk, source, sink).versions == {"1": 1200}
     out = pd.read_parquet(tmp_path / "scores")
     assert set(out["model_version"]) == {1} and len(out) == 1200
@@ -198,7 +199,7 @@ def test_a_model_that_raises_fails_the_run_and_keeps_the_old_partition(
 ) -> None:
     sink = BatchOutput(path=str(tmp_path / "scores"))
     run(lk, files(tmp_path, customers(1500)), sink)
-    lk.release("credit-nightly", 3, reason="v3", by=OPS)
+    lk.release("credit-nightly", 3, reason="v3", by=OPERATOR)
     rows = customers(1500)
     rows.loc[1200, "income"] = 123.456  # version 3 raises on this value (second chunk)
     with pytest.raises(ZeroDivisionError):
@@ -214,15 +215,15 @@ def test_refusals_name_the_problem(lk: Lightkeeper, tmp_path: Path) -> None:
     source = files(tmp_path, customers(10))
     sink = BatchOutput(path=str(tmp_path / "scores"))
     with pytest.raises(ReleaseRefused, match="shadow copies live traffic"):
-        lk.release("credit-nightly", 2, strategy="shadow", reason="s", by=OPS)
-    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
+        lk.release("credit-nightly", 2, strategy="shadow", reason="s", by=OPERATOR)
+    lk.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
     with pytest.raises(InvalidInput, match="credit-online is an online deployment"):
-        lk.batch_run("credit-online", input=source, output=sink, by=OPS)
-    lk.deployment_create("credit-later", model="credit", kind="batch", by=OPS)
+        lk.batch_run("credit-online", input=source, output=sink, by=OPERATOR)
+    lk.deployment_create("credit-later", model="credit", kind="batch", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match="credit-later has no release yet"):
-        lk.batch_run("credit-later", input=source, output=sink, by=OPS)
+        lk.batch_run("credit-later", input=source, output=sink, by=OPERATOR)
     with pytest.raises(InvalidInput, match="no input for credit-nightly"):
-        lk.batch_run("credit-nightly", output=sink, by=OPS)
+        lk.batch_run("credit-nightly", output=sink, by=OPERATOR)
     with pytest.raises(InvalidInput, match="not a usable partition name"):
         run(lk, source, sink, partition="../etc")
     with pytest.raises(InvalidInput, match="the input has no column age"):
@@ -231,7 +232,7 @@ def test_refusals_name_the_problem(lk: Lightkeeper, tmp_path: Path) -> None:
         run(lk, BatchInput(path=str(tmp_path / "nothing-*.parquet")), sink)
     with pytest.raises(InvalidInput, match="has no rows"):
         run(lk, files(tmp_path, customers(0), "empty.parquet"), sink)
-    lk.lease_store.acquire(f"batch:credit-nightly:{DAY}", "batch-elsewhere-1-abc", seconds=60)
+    lk.stores.leases.acquire(f"batch:credit-nightly:{DAY}", "batch-elsewhere-1-abc", seconds=60)
     with pytest.raises(RunInProgress, match="already running \\(batch-elsewhere-1-abc\\)"):
         run(lk, source, sink)
     assert not list(tmp_path.glob("scores/partition=*"))  # nothing published
@@ -368,7 +369,7 @@ def test_a_run_logs_its_scored_rows_for_the_monitors(lk: Lightkeeper, tmp_path: 
     first = logged[0]
     assert set(first.inputs) == {"customer_id", "income", "age", "region"}
     assert first.output == out[first.inputs["customer_id"]] and first.version == 1
-    result = lk.monitor_drift("credit-nightly", by=OPS)
+    result = lk.monitor_drift("credit-nightly", by=OPERATOR)
     assert (result.status, result.rows) == ("ok", 2500)
     again = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
     relogged = lk.predictions("credit-nightly", limit=5000)  # the partition's sample replaced
@@ -392,7 +393,7 @@ def test_the_logged_sample_is_uniform_and_bounded() -> None:
 def test_labels_join_batch_scores_by_entity_key_and_time(lk: Lightkeeper, tmp_path: Path) -> None:
     rows = customers(1200, seed=22)
     done = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
-    scored_at = lk.batch_runs.get(done.id).finished_at
+    scored_at = lk.stores.batch_runs.get(done.id).finished_at
     assert scored_at is not None
     later = (scored_at + pd.Timedelta(days=30)).isoformat()
     outcomes = pd.DataFrame(
@@ -403,12 +404,12 @@ def test_labels_join_batch_scores_by_entity_key_and_time(lk: Lightkeeper, tmp_pa
         }
     )
     outcomes.loc[0, "observed_at"] = "2020-01-01T00:00:00Z"  # before any score: no match
-    joined = lk.labels_ingest("credit-nightly", outcomes, at="observed_at", by=OPS)
+    joined = lk.labels_ingest("credit-nightly", outcomes, at="observed_at", by=OPERATOR)
     assert (joined.joined_by, joined.matched, joined.unmatched) == ("entity key", 1199, 1)
     assert joined.examples == ["key 1 at or before 2020-01-01 00:00"]
-    result = lk.monitor_performance("credit-nightly", by=OPS)
+    result = lk.monitor_performance("credit-nightly", by=OPERATOR)
     assert result.rows == 1199 and "accuracy" in result.result["measured"]["all"]["metrics"]
     with pytest.raises(InvalidInput, match="not dates or times"):
         lk.labels_ingest(
-            "credit-nightly", outcomes.assign(observed_at="soon"), at="observed_at", by=OPS
+            "credit-nightly", outcomes.assign(observed_at="soon"), at="observed_at", by=OPERATOR
         )

@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from batch_workspace import OPS, customers
-
 from lightkeeper import Lightkeeper
-from lightkeeper.batch.cadence import BatchWatch, CadenceStatus, cadence_status
+from lightkeeper.batch.cadence import CadenceStatus, cadence_status
 from lightkeeper.clock import FixedClock
 from lightkeeper.manifest import BatchInput, BatchOutput, Cadence
+from lightkeeper.testing import OPERATOR
+from support import customers
 
 DAILY = Cadence(cron="0 6 * * *", grace_minutes=30)
 
@@ -42,7 +42,7 @@ def test_the_watch_records_a_late_run_once_and_a_success_clears_it(
     start = lk.clock.now().replace(hour=0, minute=0)  # released today: count from tomorrow
     clock = FixedClock(start + timedelta(days=2, hours=6, minutes=31))
     later = Lightkeeper(lk.settings, clock=clock)
-    watch = BatchWatch(later)
+    watch = later.batch_watch
     [status] = watch.check()
     assert status.late and status.deployment == "credit-nightly"
     watch.check()  # the same due time: no second event
@@ -55,7 +55,7 @@ def test_the_watch_records_a_late_run_once_and_a_success_clears_it(
         "credit-nightly",
         input=BatchInput(path=str(tmp_path / "in.parquet")),
         output=BatchOutput(path=str(tmp_path / "scores")),
-        by=OPS,
+        by=OPERATOR,
     )
     clock.advance(timedelta(minutes=5))
     [status] = watch.check()
@@ -70,8 +70,8 @@ def test_the_watch_records_a_late_run_once_and_a_success_clears_it(
 
 def test_batch_check_exits_1_and_names_the_late_deployment(lk: Lightkeeper, cli) -> None:
     past = Lightkeeper(lk.settings, clock=FixedClock(lk.clock.now() - timedelta(days=3)))
-    past.deployment_create("credit-weekly", model="credit", kind="batch", by=OPS)
-    past.release("credit-weekly", 1, reason="released three days ago", by=OPS)
+    past.deployment_create("credit-weekly", model="credit", kind="batch", by=OPERATOR)
+    past.release("credit-weekly", 1, reason="released three days ago", by=OPERATOR)
     past.close()
     code, text, _ = cli("batch", "check", "--json")
     statuses = {s["deployment"]: s for s in json.loads(text)["batch"]}

@@ -10,20 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from batch_workspace import ANA, BATCH, OPS, customers
-from gate_project import write_project
 
 from lightkeeper import Lightkeeper
 from lightkeeper.batch.keys import DuplicateKeys, key_hashes
 from lightkeeper.errors import InvalidInput, ManifestError, TooManyRejects
 from lightkeeper.manifest import BatchInput, BatchOutput, parse_manifest
 from lightkeeper.store.batch import BatchRun
+from lightkeeper.testing import ANALYST, OPERATOR, credit_project
+from support import BATCH, customers
 
 DAY = "2026-11-27"
 
 
 def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, **kw: Any) -> BatchRun:
-    return lk.batch_run("credit-nightly", input=source, output=sink, partition=DAY, by=OPS, **kw)
+    return lk.batch_run(
+        "credit-nightly", input=source, output=sink, partition=DAY, by=OPERATOR, **kw
+    )
 
 
 def parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> BatchInput:
@@ -126,10 +128,10 @@ def keep_last(lk: Lightkeeper, tmp_path: Path) -> int:
     """A version of the credit model whose manifest says ``duplicate_keys: keep_last``,
     released to credit-nightly."""
     append = BATCH.format(chunk_rows=1000) + "  duplicate_keys: keep_last\n"
-    version = lk.train(write_project(tmp_path, append=append), by=ANA).version
-    lk.gate_run("credit", version, by=ANA)
-    lk.gate_accept("credit", version, by=OPS)
-    lk.release("credit-nightly", version, reason="keep the last row of a key", by=OPS)
+    version = lk.train(credit_project(tmp_path, append=append), by=ANALYST).version
+    lk.gate_run("credit", version, by=ANALYST)
+    lk.gate_accept("credit", version, by=OPERATOR)
+    lk.release("credit-nightly", version, reason="keep the last row of a key", by=OPERATOR)
     return version
 
 

@@ -9,18 +9,21 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from batch_workspace import OPS, customers
 
 from lightkeeper import Lightkeeper
 from lightkeeper.errors import TooManyRejects
 from lightkeeper.manifest import BatchInput, BatchOutput
 from lightkeeper.store.batch import BatchRun
+from lightkeeper.testing import OPERATOR
+from support import customers
 
 DAY = "2026-11-27"
 
 
 def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, **kw: Any) -> BatchRun:
-    return lk.batch_run("credit-nightly", input=source, output=sink, partition=DAY, by=OPS, **kw)
+    return lk.batch_run(
+        "credit-nightly", input=source, output=sink, partition=DAY, by=OPERATOR, **kw
+    )
 
 
 def bad_rows(n: int = 2500) -> pd.DataFrame:

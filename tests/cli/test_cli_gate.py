@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "gate"))
-from gate_project import gold_frame, write_project
+from lightkeeper.testing import credit_gold, credit_project
 
 
 @pytest.fixture
@@ -18,10 +16,11 @@ def run(cli):
     return cli
 
 
+@pytest.mark.both_databases
 def test_gold_gate_and_hand_over_from_the_command_line(run, tmp_path: Path) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     gold = tmp_path / "gold.csv"
-    gold_frame().to_csv(gold, index=False)
+    credit_gold().to_csv(gold, index=False)
 
     code, out, err = run("tokens", "create", "--name", "root", "--role", "admin", "--json")
     assert code == 0, err
@@ -99,9 +98,9 @@ def test_gold_gate_and_hand_over_from_the_command_line(run, tmp_path: Path) -> N
 
 
 def test_failed_gate_exits_1_and_override_needs_a_reason(run, tmp_path: Path) -> None:
-    project = write_project(tmp_path, drop=("runbook", "alarms"))
+    project = credit_project(tmp_path, drop=("runbook", "alarms"))
     gold = tmp_path / "gold.csv"
-    gold_frame().to_csv(gold, index=False)
+    credit_gold().to_csv(gold, index=False)
     assert run("train", str(project))[0] == 0
     run(
         "gold",
@@ -135,7 +134,7 @@ def test_auth_on_without_token_is_refused(run, monkeypatch, tmp_path: Path) -> N
     monkeypatch.setenv("LIGHTKEEPER_AUTH", "true")
     code, _, err = run("gold", "list")
     assert code == 0  # reads need no principal from the CLI's own database access
-    code, _, err = run("train", str(write_project(tmp_path)))
+    code, _, err = run("train", str(credit_project(tmp_path)))
     assert code == 2 and "LK-UNAUTHENTICATED" in err and "LIGHTKEEPER_TOKEN" in err
     code, _, err = run("gate", "show", "nope", "1", token="lk_bogus")
     assert code == 2 and ("LK-UNAUTHENTICATED" in err or "LK-MODEL-NOT-FOUND" in err)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from lightkeeper.auth import Principal
 from lightkeeper.clock import SystemClock
 from lightkeeper.deploy.releases import Releases
@@ -114,6 +116,7 @@ def _release_rounds(
     return made, refused
 
 
+@pytest.mark.both_databases
 def test_each_concurrent_release_returns_and_audits_its_own_record(database_url: str) -> None:
     db = Database(database_url)
     try:

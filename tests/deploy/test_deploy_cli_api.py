@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_releases import OPS, accepted_versions
+import pytest
 
 from lightkeeper import Lightkeeper
+from lightkeeper.web.api import build_api
 
 
-def test_release_and_rollback_from_the_command_line(cli, lk: Lightkeeper, tmp_path: Path) -> None:
-    v1, v2 = accepted_versions(lk, tmp_path, 2)
+def test_release_and_rollback_from_the_command_line(
+    cli, lk: Lightkeeper, versions: list[int]
+) -> None:
+    v1, v2, _ = versions
     code, out, err = cli("deployments", "create", "credit-online", "--model", "credit")
     assert code == 0, err
     code, out, err = cli("release", "credit-online", str(v2), "--reason", "first")
@@ -47,9 +46,10 @@ def test_release_and_rollback_from_the_command_line(cli, lk: Lightkeeper, tmp_pa
     assert code == 2 and "LK-DEPLOYMENT-NOT-FOUND" in err
 
 
-def test_releases_over_http(lk: Lightkeeper, tmp_path: Path, serve) -> None:
-    v1, v2 = accepted_versions(lk, tmp_path, 2)
-    base = serve(lk.api_app())
+@pytest.mark.both_databases
+def test_releases_over_http(lk: Lightkeeper, versions: list[int], serve) -> None:
+    v1, v2, _ = versions
+    base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=60) as http:
         created = http.post("/api/v1/deployments", json={"name": "d", "model": "credit"})
         assert created.status_code == 201 and created.json()["state"] is None
@@ -82,4 +82,3 @@ def test_releases_over_http(lk: Lightkeeper, tmp_path: Path, serve) -> None:
         assert (
             refused.status_code == 409 and refused.json()["error"]["code"] == "LK-RELEASE-REFUSED"
         )
-    assert OPS.role == "operator"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "gate"))
-from gate_project import gold_frame, write_project
 
 from lightkeeper import (
     DeploymentNotFound,
@@ -19,92 +15,72 @@ from lightkeeper import (
     PermissionDenied,
     ReleaseRefused,
 )
-from lightkeeper.auth import Principal
 from lightkeeper.registry import deployment_alias
-
-ANA = Principal("ana", "data-scientist")
-OPS = Principal("olga", "operator")
-
-
-def accepted_versions(lk: Lightkeeper, tmp_path: Path, count: int) -> list[int]:
-    """Train ``count`` versions of the credit model, each through the gate and accepted."""
-    project = write_project(tmp_path)
-    lk.gold_add(
-        "credit-gold",
-        gold_frame(600),
-        owner="risk",
-        label_column="defaulted",
-        segment_column="region",
-        project_dir=project,
-        by=OPS.__class__("bea", "owner"),
-    )
-    lk.gold_approve("credit-gold", 1, by=Principal("bea", "owner"))
-    versions = []
-    for _ in range(count):
-        number = lk.train(project, by=ANA).version
-        lk.gate_run("credit", number, by=ANA)
-        lk.gate_accept("credit", number, by=OPS)
-        versions.append(number)
-    return versions
+from lightkeeper.testing import ANALYST, OPERATOR, credit_project
 
 
 def aliases(lk: Lightkeeper) -> dict[str, int]:
     return lk.registry.get_model("credit").aliases
 
 
-def test_release_canary_promote_and_rollback(lk: Lightkeeper, tmp_path: Path) -> None:
-    v1, v2, v3 = accepted_versions(lk, tmp_path, 3)
+@pytest.mark.both_databases
+def test_release_canary_promote_and_rollback(lk: Lightkeeper, versions: list[int]) -> None:
+    v1, v2, v3 = versions
     with pytest.raises(PermissionDenied):
-        lk.deployment_create("credit-online", model="credit", kind="online", by=ANA)
-    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
+        lk.deployment_create("credit-online", model="credit", kind="online", by=ANALYST)
+    lk.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
 
     with pytest.raises(ReleaseRefused, match="no champion yet"):
-        lk.release("credit-online", v1, strategy="canary", percent=10, reason="try", by=OPS)
-    first = lk.release("credit-online", v1, reason="first release", by=OPS)
+        lk.release("credit-online", v1, strategy="canary", percent=10, reason="try", by=OPERATOR)
+    first = lk.release("credit-online", v1, reason="first release", by=OPERATOR)
     assert (first.champion, first.challenger, first.gate_run_id) == (v1, None, 1)
     assert aliases(lk) == {"champion-credit-online": v1}
 
-    canary = lk.release("credit-online", v2, strategy="canary", percent=10, reason="canary", by=OPS)
+    canary = lk.release(
+        "credit-online", v2, strategy="canary", percent=10, reason="canary", by=OPERATOR
+    )
     assert (canary.champion, canary.challenger, canary.percent) == (v1, v2, 10.0)
     assert aliases(lk) == {"champion-credit-online": v1, "challenger-credit-online": v2}
 
-    dropped = lk.rollback("credit-online", reason="errors on canary", by=OPS)
+    dropped = lk.rollback("credit-online", reason="errors on canary", by=OPERATOR)
     assert (dropped.champion, dropped.challenger, dropped.action) == (v1, None, "rollback")
     assert aliases(lk) == {"champion-credit-online": v1}
 
-    lk.release("credit-online", v2, strategy="shadow", reason="shadow first", by=OPS)
-    promoted = lk.promote("credit-online", reason="shadow looked fine", by=OPS)
+    lk.release("credit-online", v2, strategy="shadow", reason="shadow first", by=OPERATOR)
+    promoted = lk.promote("credit-online", reason="shadow looked fine", by=OPERATOR)
     assert (promoted.champion, promoted.challenger) == (v2, None)
-    lk.release("credit-online", v3, reason="v3 direct", by=OPS)
+    lk.release("credit-online", v3, reason="v3 direct", by=OPERATOR)
     assert aliases(lk) == {"champion-credit-online": v3}
 
-    back = lk.rollback("credit-online", by=OPS)
+    back = lk.rollback("credit-online", by=OPERATOR)
     assert back.champion == v2 and aliases(lk) == {"champion-credit-online": v2}
-    back_again = lk.rollback("credit-online", by=OPS)
+    back_again = lk.rollback("credit-online", by=OPERATOR)
     assert back_again.champion == v1
     with pytest.raises(ReleaseRefused, match="only one champion"):
-        lk.rollback("credit-online", by=OPS)
+        lk.rollback("credit-online", by=OPERATOR)
 
-    history = lk.deploy_store.history("credit-online")
+    history = lk.stores.deployments.history("credit-online")
     assert [r.action for r in history][:3] == ["rollback", "rollback", "release"]
     entries = lk.audit_entries(subject="deployment:credit-online")
     assert len(entries) == len(history)
     assert entries[-1].reason == "first release" and entries[-1].actor == "olga"
 
 
-def test_release_is_refused_without_an_accepted_gate(lk: Lightkeeper, tmp_path: Path) -> None:
-    [v1] = accepted_versions(lk, tmp_path, 1)
-    lk.deployment_create("credit-batch", model="credit", kind="batch", by=OPS)
-    project = write_project(tmp_path / "again")
-    unaccepted = lk.train(project, by=ANA).version
+def test_release_is_refused_without_an_accepted_gate(
+    lk: Lightkeeper, versions: list[int], tmp_path: Path
+) -> None:
+    v1 = versions[0]
+    lk.deployment_create("credit-batch", model="credit", kind="batch", by=OPERATOR)
+    project = credit_project(tmp_path / "again")
+    unaccepted = lk.train(project, by=ANALYST).version
     with pytest.raises(GateNotAccepted, match=f"credit version {unaccepted} has no gate run"):
-        lk.release("credit-batch", unaccepted, reason="hurry", by=OPS)
-    lk.gate_run("credit", unaccepted, by=ANA)
+        lk.release("credit-batch", unaccepted, reason="hurry", by=OPERATOR)
+    lk.gate_run("credit", unaccepted, by=ANALYST)
     with pytest.raises(GateNotAccepted, match="is not accepted"):
-        lk.release("credit-batch", unaccepted, reason="hurry", by=OPS)
-    assert lk.deploy_store.history("credit-batch") == []
+        lk.release("credit-batch", unaccepted, reason="hurry", by=OPERATOR)
+    assert lk.stores.deployments.history("credit-batch") == []
     with pytest.raises(PermissionDenied, match="data-scientist"):
-        lk.release("credit-batch", v1, reason="mine", by=ANA)
+        lk.release("credit-batch", v1, reason="mine", by=ANALYST)
 
 
 BAD_RELEASES = [
@@ -115,34 +91,35 @@ BAD_RELEASES = [
 ]
 
 
-def test_bad_release_requests(lk: Lightkeeper, tmp_path: Path) -> None:
-    v1, v2 = accepted_versions(lk, tmp_path, 2)
-    lk.deployment_create("d", model="credit", kind="online", by=OPS)
-    lk.release("d", v1, reason="first", by=OPS)
+def test_bad_release_requests(lk: Lightkeeper, versions: list[int]) -> None:
+    v1, v2, _ = versions
+    lk.deployment_create("d", model="credit", kind="online", by=OPERATOR)
+    lk.release("d", v1, reason="first", by=OPERATOR)
     for kwargs, error, match in BAD_RELEASES:
         arguments = {"reason": "ok", **kwargs}
         with pytest.raises(error, match=match):
-            lk.release("d", v2, by=OPS, **arguments)
+            lk.release("d", v2, by=OPERATOR, **arguments)
     with pytest.raises(ReleaseRefused, match="already the champion"):
-        lk.release("d", v1, strategy="canary", percent=5, reason="again", by=OPS)
+        lk.release("d", v1, strategy="canary", percent=5, reason="again", by=OPERATOR)
     with pytest.raises(DeploymentNotFound, match="no deployment named 'nope'"):
-        lk.release("nope", v2, reason="x", by=OPS)
+        lk.release("nope", v2, reason="x", by=OPERATOR)
     with pytest.raises(InvalidInput, match="exists already"):
-        lk.deployment_create("d", model="credit", kind="online", by=OPS)
+        lk.deployment_create("d", model="credit", kind="online", by=OPERATOR)
     with pytest.raises(InvalidInput, match="not a deployment kind"):
-        lk.deployment_create("e", model="credit", kind="lambda", by=OPS)
-    assert len(lk.deploy_store.history("d")) == 1  # nothing half-written
+        lk.deployment_create("e", model="credit", kind="lambda", by=OPERATOR)
+    assert len(lk.stores.deployments.history("d")) == 1  # nothing half-written
 
 
+@pytest.mark.both_databases
 def test_two_deployments_of_one_model_keep_their_own_champions_in_mlflow(
-    lk: Lightkeeper, tmp_path: Path, cli: Callable[..., tuple[int, str, str]]
+    lk: Lightkeeper, versions: list[int], cli: Callable[..., tuple[int, str, str]]
 ) -> None:
-    v1, v2 = accepted_versions(lk, tmp_path, 2)
-    lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
-    lk.deployment_create("credit-batch", model="credit", kind="batch", by=OPS)
-    lk.release("credit-online", v1, reason="first", by=OPS)
-    lk.release("credit-batch", v2, reason="first", by=OPS)
-    lk.release("credit-online", v2, strategy="canary", percent=10, reason="try v2", by=OPS)
+    v1, v2, v3 = versions
+    lk.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
+    lk.deployment_create("credit-batch", model="credit", kind="batch", by=OPERATOR)
+    lk.release("credit-online", v1, reason="first", by=OPERATOR)
+    lk.release("credit-batch", v2, reason="first", by=OPERATOR)
+    lk.release("credit-online", v2, strategy="canary", percent=10, reason="try v2", by=OPERATOR)
     assert aliases(lk) == {
         "champion-credit-online": v1,
         "challenger-credit-online": v2,
@@ -152,6 +129,7 @@ def test_two_deployments_of_one_model_keep_their_own_champions_in_mlflow(
     assert by_version == {
         v1: ["champion-credit-online"],
         v2: ["challenger-credit-online", "champion-credit-batch"],
+        v3: [],
     }
     assert lk.version("credit", "champion-credit-batch").version == v2
 
@@ -162,9 +140,10 @@ def test_two_deployments_of_one_model_keep_their_own_champions_in_mlflow(
     assert {row[0]: row[2] for row in cells[2:]} == {
         str(v1): "champion-credit-online",
         str(v2): "challenger-credit-online, champion-credit-batch",
+        str(v3): "-",
     }
 
-    lk.rollback("credit-online", reason="canary errors", by=OPS)  # only online changes
+    lk.rollback("credit-online", reason="canary errors", by=OPERATOR)  # only online changes
     assert aliases(lk) == {"champion-credit-online": v1, "champion-credit-batch": v2}
 
 

@@ -18,7 +18,7 @@ from lightkeeper.gate.bootstrap import (
     decide,
     paired_bootstrap,
 )
-from lightkeeper.gate.metrics import (
+from lightkeeper.metrics import (
     MetricInputs,
     compute_metrics,
     custom_metric,

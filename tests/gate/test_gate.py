@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gate_project import gold_frame, write_project
 from sklearn import metrics as skm
 
 from lightkeeper import (
@@ -18,11 +17,7 @@ from lightkeeper import (
     Lightkeeper,
     PermissionDenied,
 )
-from lightkeeper.auth import Principal
-
-ANA = Principal("ana", "data-scientist")
-OPS = Principal("olga", "operator")
-OWNER = Principal("bea", "owner")
+from lightkeeper.testing import ANALYST, OPERATOR, OWNER, credit_gold, credit_project
 
 
 def add_gold(
@@ -32,7 +27,7 @@ def add_gold(
     data = frame
     if data is None:
         data = tmp_path / "gold.csv"
-        gold_frame().to_csv(data, index=False)
+        credit_gold().to_csv(data, index=False)
     version, _ = lk.gold_add(
         "credit-gold",
         data,
@@ -52,10 +47,10 @@ def champion(lk: Lightkeeper, version: int, deployment: str = "credit-online") -
     The release record is written straight to the store (no gate run of its own needed):
     the gate reads each deployment's champion from its desired state.
     """
-    if deployment not in {d.name for d in lk.deploy_store.all()}:
-        lk.deployment_create(deployment, model="credit", kind="online", by=OPS)
-    newest = lk.deploy_store.history(deployment, limit=1)
-    lk.deploy_store.add(
+    if deployment not in {d.name for d in lk.stores.deployments.all()}:
+        lk.deployment_create(deployment, model="credit", kind="online", by=OPERATOR)
+    newest = lk.stores.deployments.history(deployment, limit=1)
+    lk.stores.deployments.add(
         deployment,
         based_on=newest[0].id if newest else None,
         action="release",
@@ -73,14 +68,15 @@ def checks(run) -> dict[str, dict]:
     return {c["name"]: c for c in run.result["checks"]}
 
 
+@pytest.mark.both_databases
 def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    first = lk.train(project, by=ANA)
+    first = lk.train(project, by=ANALYST)
     champion(lk, first.version)
-    second = lk.train(project, by=ANA)
+    second = lk.train(project, by=ANALYST)
 
-    run = lk.gate_run("credit", second.version, by=ANA)
+    run = lk.gate_run("credit", second.version, by=ANALYST)
     assert run.verdict == "passed", [c for c in run.result["checks"] if c["status"] == "failed"]
     by_name = checks(run)
     assert by_name["smoke:load-and-predict"]["status"] == "passed"
@@ -123,8 +119,8 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
     with pytest.raises(GateNotAccepted, match="is not accepted"):
         lk.require_accepted("credit", second.version)
     with pytest.raises(PermissionDenied, match="data-scientist, who may not gate accept"):
-        lk.gate_accept("credit", second.version, by=ANA)
-    accepted = lk.gate_accept("credit", second.version, by=OPS)
+        lk.gate_accept("credit", second.version, by=ANALYST)
+    accepted = lk.gate_accept("credit", second.version, by=OPERATOR)
     assert accepted.signoff is not None and accepted.signoff.decision == "accepted"
     assert lk.require_accepted("credit", second.version).actor == "olga"
     kinds = [e.kind for e in lk.audit_entries(subject="model:credit")]
@@ -132,11 +128,11 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
 
 
 def test_metrics_equal_scikit_learn(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
-    gold = gold_frame()
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
+    gold = credit_gold()
     predictor = lk.load("credit", info.version)
     predicted = predictor.predict(gold)
     proba = predictor.predict_proba(gold)[:, 1]
@@ -154,12 +150,12 @@ def test_metrics_equal_scikit_learn(lk: Lightkeeper, tmp_path: Path) -> None:
 def test_a_model_worse_than_the_champion_fails(
     lk: Lightkeeper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = write_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
+    project = credit_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
     add_gold(lk, project, tmp_path)
-    champion(lk, lk.train(project, by=ANA).version)
+    champion(lk, lk.train(project, by=ANALYST).version)
     monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.45")
-    worse = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", worse.version, by=ANA)
+    worse = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", worse.version, by=ANALYST)
     assert run.verdict == "failed"
     check = checks(run)["non-inferiority:accuracy"]
     assert check["status"] == "failed"
@@ -167,13 +163,17 @@ def test_a_model_worse_than_the_champion_fails(
     assert "allowed drop 0.020" in check["message"] or "0.02" in check["message"]
 
     with pytest.raises(GateSignoffRefused, match=r"failed .*non-inferiority:accuracy"):
-        lk.gate_accept("credit", worse.version, by=OPS)
+        lk.gate_accept("credit", worse.version, by=OPERATOR)
     with pytest.raises(GateSignoffRefused, match="an override needs a reason"):
-        lk.gate_accept("credit", worse.version, override=True, by=OPS)
+        lk.gate_accept("credit", worse.version, override=True, by=OPERATOR)
     with pytest.raises(PermissionDenied):
-        lk.gate_accept("credit", worse.version, override=True, reason="urgent", by=ANA)
+        lk.gate_accept("credit", worse.version, override=True, reason="urgent", by=ANALYST)
     overridden = lk.gate_accept(
-        "credit", worse.version, override=True, reason="regulator deadline; retrain Monday", by=OPS
+        "credit",
+        worse.version,
+        override=True,
+        reason="regulator deadline; retrain Monday",
+        by=OPERATOR,
     )
     assert overridden.signoff.decision == "overridden"
     assert lk.require_accepted("credit", worse.version).reason.startswith("regulator deadline")
@@ -193,10 +193,10 @@ def test_a_model_that_fails_in_a_fresh_process_fails_smoke_with_a_report(
         "        return X\n"
         "    steps.insert(0, FunctionTransformer(fragile))"
     )
-    project = write_project(tmp_path, extra=extra)
+    project = credit_project(tmp_path, extra=extra)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     smoke = checks(run)["smoke:load-and-predict"]
     assert smoke["status"] == "failed"
@@ -220,11 +220,11 @@ def test_a_model_that_needs_notebook_state_fails_smoke(lk: Lightkeeper, tmp_path
         "    Clip = importlib.import_module('notebook_cell').Clip\n"
         "    steps.insert(0, Clip())"
     )
-    project = write_project(tmp_path, extra=extra)
+    project = credit_project(tmp_path, extra=extra)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
+    info = lk.train(project, by=ANALYST)
     (helper / "notebook_cell.py").unlink()
-    run = lk.gate_run("credit", info.version, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     smoke = checks(run)["smoke:load-and-predict"]
     assert run.verdict == "failed" and smoke["status"] == "failed"
     assert "load failed" in smoke["message"] and "notebook_cell" in smoke["message"]
@@ -234,23 +234,23 @@ def test_a_model_that_needs_notebook_state_fails_smoke(lk: Lightkeeper, tmp_path
 def test_project_code_ships_with_the_model(lk: Lightkeeper, tmp_path: Path) -> None:
     """A transformer defined in the project's own module loads in the fresh process."""
     extra = "steps.insert(0, __import__('helpers').Identity())"
-    project = write_project(tmp_path, extra=extra)
+    project = credit_project(tmp_path, extra=extra)
     (project / "helpers.py").write_text(
         "class Identity:\n"
         "    def fit(self, X, y=None):\n        return self\n"
         "    def transform(self, X):\n        return X\n"
     )
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     assert checks(run)["smoke:load-and-predict"]["status"] == "passed"
 
 
 def test_a_project_without_runbook_fails_the_checklist(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path, drop=("runbook", "alarms"))
+    project = credit_project(tmp_path, drop=("runbook", "alarms"))
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     runbook = checks(run)["handover:runbook"]
     assert runbook["status"] == "failed"
@@ -261,10 +261,10 @@ def test_a_project_without_runbook_fails_the_checklist(lk: Lightkeeper, tmp_path
 
 
 def test_unapproved_gold_and_latency_budget_fail(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path, latency=0.000001)
+    project = credit_project(tmp_path, latency=0.000001)
     add_gold(lk, project, tmp_path, approve=False)
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     assert checks(run)["gold:approved"]["status"] == "failed"
     assert "lightkeeper gold approve credit-gold 1" in checks(run)["gold:approved"]["hint"]
     assert checks(run)["latency:p99"]["status"] == "failed"
@@ -272,24 +272,24 @@ def test_unapproved_gold_and_latency_budget_fail(lk: Lightkeeper, tmp_path: Path
 
 
 def test_missing_gold_dataset_is_a_failed_check(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path)
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    project = credit_project(tmp_path)
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     assert "lightkeeper gold add credit-gold" in checks(run)["gold:dataset"]["hint"]
 
 
 def test_a_newer_failed_run_withdraws_the_acceptance(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
-    lk.gate_run("credit", info.version, by=ANA)
-    lk.gate_accept("credit", info.version, by=OPS)
+    info = lk.train(project, by=ANALYST)
+    lk.gate_run("credit", info.version, by=ANALYST)
+    lk.gate_accept("credit", info.version, by=OPERATOR)
     assert lk.require_accepted("credit", info.version).decision == "accepted"
     # the business corrects its gold set; the new labels make the model fail its threshold
-    wrong = gold_frame().assign(defaulted=lambda f: 1 - f["defaulted"])
+    wrong = credit_gold().assign(defaulted=lambda f: 1 - f["defaulted"])
     add_gold(lk, project, tmp_path, frame=wrong)
-    rerun = lk.gate_run("credit", info.version, by=ANA)
+    rerun = lk.gate_run("credit", info.version, by=ANALYST)
     assert rerun.verdict == "failed"
     with pytest.raises(GateNotAccepted, match=r"newest gate run .* failed\) .* is not accepted"):
         lk.require_accepted("credit", info.version)
@@ -309,28 +309,28 @@ def test_a_champion_that_cannot_be_scored_fails_the_comparison(
         "    sys.path.insert(0, str(scratch))\n"
         "    steps.insert(0, importlib.import_module('cell2').Keep())"
     )
-    broken = write_project(tmp_path / "a", extra=extra)
+    broken = credit_project(tmp_path / "a", extra=extra)
     add_gold(lk, broken, tmp_path)
-    champion(lk, lk.train(broken, by=ANA).version)
+    champion(lk, lk.train(broken, by=ANALYST).version)
     (helper / "cell2.py").unlink()
-    candidate = lk.train(write_project(tmp_path / "b"), by=ANA)
-    run = lk.gate_run("credit", candidate.version, by=ANA)
+    candidate = lk.train(credit_project(tmp_path / "b"), by=ANALYST)
+    run = lk.gate_run("credit", candidate.version, by=ANALYST)
     check = checks(run)["non-inferiority:accuracy"]
     assert run.verdict == "failed" and check["status"] == "failed"
     assert "could not be scored" in check["message"] and "cell2" in check["message"]
 
 
 def test_a_segment_minimum_that_cannot_be_computed_fails(lk: Lightkeeper, tmp_path: Path) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     manifest = project / "lightkeeper.yaml"
     manifest.write_text(manifest.read_text().replace("      accuracy: 0.5", "      roc_auc: 0.5"))
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
-    gold = gold_frame()
+    info = lk.train(project, by=ANALYST)
+    gold = credit_gold()
     # one region where every gold row has the same label: roc_auc is undefined there
     gold.loc[gold["region"] == "east", "defaulted"] = 0
     add_gold(lk, project, tmp_path, frame=gold)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     check = checks(run)["segment:region:roc_auc"]
     assert (
         check["status"] == "failed"
@@ -341,7 +341,7 @@ def test_a_segment_minimum_that_cannot_be_computed_fails(lk: Lightkeeper, tmp_pa
 def test_gold_that_lacks_a_feature_of_the_version_fails_cleanly(
     lk: Lightkeeper, tmp_path: Path
 ) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
     manifest = project / "lightkeeper.yaml"
     manifest.write_text(
@@ -355,8 +355,8 @@ def test_gold_that_lacks_a_feature_of_the_version_fails_cleanly(
         .read_text()
         .replace("return model, rows", "rows['tenure'] = 1\n    return model, rows")
     )
-    info = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", info.version, by=ANA)
+    info = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     assert "lacks column(s) tenure" in checks(run)["gold:schema"]["message"]
 
@@ -364,13 +364,13 @@ def test_gold_that_lacks_a_feature_of_the_version_fails_cleanly(
 def test_a_better_model_than_the_champion_passes_with_a_positive_interval(
     lk: Lightkeeper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = write_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
+    project = credit_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
     add_gold(lk, project, tmp_path)
     monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.4")
-    champion(lk, lk.train(project, by=ANA).version)
+    champion(lk, lk.train(project, by=ANALYST).version)
     monkeypatch.delenv("CREDIT_LABEL_NOISE")
-    better = lk.train(project, by=ANA)
-    run = lk.gate_run("credit", better.version, by=ANA)
+    better = lk.train(project, by=ANALYST)
+    run = lk.gate_run("credit", better.version, by=ANALYST)
     comparison = run.result["comparison"]
     assert run.verdict == "passed"
     assert comparison["improvement"] > 0 and comparison["low"] > 0
@@ -391,13 +391,13 @@ def test_a_slow_model_fails_the_latency_budget_and_a_fast_one_passes(
         "        return X\n"
         "    steps.insert(0, FunctionTransformer(slow))"
     )
-    fast_project = write_project(tmp_path / "fast", latency=100)
+    fast_project = credit_project(tmp_path / "fast", latency=100)
     add_gold(lk, fast_project, tmp_path)
-    fast = lk.train(fast_project, by=ANA)
-    slow_version = lk.train(write_project(tmp_path / "slow", latency=100, extra=slow), by=ANA)
+    fast = lk.train(fast_project, by=ANALYST)
+    slow_version = lk.train(credit_project(tmp_path / "slow", latency=100, extra=slow), by=ANALYST)
 
-    fast_check = checks(lk.gate_run("credit", fast.version, by=ANA))["latency:p99"]
-    slow_run = lk.gate_run("credit", slow_version.version, by=ANA)
+    fast_check = checks(lk.gate_run("credit", fast.version, by=ANALYST))["latency:p99"]
+    slow_run = lk.gate_run("credit", slow_version.version, by=ANALYST)
     slow_check = checks(slow_run)["latency:p99"]
     assert fast_check["status"] == "passed", fast_check["message"]
     assert slow_check["status"] == "failed", slow_check["message"]
@@ -409,17 +409,17 @@ def test_a_slow_model_fails_the_latency_budget_and_a_fast_one_passes(
 def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
     lk: Lightkeeper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = write_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
+    project = credit_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
     add_gold(lk, project, tmp_path)
-    good = lk.train(project, by=ANA).version
+    good = lk.train(project, by=ANALYST).version
     monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.45")
-    noisy = lk.train(project, by=ANA).version
-    candidate = lk.train(project, by=ANA).version  # as noisy as the online champion
+    noisy = lk.train(project, by=ANALYST).version
+    candidate = lk.train(project, by=ANALYST).version  # as noisy as the online champion
     champion(lk, noisy, "credit-online")
     champion(lk, good, "credit-batch")
-    lk.deployment_create("credit-stream", model="credit", kind="stream", by=OPS)  # none yet
+    lk.deployment_create("credit-stream", model="credit", kind="stream", by=OPERATOR)  # none yet
 
-    everywhere = lk.gate_run("credit", candidate, by=ANA)
+    everywhere = lk.gate_run("credit", candidate, by=ANALYST)
     check = checks(everywhere)["non-inferiority:accuracy"]
     assert everywhere.verdict == "failed" and check["status"] == "failed"
     assert check["message"].startswith(f"champion v{good} (credit-batch): ")
@@ -440,7 +440,7 @@ def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
     assert "credit-stream: no champion yet" in report
     assert "Other deployments' champions" in report
 
-    online = lk.gate_run("credit", candidate, deployment="credit-online", by=ANA)
+    online = lk.gate_run("credit", candidate, deployment="credit-online", by=ANALYST)
     assert checks(online)["non-inferiority:accuracy"]["status"] == "passed"
     [compared] = online.result["champions"]
     assert (compared["version"], compared["deployments"]) == (noisy, ["credit-online"])
@@ -450,25 +450,25 @@ def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
 
     # the newest champion counts: after a new release the run no longer compared with it
     champion(lk, good, "credit-online")
-    latest = lk.deploy_store.history("credit-online", limit=1)[0].champion
+    latest = lk.stores.deployments.history("credit-online", limit=1)[0].champion
     assert not online.compared_with("credit-online", latest)
 
     with pytest.raises(DeploymentNotFound, match="no deployment named 'nope'"):
-        lk.gate_run("credit", candidate, deployment="nope", by=ANA)
-    lk.deploy_store.create("other-online", "other-model", "online", actor="olga")
+        lk.gate_run("credit", candidate, deployment="nope", by=ANALYST)
+    lk.stores.deployments.create("other-online", "other-model", "online", actor="olga")
     with pytest.raises(InvalidInput, match="runs model 'other-model', not 'credit'"):
-        lk.gate_run("credit", candidate, deployment="other-online", by=ANA)
-    assert len(lk.gate_store.list(model="credit", version=candidate)) == 2  # refused: no run
+        lk.gate_run("credit", candidate, deployment="other-online", by=ANALYST)
+    assert len(lk.stores.gates.list(model="credit", version=candidate)) == 2  # refused: no run
 
 
 def test_the_version_that_is_a_deployments_champion_is_not_compared_with_itself(
     lk: Lightkeeper, tmp_path: Path
 ) -> None:
-    project = write_project(tmp_path)
+    project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANA)
+    info = lk.train(project, by=ANALYST)
     champion(lk, info.version, "credit-online")
-    run = lk.gate_run("credit", info.version, deployment="credit-online", by=ANA)
+    run = lk.gate_run("credit", info.version, deployment="credit-online", by=ANALYST)
     check = checks(run)["non-inferiority:accuracy"]
     assert check["status"] == "skipped" and "is itself the champion" in check["message"]
     assert run.result["champions"] == [] and run.verdict == "passed"

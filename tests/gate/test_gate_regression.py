@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 
 from lightkeeper import Lightkeeper
-from lightkeeper.auth import Principal
-
-ADMIN = Principal("root", "admin")
+from lightkeeper.testing import ADMIN
 
 MANIFEST = """\
 name: prices

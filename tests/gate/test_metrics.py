@@ -12,13 +12,8 @@ import pytest
 from sklearn import metrics as skm
 
 from lightkeeper.errors import InvalidInput
-from lightkeeper.gate.metrics import (
-    METRICS,
-    compute_metrics,
-    load_custom_metric,
-    metric,
-    metric_names,
-)
+from lightkeeper.gate.metrics import load_custom_metric
+from lightkeeper.metrics import METRICS, compute_metrics, metric, metric_names
 
 N = 600
 

@@ -11,24 +11,12 @@ from scipy.spatial.distance import jensenshannon
 
 from lightkeeper.errors import InvalidInput
 from lightkeeper.monitor.drift import drift_from_data, drift_from_profile
-from lightkeeper.monitor.profile import build_profile
-
-
-def sample(n: int, seed: int, shift: float = 0.0, mix: float = 0.0) -> pd.DataFrame:
-    def rng(column: int) -> np.random.Generator:  # one stream per column
-        return np.random.default_rng([seed, column])
-
-    return pd.DataFrame(
-        {
-            "amount": rng(0).gamma(3.0, 20.0, n),
-            "score": rng(1).normal(shift, 1.0, n),
-            "color": rng(2).choice(["red", "green", "blue"], n, p=[0.5 - mix, 0.3, 0.2 + mix]),
-        }
-    )
+from lightkeeper.profile import build_profile
+from support import drift_sample
 
 
 def test_raw_statistics_equal_scipys() -> None:
-    ref, cur = sample(3000, 1), sample(800, 2, shift=0.2, mix=0.1)
+    ref, cur = drift_sample(3000, 1), drift_sample(800, 2, shift=0.2, mix=0.1)
     report = {f.feature: f for f in drift_from_data(ref, cur).features}
     score = report["score"].statistics
     ks = stats.ks_2samp(ref["score"], cur["score"])
@@ -52,7 +40,7 @@ def test_raw_statistics_equal_scipys() -> None:
 
 
 def test_the_profile_gives_nearly_the_raw_values() -> None:
-    ref, cur = sample(20_000, 1), sample(20_000, 2, shift=0.3, mix=0.1)
+    ref, cur = drift_sample(20_000, 1), drift_sample(20_000, 2, shift=0.3, mix=0.1)
     exact = {f.feature: f.statistics for f in drift_from_data(ref, cur).features}
     profile = build_profile(ref, schema={"amount": "float", "score": "float", "color": "str"})
     fast = {f.feature: f for f in drift_from_profile(profile, cur).features}
@@ -70,9 +58,9 @@ def test_the_profile_gives_nearly_the_raw_values() -> None:
 
 @pytest.mark.parametrize("window", [500, 5000])
 def test_unchanged_data_rarely_alarms(window: int) -> None:
-    profile = build_profile(sample(50_000, 1), schema={"score": "float", "color": "str"})
+    profile = build_profile(drift_sample(50_000, 1), schema={"score": "float", "color": "str"})
     alarms = [
-        drift_from_profile(profile, sample(window, seed)[["score", "color"]]).drifted
+        drift_from_profile(profile, drift_sample(window, seed)[["score", "color"]]).drifted
         for seed in range(100, 300)
     ]
     for feature in ("score", "color"):
@@ -82,10 +70,10 @@ def test_unchanged_data_rarely_alarms(window: int) -> None:
 
 def test_a_shift_is_found_in_the_shifted_features_only() -> None:
     profile = build_profile(
-        sample(50_000, 1), schema={"amount": "float", "score": "float", "color": "str"}
+        drift_sample(50_000, 1), schema={"amount": "float", "score": "float", "color": "str"}
     )
     for window in (400, 50_000):
-        report = drift_from_profile(profile, sample(window, 8, shift=0.8, mix=0.25))
+        report = drift_from_profile(profile, drift_sample(window, 8, shift=0.8, mix=0.25))
         assert report.drifted == ["score", "color"], window
         assert report.share_drifted == pytest.approx(2 / 3)
 
@@ -134,8 +122,8 @@ def test_a_column_with_nothing_to_compare_has_no_verdict() -> None:
 def test_a_window_added_in_chunks_equals_it_added_whole() -> None:
     from lightkeeper.monitor.drift import DriftWindow
 
-    profile = build_profile(sample(5000, 1))
-    current = sample(4000, 3, shift=0.3, mix=0.1)
+    profile = build_profile(drift_sample(5000, 1))
+    current = drift_sample(4000, 3, shift=0.3, mix=0.1)
     current.loc[::7, "amount"] = np.nan
     whole = drift_from_profile(profile, current)
     window = DriftWindow(profile)
@@ -155,7 +143,7 @@ def test_a_window_without_any_profiled_feature_is_refused() -> None:
     from lightkeeper.errors import InvalidInput
     from lightkeeper.monitor.drift import DriftWindow
 
-    window = DriftWindow(build_profile(sample(500, 1)))
+    window = DriftWindow(build_profile(drift_sample(500, 1)))
     with pytest.raises(InvalidInput, match="none of the profiled features"):
         window.add(pd.DataFrame({"other": [1, 2]}))
 

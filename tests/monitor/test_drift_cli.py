@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_drift import sample
+from support import drift_sample
 
 
 def test_drift_between_two_files_names_the_moved_columns(cli, tmp_path: Path) -> None:
-    sample(3000, 1).to_parquet(tmp_path / "ref.parquet")
-    sample(3000, 8, shift=0.8, mix=0.25).to_csv(tmp_path / "cur.csv", index=False)
-    sample(3000, 9).to_csv(tmp_path / "same.csv", index=False)
+    drift_sample(3000, 1).to_parquet(tmp_path / "ref.parquet")
+    drift_sample(3000, 8, shift=0.8, mix=0.25).to_csv(tmp_path / "cur.csv", index=False)
+    drift_sample(3000, 9).to_csv(tmp_path / "same.csv", index=False)
     ref, cur = str(tmp_path / "ref.parquet"), str(tmp_path / "cur.csv")
     code, text, _ = cli("drift", ref, cur, "--json")
     report = json.loads(text)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from gate_project import gold_frame
-from monitor_workspace import OPS, log_rows
 from sklearn.metrics import accuracy_score
 
 from lightkeeper import Lightkeeper
 from lightkeeper.errors import InvalidInput
+from lightkeeper.testing import OPERATOR, credit_gold
+from lightkeeper.web.api import build_api
+from support import log_rows
 
 END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 AT = END - timedelta(hours=2)
@@ -29,11 +30,11 @@ def outcomes(frame: pd.DataFrame, *, flip: bool = False) -> pd.DataFrame:
 def test_labels_by_request_id_give_the_measured_and_an_estimated_accuracy(
     lk: Lightkeeper,
 ) -> None:
-    rows = gold_frame(900, seed=50)
+    rows = credit_gold(900, seed=50)
     log_rows(lk, rows, at=AT)
-    done = lk.labels_ingest("credit-online", outcomes(rows), by=OPS)
+    done = lk.labels_ingest("credit-online", outcomes(rows), by=OPERATOR)
     assert (done.joined_by, done.matched, done.unmatched) == ("request id", 900, 0)
-    result = lk.monitor_performance("credit-online", end=END, by=OPS)
+    result = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
     predicted = lk.load("credit", 1).predict(rows[["income", "age", "region"]])
     expected = accuracy_score(rows["defaulted"], predicted)
     measured = result.result["measured"]
@@ -53,39 +54,39 @@ def test_labels_by_request_id_give_the_measured_and_an_estimated_accuracy(
 
 
 def test_wrong_outcomes_degrade_and_labelling_again_replaces(lk: Lightkeeper) -> None:
-    rows = gold_frame(600, seed=51)
+    rows = credit_gold(600, seed=51)
     log_rows(lk, rows, at=AT)
-    lk.labels_ingest("credit-online", outcomes(rows, flip=True), by=OPS)
-    worse = lk.monitor_performance("credit-online", end=END, by=OPS)
+    lk.labels_ingest("credit-online", outcomes(rows, flip=True), by=OPERATOR)
+    worse = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
     assert worse.status == "degraded" and worse.value is not None and worse.value < 0.5
-    again = lk.labels_ingest("credit-online", outcomes(rows), by=OPS)
-    assert again.matched == 600 and lk.label_store.count("credit-online") == 600
-    assert lk.monitor_performance("credit-online", end=END, by=OPS).status == "ok"
+    again = lk.labels_ingest("credit-online", outcomes(rows), by=OPERATOR)
+    assert again.matched == 600 and lk.stores.labels.count("credit-online") == 600
+    assert lk.monitor_performance("credit-online", end=END, by=OPERATOR).status == "ok"
 
 
 def test_without_labels_the_estimate_is_the_value_and_says_so(lk: Lightkeeper) -> None:
-    log_rows(lk, gold_frame(500, seed=52), at=AT)
-    result = lk.monitor_performance("credit-online", end=END, by=OPS)
+    log_rows(lk, credit_gold(500, seed=52), at=AT)
+    result = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
     assert result.rows == 0 and result.result["value_is_estimate"]
     assert result.value == pytest.approx(result.result["estimated"]["accuracy"])
-    empty = lk.monitor_performance("credit-online", window="30m", end=END, by=OPS)
+    empty = lk.monitor_performance("credit-online", window="30m", end=END, by=OPERATOR)
     assert (empty.status, empty.value) == ("no data", None)
 
 
 def test_labels_that_cannot_be_joined_are_refused_or_counted(lk: Lightkeeper) -> None:
-    rows = gold_frame(50, seed=53)
+    rows = credit_gold(50, seed=53)
     log_rows(lk, rows, at=AT)
     labels = outcomes(rows)
     with pytest.raises(InvalidInput, match="no column 'outcome'"):
-        lk.labels_ingest("credit-online", labels, label="outcome", by=OPS)
+        lk.labels_ingest("credit-online", labels, label="outcome", by=OPERATOR)
     with pytest.raises(InvalidInput, match="no request_id column"):
-        lk.labels_ingest("credit-online", labels.drop(columns="request_id"), by=OPS)
+        lk.labels_ingest("credit-online", labels.drop(columns="request_id"), by=OPERATOR)
     stray = labels.assign(request_id=[f"x{i}" for i in range(50)])
     with pytest.raises(InvalidInput, match="none of the 50 labels matched"):
-        lk.labels_ingest("credit-online", stray, by=OPS)
+        lk.labels_ingest("credit-online", stray, by=OPERATOR)
     partly = pd.concat([labels.iloc[:40], stray.iloc[40:]], ignore_index=True)
     partly.loc[0, "defaulted"] = None
-    done = lk.labels_ingest("credit-online", partly, by=OPS)
+    done = lk.labels_ingest("credit-online", partly, by=OPERATOR)
     assert (done.matched, done.unmatched, done.missing_label) == (39, 10, 1)
     assert done.examples[0] == "request x40 row 0"
 
@@ -93,7 +94,7 @@ def test_labels_that_cannot_be_joined_are_refused_or_counted(lk: Lightkeeper) ->
 def test_the_cli_ingests_a_file_and_reports_performance(
     cli, lk: Lightkeeper, tmp_path: Path
 ) -> None:
-    rows = gold_frame(300, seed=54)
+    rows = credit_gold(300, seed=54)
     log_rows(lk, rows, at=AT)
     path = tmp_path / "outcomes.csv"
     outcomes(rows).iloc[:250].assign(
@@ -115,9 +116,9 @@ def test_the_cli_ingests_a_file_and_reports_performance(
 def test_the_api_takes_labels_and_checks_performance(lk: Lightkeeper, serve) -> None:
     import httpx
 
-    rows = gold_frame(200, seed=55)
+    rows = credit_gold(200, seed=55)
     log_rows(lk, rows, at=AT)
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
     with httpx.Client(base_url=f"{base}/api/v1/deployments/credit-online", timeout=30) as http:
         labels = outcomes(rows).to_dict(orient="records")
         made = http.post("/labels", json={"rows": labels})
@@ -132,17 +133,17 @@ def test_the_api_takes_labels_and_checks_performance(lk: Lightkeeper, serve) -> 
 
 
 def test_labels_take_the_type_of_the_outputs_and_repeats_are_counted(lk: Lightkeeper) -> None:
-    rows = gold_frame(120, seed=56)
+    rows = credit_gold(120, seed=56)
     log_rows(lk, rows, at=AT)
     labels = outcomes(rows)
     labels["defaulted"] = labels["defaulted"].map({0: "0", 1: "1"})  # text from a CSV export
     repeated = pd.concat([labels, labels.iloc[:5]], ignore_index=True)
-    done = lk.labels_ingest("credit-online", repeated, by=OPS)
+    done = lk.labels_ingest("credit-online", repeated, by=OPERATOR)
     assert (done.matched, done.unmatched, done.duplicates) == (120, 0, 5)
-    result = lk.monitor_performance("credit-online", end=END, by=OPS)
+    result = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
     assert result.status in ("ok", "degraded") and result.result["measured"]["all"]["metrics"]
     with pytest.raises(InvalidInput, match="cannot be compared with the model's outputs"):
-        lk.labels_ingest("credit-online", labels.assign(defaulted="yes"), by=OPS)
+        lk.labels_ingest("credit-online", labels.assign(defaulted="yes"), by=OPERATOR)
 
 
 def test_date_keys_match_however_they_are_written() -> None:

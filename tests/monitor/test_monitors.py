@@ -8,20 +8,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gate_project import gold_frame
-from monitor_workspace import OPS, log_rows, shifted
 
 from lightkeeper import Lightkeeper
-from lightkeeper.auth import Principal
 from lightkeeper.errors import DeploymentNotFound, InvalidInput, PermissionDenied, ReleaseRefused
+from lightkeeper.testing import OPERATOR, OWNER, credit_gold
+from lightkeeper.web.api import build_api
+from support import log_rows, shifted
 
 END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
 
 def test_a_shifted_feature_is_found_with_the_output_and_stored(lk: Lightkeeper) -> None:
     log_rows(lk, shifted(3000, 5), at=END - timedelta(hours=5))
-    log_rows(lk, gold_frame(500, seed=6), at=END - timedelta(days=3))  # outside the window
-    result = lk.monitor_drift("credit-online", end=END, by=OPS)
+    log_rows(lk, credit_gold(500, seed=6), at=END - timedelta(days=3))  # outside the window
+    result = lk.monitor_drift("credit-online", end=END, by=OPERATOR)
     assert (result.status, result.rows, result.version) == ("drift", 3000, 1)
     assert result.window_start == END - timedelta(days=1) and result.window_end == END
     features = result.result["features"]
@@ -32,42 +32,42 @@ def test_a_shifted_feature_is_found_with_the_output_and_stored(lk: Lightkeeper) 
     output = result.result["outputs"]["1"]
     assert output["reference"] == "predictions on the training rows" and output["drifted"]
     assert result.result["versions"] == {"1": 3000}
-    assert lk.monitor_store.get(result.id) == result
+    assert lk.stores.monitors.get(result.id) == result
     [event] = lk.audit_entries(kind="drift.checked")
     assert event.payload["status"] == "drift" and event.payload["drifted"] == ["income"]
     assert event.payload["output_drifted"] == [1] and event.actor == "olga"
 
 
 def test_unchanged_traffic_is_quiet_and_a_rerun_replaces_the_window(lk: Lightkeeper) -> None:
-    log_rows(lk, gold_frame(2500, seed=7), at=END - timedelta(hours=2))
+    log_rows(lk, credit_gold(2500, seed=7), at=END - timedelta(hours=2))
     log_rows(lk, shifted(400, seed=8), at=END - timedelta(hours=3), arm="shadow")  # not served
-    first = lk.monitor_drift("credit-online", window="6h", end=END, by=OPS)
+    first = lk.monitor_drift("credit-online", window="6h", end=END, by=OPERATOR)
     assert (first.status, first.rows) == ("ok", 2500)
     assert first.result["features"]["drifted"] == [] and not first.result["outputs"]["1"]["drifted"]
-    again = lk.monitor_drift("credit-online", window="6h", end=END, by=OPS)
-    other = lk.monitor_drift("credit-online", window="1h", end=END, by=OPS)
+    again = lk.monitor_drift("credit-online", window="6h", end=END, by=OPERATOR)
+    other = lk.monitor_drift("credit-online", window="1h", end=END, by=OPERATOR)
     assert other.status == "no data" and other.rows == 0 and other.value is None
     assert [r.id for r in lk.monitor_results("credit-online")] == [other.id, again.id]
 
 
 def test_each_served_version_is_compared_with_its_own_reference(lk: Lightkeeper) -> None:
-    log_rows(lk, gold_frame(800, seed=9), at=END - timedelta(hours=4), version=1)
-    log_rows(lk, gold_frame(800, seed=10), at=END - timedelta(hours=3), version=2)
-    result = lk.monitor_drift("credit-online", end=END, by=OPS)
+    log_rows(lk, credit_gold(800, seed=9), at=END - timedelta(hours=4), version=1)
+    log_rows(lk, credit_gold(800, seed=10), at=END - timedelta(hours=3), version=2)
+    result = lk.monitor_drift("credit-online", end=END, by=OPERATOR)
     assert result.result["versions"] == {"1": 800, "2": 800}
     assert set(result.result["outputs"]) == {"1", "2"} and result.status == "ok"
 
 
 def test_bad_requests_are_refused_and_nothing_is_stored(lk: Lightkeeper) -> None:
     with pytest.raises(InvalidInput, match="'1x' is not a duration"):
-        lk.monitor_drift("credit-online", window="1x", by=OPS)
+        lk.monitor_drift("credit-online", window="1x", by=OPERATOR)
     with pytest.raises(DeploymentNotFound, match="nowhere"):
-        lk.monitor_drift("nowhere", by=OPS)
-    lk.deployment_create("credit-empty", model="credit", kind="online", by=OPS)
+        lk.monitor_drift("nowhere", by=OPERATOR)
+    lk.deployment_create("credit-empty", model="credit", kind="online", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match="no release yet"):
-        lk.monitor_drift("credit-empty", by=OPS)
+        lk.monitor_drift("credit-empty", by=OPERATOR)
     with pytest.raises(PermissionDenied, match="may not monitor run"):
-        lk.monitor_drift("credit-online", by=Principal("bea", "owner"))
+        lk.monitor_drift("credit-online", by=OWNER)
     assert lk.monitor_results("credit-online") == []
 
 
@@ -93,8 +93,8 @@ def test_the_cli_prints_stores_and_writes_a_report(cli, lk: Lightkeeper, tmp_pat
 
 
 def test_the_api_checks_lists_and_renders(lk: Lightkeeper, serve) -> None:
-    log_rows(lk, gold_frame(600, seed=12), at=END - timedelta(hours=1))
-    base = serve(lk.api_app())
+    log_rows(lk, credit_gold(600, seed=12), at=END - timedelta(hours=1))
+    base = serve(build_api(lk))
     with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as http:
         made = http.post(
             "/deployments/credit-online/monitor-results",

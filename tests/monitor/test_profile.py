@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lightkeeper.errors import InvalidInput
-from lightkeeper.monitor.profile import (
+from lightkeeper.profile import (
     OTHER_LABEL,
     PROFILE_VERSION,
     CategoricalProfile,

@@ -8,72 +8,47 @@ gate run failed; an admin overrode it), so its warm-up fails.
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "gate"))
-from credit_workspace import ADMIN, ANA, BOOM_ALWAYS, BOOM_ON_VALUE, OPS, ROLLOUT
-from gate_project import gold_frame, write_project
-
 from lightkeeper import Lightkeeper, Settings
-from lightkeeper.auth import Principal
-from support import copy_home, sqlite_url
+from lightkeeper.testing import OPERATOR, build_workspace, copy_workspace, credit_project
+from support import BOOM_ON_VALUE
+
+ROLLOUT = """
+rollout:
+  observe_seconds: 3
+  min_requests: 40
+  max_error_rate: 0.05
+  max_divergence: 0.3
+"""
+BOOM_ALWAYS = "steps.insert(0, FunctionTransformer(lambda X: X if len(X) >= 40 else 1 / 0))"
 
 
 @pytest.fixture(scope="session")
 def credit_workspace(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> Path:
     """The workspace home described above (SQLite ops database inside it)."""
     root = tmp_path_factory.mktemp("credit-workspace")
-    home = root / "home"
-    home.mkdir()
-    shutil.copy(mlflow_template, home / "mlflow.db")
-    lk = Lightkeeper(_settings(home))
-    good = write_project(root, append=ROLLOUT)
-    lk.gold_add(
-        "credit-gold",
-        gold_frame(600),
-        owner="risk",
-        label_column="defaulted",
-        segment_column="region",
-        project_dir=good,
-        by=Principal("bea", "owner"),
+    good = credit_project(root, append=ROLLOUT)
+    boom = credit_project(root, extra=BOOM_ON_VALUE, append=ROLLOUT)
+    broken = credit_project(root, extra=BOOM_ALWAYS, append=ROLLOUT)
+    return build_workspace(
+        root / "home", [good, good, boom, broken], overridden={4}, mlflow_store=mlflow_template
     )
-    lk.gold_approve("credit-gold", 1, by=Principal("bea", "owner"))
-    for project in (good, good, write_project(root, extra=BOOM_ON_VALUE, append=ROLLOUT)):
-        number = lk.train(project, by=ANA).version
-        lk.gate_run("credit", number, by=ANA)
-        lk.gate_accept("credit", number, by=OPS)
-    broken = lk.train(write_project(root, extra=BOOM_ALWAYS, append=ROLLOUT), by=ANA).version
-    lk.gate_run("credit", broken, by=ANA)
-    lk.gate_accept("credit", broken, override=True, reason="test: warm-up must fail", by=ADMIN)
-    lk.close()
-    return home
-
-
-def _settings(home: Path) -> Settings:
-    return Settings.load({"home": home, "database_url": sqlite_url(home)}, environ={})
 
 
 @pytest.fixture
 def home(credit_workspace: Path, tmp_path: Path) -> Path:
     """A private copy of the session's workspace."""
-    return copy_home(credit_workspace, tmp_path)
-
-
-@pytest.fixture
-def database_url(home: Path) -> str:
-    """The copy's SQLite ops database."""
-    return sqlite_url(home)
+    return copy_workspace(credit_workspace, tmp_path / "home")
 
 
 @pytest.fixture
 def lk(settings: Settings) -> Iterator[Lightkeeper]:
     """The application object of the copied workspace, with an online deployment."""
     app = Lightkeeper(settings)
-    app.deployment_create("credit-online", model="credit", kind="online", by=OPS)
+    app.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
     yield app
     app.close()

@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from credit_workspace import OPS, ROW
-from test_live_releases import wait_for
 
 from lightkeeper import Lightkeeper
-from lightkeeper.deploy.rollout import RolloutController
-from lightkeeper.serving.router import bucket
+from lightkeeper.split import bucket
 from lightkeeper.store.predictions import PredictionRecord
+from lightkeeper.testing import OPERATOR, wait_for
+from support import ROW
 
 NESTED = "[" * 200 + "1" + "]" * 200
 BAD_VALUES = ["null", '"x"', "[1]", '{"a": 1}', "1e308", "true", NESTED, "-1e39"]
@@ -21,8 +20,8 @@ BAD_VALUES = ["null", '"x"', "[1]", '{"a": 1}', "1e308", "true", NESTED, "-1e39"
 
 @pytest.fixture
 def served(lk: Lightkeeper, serve) -> str:
-    lk.release("credit-online", 1, reason="go", by=OPS)
-    return serve(lk.serving_app("credit-online", controller=False))
+    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    return serve(lk.serving_app("credit-online", rollout="off"))
 
 
 def test_every_bad_value_in_every_field_is_a_4xx_naming_it(served: str) -> None:
@@ -88,8 +87,8 @@ def test_megabytes_of_empty_rows_are_refused_before_parsing_and_probes_stay_answ
 def test_a_flood_of_bad_requests_on_challenger_keys_leaves_the_canary_running(
     lk: Lightkeeper, serve
 ) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPS)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPERATOR)
     base = serve(lk.serving_app("credit-online"))  # with its rollout controller
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 2)
     keys = [str(i) for i in range(2000) if bucket(str(i)) < 50][:300]
@@ -100,7 +99,7 @@ def test_a_flood_of_bad_requests_on_challenger_keys_leaves_the_canary_running(
             assert answer.status_code == 422
     current = lk.releases.current("credit-online")
     assert (current.action, current.challenger) == ("release", 2)
-    verdict = RolloutController(lk, holder="test", only="credit-online").check(
+    verdict = lk.rollout_controller(holder="test", only="credit-online").check(
         "credit-online", current
     )
     assert verdict.action != "rollback"
@@ -110,8 +109,8 @@ def test_a_flood_of_bad_requests_on_challenger_keys_leaves_the_canary_running(
 def test_model_errors_on_flagged_rows_do_not_count_against_the_challenger(
     lk: Lightkeeper,
 ) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    release = lk.release("credit-online", 2, strategy="canary", percent=50, reason="2", by=OPS)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    release = lk.release("credit-online", 2, strategy="canary", percent=50, reason="2", by=OPERATOR)
     at = release.at + timedelta(seconds=1)
 
     def record(i: int, *, error: str | None, flags: list[str] | None) -> PredictionRecord:
@@ -130,15 +129,15 @@ def test_model_errors_on_flagged_rows_do_not_count_against_the_challenger(
         )
 
     flagged = [record(i, error="ValueError: unknown", flags=["region: 'x'"]) for i in range(50)]
-    lk.prediction_store.add_many(
+    lk.stores.predictions.add_many(
         flagged + [record(100 + i, error=None, flags=None) for i in range(30)]
     )
-    controller = RolloutController(lk, holder="test", only="credit-online")
+    controller = lk.rollout_controller(holder="test", only="credit-online")
     verdict = controller.check("credit-online", lk.releases.current("credit-online"))
     assert verdict.action != "rollback", verdict.reason
     evidence = verdict.evidence["challenger"]
     assert (evidence["errors"], evidence["flagged_errors"], evidence["predictions"]) == (0, 50, 30)
-    lk.prediction_store.add_many(
+    lk.stores.predictions.add_many(
         [record(200 + i, error="ValueError: boom", flags=None) for i in range(5)]
     )
     verdict = controller.check("credit-online", lk.releases.current("credit-online"))

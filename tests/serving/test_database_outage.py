@@ -16,13 +16,16 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
-from credit_workspace import ANA, OPS
-from gate_project import gold_frame, write_project
-from test_live_releases import Load, wait_for
 
-from lightkeeper import Lightkeeper, Settings
-from lightkeeper.auth import Principal
-from support import free_port
+from lightkeeper.testing import (
+    build_workspace,
+    credit_gold,
+    credit_project,
+    free_port,
+    wait_for,
+    workspace,
+)
+from support import Load
 
 
 class PrivatePostgres:
@@ -79,27 +82,16 @@ def test_serving_goes_on_while_postgres_is_down(
     tmp_path: Path, mlflow_template: Path, serve
 ) -> None:
     with private_postgres() as pg:
-        home = tmp_path / "home"
-        home.mkdir()
-        shutil.copy(mlflow_template, home / "mlflow.db")
-        lk = Lightkeeper(Settings.load({"home": home, "database_url": pg.url}, environ={}))
-        project = write_project(tmp_path)
-        owner = Principal("bea", "owner")
-        lk.gold_add(
-            "credit-gold",
-            gold_frame(300),
-            owner="risk",
-            label_column="defaulted",
-            segment_column="region",
-            project_dir=project,
-            by=owner,
+        project = credit_project(tmp_path)
+        home = build_workspace(
+            tmp_path / "home",
+            [project],
+            gold=credit_gold(300),
+            deployment="credit-online",
+            mlflow_store=mlflow_template,
+            database_url=pg.url,
         )
-        lk.gold_approve("credit-gold", 1, by=owner)
-        version = lk.train(project, by=ANA).version
-        lk.gate_run("credit", version, by=ANA)
-        lk.gate_accept("credit", version, by=OPS)
-        lk.deployment_create("credit-online", model="credit", kind="online", by=OPS)
-        lk.release("credit-online", version, reason="go", by=OPS)
+        lk = workspace(home, database_url=pg.url)
         app = lk.serving_app("credit-online", heartbeat=0.2)
         writer = app.state.server.writer
         base = serve(app)
@@ -114,6 +106,6 @@ def test_serving_goes_on_while_postgres_is_down(
         assert writer.flush(timeout=30)
         assert load.failures == []
         assert writer.dropped == 0
-        assert lk.prediction_store.count("credit-online") == len(load.answers)
-        wait_for(lambda: lk.signal_store.all()[0].alive(lk.clock.now()))
+        assert lk.stores.predictions.count("credit-online") == len(load.answers)
+        wait_for(lambda: lk.stores.signals.all()[0].alive(lk.clock.now()))
         lk.close()

@@ -2,61 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 
 import httpx
-import pytest
-from credit_workspace import BOOM_INCOME, OPS, ROW
 
 from lightkeeper import Lightkeeper
-from lightkeeper.serving.router import bucket
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> float:
-    """Seconds until ``condition()`` is true; fails after ``timeout``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"not reached within {timeout} s")
-        time.sleep(0.02)
-    return time.monotonic() - start
-
-
-class Load:
-    """Client threads posting /predict until stopped; every answer is kept."""
-
-    def __init__(self, base: str, clients: int = 4, body: object = ROW) -> None:
-        self.base, self.body = base, body
-        self.answers: list[tuple[int, dict]] = []
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run) for _ in range(clients)]
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as http:
-            while not self._stop.is_set():
-                try:
-                    response = http.post("/predict", json=self.body)
-                except httpx.HTTPError as exc:
-                    self.failures.append(repr(exc))
-                    continue
-                if response.status_code != 200:
-                    self.failures.append(f"{response.status_code} {response.text}")
-                else:
-                    self.answers.append((response.status_code, response.json()))
-
-    def __enter__(self) -> Load:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
+from lightkeeper.split import bucket
+from lightkeeper.testing import OPERATOR, wait_for
+from support import BOOM_INCOME, ROW, Load
 
 
 def served_version(base: str) -> int | None:
@@ -64,13 +17,13 @@ def served_version(base: str) -> int | None:
 
 
 def test_no_request_fails_across_repeated_releases_and_rollbacks(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    base = serve(lk.serving_app("credit-online", controller=False))
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    base = serve(lk.serving_app("credit-online", rollout="off"))
     with Load(base) as load:
         for round_ in range(3):
-            lk.release("credit-online", 2, reason=f"round {round_}", by=OPS)
+            lk.release("credit-online", 2, reason=f"round {round_}", by=OPERATOR)
             wait_for(lambda: served_version(base) == 2)
-            lk.rollback("credit-online", reason=f"round {round_} back", by=OPS)
+            lk.rollback("credit-online", reason=f"round {round_} back", by=OPERATOR)
             wait_for(lambda: served_version(base) == 1)
     assert load.failures == []
     versions = Counter(answer["version"] for _, answer in load.answers)
@@ -78,10 +31,10 @@ def test_no_request_fails_across_repeated_releases_and_rollbacks(lk: Lightkeeper
 
 
 def test_a_version_that_fails_warm_up_is_not_swapped_in(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    base = serve(lk.serving_app("credit-online", controller=False))
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    base = serve(lk.serving_app("credit-online", rollout="off"))
     with Load(base, clients=2) as load:
-        lk.release("credit-online", 4, reason="the broken one", by=OPS)
+        lk.release("credit-online", 4, reason="the broken one", by=OPERATOR)
         wait_for(lambda: "not applied" in httpx.get(f"{base}/readyz").json()["detail"])
     ready = httpx.get(f"{base}/readyz").json()
     assert ready["ready"] and ready["version"] == 1
@@ -95,9 +48,9 @@ def test_a_version_that_fails_warm_up_is_not_swapped_in(lk: Lightkeeper, serve) 
 
 
 def test_canary_share_is_binomial_and_sticky_per_key(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    lk.release("credit-online", 2, strategy="canary", percent=30, reason="canary", by=OPS)
-    base = serve(lk.serving_app("credit-online", controller=False))
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.release("credit-online", 2, strategy="canary", percent=30, reason="canary", by=OPERATOR)
+    base = serve(lk.serving_app("credit-online", rollout="off"))
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 2)
     n = 600
     with httpx.Client(base_url=base, timeout=30) as http:
@@ -120,9 +73,9 @@ def test_canary_share_is_binomial_and_sticky_per_key(lk: Lightkeeper, serve) -> 
 
 
 def test_shadow_scores_a_copy_off_the_response_path_and_logs_both(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    lk.release("credit-online", 2, strategy="shadow", reason="shadow", by=OPS)
-    app = lk.serving_app("credit-online", controller=False)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.release("credit-online", 2, strategy="shadow", reason="shadow", by=OPERATOR)
+    app = lk.serving_app("credit-online", rollout="off")
     base = serve(app)
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 2)
     with httpx.Client(base_url=base, timeout=30) as http:
@@ -130,8 +83,8 @@ def test_shadow_scores_a_copy_off_the_response_path_and_logs_both(lk: Lightkeepe
             answer = http.post("/predict", json=ROW, headers={"x-request-id": f"s{i}"}).json()
             assert (answer["arm"], answer["version"]) == ("champion", 1)
     assert app.state.server.writer.flush()
-    wait_for(lambda: len(lk.prediction_store.find("credit-online", arm="shadow")) == 20)
-    side_by_side = lk.prediction_store.find("credit-online", request_id="s7")
+    wait_for(lambda: len(lk.stores.predictions.find("credit-online", arm="shadow")) == 20)
+    side_by_side = lk.stores.predictions.find("credit-online", request_id="s7")
     by_arm = {record.arm: record for record in side_by_side}
     assert set(by_arm) == {"champion", "shadow"}
     assert (by_arm["champion"].version, by_arm["shadow"].version) == (1, 2)
@@ -139,8 +92,8 @@ def test_shadow_scores_a_copy_off_the_response_path_and_logs_both(lk: Lightkeepe
 
 
 def test_a_failing_challenger_is_rolled_back_by_itself(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    lk.release("credit-online", 3, strategy="canary", percent=50, reason="try 3", by=OPS)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.release("credit-online", 3, strategy="canary", percent=50, reason="try 3", by=OPERATOR)
     base = serve(lk.serving_app("credit-online"))
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 3)
     with Load(base, clients=2, body={**ROW, "income": BOOM_INCOME}) as load:
@@ -157,11 +110,11 @@ def test_a_failing_challenger_is_rolled_back_by_itself(lk: Lightkeeper, serve) -
 
 
 def test_a_healthy_challenger_is_promoted_after_observation(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
     # gated against this deployment's champion: otherwise the controller never promotes
-    lk.gate_run("credit", 2, deployment="credit-online", by=OPS)
-    lk.gate_accept("credit", 2, by=OPS)
-    lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPS)
+    lk.gate_run("credit", 2, deployment="credit-online", by=OPERATOR)
+    lk.gate_accept("credit", 2, by=OPERATOR)
+    lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPERATOR)
     base = serve(lk.serving_app("credit-online"))
     with Load(base, clients=2) as load:
         wait_for(lambda: lk.releases.current("credit-online").champion == 2, timeout=30)

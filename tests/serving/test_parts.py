@@ -12,18 +12,19 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from test_live_releases import wait_for
 
 from lightkeeper.deploy.rollout import ArmStats, judge
 from lightkeeper.errors import DatabaseUnavailable, InvalidInput
+from lightkeeper.inputs import RowValidator
 from lightkeeper.manifest import Rollout, parse_manifest
 from lightkeeper.serving.batching import Batcher, _plain
 from lightkeeper.serving.frames import predict_function
 from lightkeeper.serving.loader import Plan
 from lightkeeper.serving.logwriter import PredictionLogWriter
-from lightkeeper.serving.router import bucket, choose_arm
-from lightkeeper.serving.validate import RowValidator
+from lightkeeper.serving.router import choose_arm
+from lightkeeper.split import bucket, buckets
 from lightkeeper.store.predictions import PredictionRecord
+from lightkeeper.testing import wait_for
 
 
 def rec(i: int) -> PredictionRecord:
@@ -116,8 +117,21 @@ def test_outputs_become_plain_values_and_nan_becomes_null() -> None:
     assert _plain(np.array([1, 0])) == [1, 0] and _plain(["a", "b"]) == ["a", "b"]
 
 
-def test_buckets_are_stable_and_spread() -> None:
-    assert bucket("customer-1") == bucket("customer-1")
+def test_buckets_are_pinned_across_processes_releases_and_machines() -> None:
+    # A customer's arm must not move when lightkeeper is upgraded or runs elsewhere:
+    # these values are fixed, not recomputed (blake2b-64 of the UTF-8 key, scaled).
+    pinned = {
+        "customer-1": 95.4050735011799,
+        "customer-7": 41.23318747867929,
+        "42": 34.25939642242156,
+        "": 89.31675160897387,
+        "Zoë": 47.1187056644281,
+    }
+    assert {key: bucket(key) for key in pinned} == pinned
+    assert list(buckets(list(pinned))) == list(pinned.values())
+
+
+def test_buckets_spread_evenly() -> None:
     share = sum(bucket(f"k{i}") < 25 for i in range(4000)) / 4000
     assert 0.22 < share < 0.28
 
@@ -245,6 +259,14 @@ def test_a_cheap_model_is_called_on_the_event_loop_and_a_costly_one_in_a_thread(
     assert threading.main_thread().name not in seen["costly"]
 
 
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Give the event loop turns until ``condition()`` holds; fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not reached within {timeout:g} s"
+        await asyncio.sleep(0.001)
+
+
 def test_a_costly_model_lingers_for_clients_coming_back_under_load() -> None:
     calls: list[int] = []
 
@@ -257,7 +279,7 @@ def test_a_costly_model_lingers_for_clients_coming_back_under_load() -> None:
         batcher = Batcher(predict)
         await batcher.predict([0])  # measured: a costly model, one request per batch
         first = asyncio.gather(*(batcher.predict([i]) for i in range(3)))
-        await asyncio.sleep(0.05)  # the batch of 3 is inside the model
+        await until(lambda: calls == [1, 3])  # the batch of 3 is inside the model
         early = asyncio.ensure_future(batcher.predict([3]))
         await first  # 3 clients come back at once: they join the early one
         await asyncio.gather(early, *(batcher.predict([i]) for i in range(4, 6)))

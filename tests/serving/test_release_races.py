@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from credit_workspace import OPS
 
 from lightkeeper import Lightkeeper, ReleaseRefused
 from lightkeeper.deploy.rollout import CONTROLLER
+from lightkeeper.testing import OPERATOR
 
 
 def test_a_stale_decision_is_refused_by_the_store(lk: Lightkeeper) -> None:
-    first = lk.release("credit-online", 1, reason="first", by=OPS)
-    lk.release("credit-online", 2, strategy="canary", percent=10, reason="canary", by=OPS)
+    first = lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.release("credit-online", 2, strategy="canary", percent=10, reason="canary", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match=r"changed while this was decided"):
-        lk.deploy_store.add(
+        lk.stores.deployments.add(
             "credit-online",
             based_on=first.id,
             action="rollback",
@@ -29,9 +29,9 @@ def test_a_stale_decision_is_refused_by_the_store(lk: Lightkeeper) -> None:
 
 
 def test_the_controller_cannot_undo_an_operators_promotion(lk: Lightkeeper) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPS)
-    canary = lk.release("credit-online", 2, strategy="canary", percent=10, reason="c", by=OPS)
-    lk.promote("credit-online", reason="the operator was faster", by=OPS)
+    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    canary = lk.release("credit-online", 2, strategy="canary", percent=10, reason="c", by=OPERATOR)
+    lk.promote("credit-online", reason="the operator was faster", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match=f"changed since release {canary.id} was judged"):
         lk.releases.rollback(
             "credit-online", reason="late verdict", by=CONTROLLER, expected=canary.id

@@ -7,15 +7,16 @@ from typing import Any
 
 import httpx
 import pytest
-from credit_workspace import BOOM_INCOME, OPS, ROW
 from fastapi import FastAPI
 
 from lightkeeper import Lightkeeper
+from lightkeeper.testing import OPERATOR
+from support import BOOM_INCOME, ROW
 
 
 @pytest.fixture
 def served(lk: Lightkeeper, serve) -> str:
-    lk.release("credit-online", 1, reason="go", by=OPS)
+    lk.release("credit-online", 1, reason="go", by=OPERATOR)
     return serve(lk.serving_app("credit-online"))
 
 
@@ -44,7 +45,7 @@ def test_scoring_skips_the_framework_but_keeps_its_routes_documented(
         assert http.get("/predict").status_code == 405
         paths = http.get("/openapi.json").json()["paths"]
         assert "post" in paths["/predict"] and "post" in paths["/invocations"]
-    app = lk.serving_app("credit-online", controller=False)
+    app = lk.serving_app("credit-online", rollout="off")
 
     async def through_the_router(scope: Any, receive: Any, send: Any) -> None:
         await FastAPI.__call__(app, scope, receive, send)
@@ -138,22 +139,22 @@ def test_predictions_are_logged_and_counted_in_metrics(lk: Lightkeeper, served) 
     assert 'lightkeeper_prediction_log_dropped_total{deployment="credit-online"} 0.0' in metrics
     assert server["counts"]["predictions"] == 10
     deadline = time.monotonic() + 10
-    while lk.prediction_store.count("credit-online") < 10 and time.monotonic() < deadline:
+    while lk.stores.predictions.count("credit-online") < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
     [first, second] = sorted(
-        lk.prediction_store.find("credit-online", request_id="r3"), key=lambda r: r.row
+        lk.stores.predictions.find("credit-online", request_id="r3"), key=lambda r: r.row
     )
     assert (first.version, first.arm, first.inputs, first.error) == (1, "champion", ROW, None)
     assert second.inputs["age"] == 43 and second.output in (0, 1) and first.latency_ms > 0
 
 
 def test_heartbeats_name_the_instance_and_its_versions(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="go", by=OPS)
+    lk.release("credit-online", 1, reason="go", by=OPERATOR)
     base = serve(lk.serving_app("credit-online", heartbeat=0.2))
     httpx.post(f"{base}/predict", json=ROW, timeout=30)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        signals = lk.signal_store.all(subject="credit-online")
+        signals = lk.stores.signals.all(subject="credit-online")
         if signals and signals[0].payload["counts"]["predictions"] == 1:
             break
         time.sleep(0.05)
@@ -163,8 +164,8 @@ def test_heartbeats_name_the_instance_and_its_versions(lk: Lightkeeper, serve) -
 
 
 def test_a_champion_that_raises_is_a_500_with_the_request_id_logged(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 3, reason="v3 raises on one income", by=OPS)
-    app = lk.serving_app("credit-online", controller=False)
+    lk.release("credit-online", 3, reason="v3 raises on one income", by=OPERATOR)
+    app = lk.serving_app("credit-online", rollout="off")
     base = serve(app)
     with httpx.Client(base_url=base, timeout=30) as http:
         failed = http.post(

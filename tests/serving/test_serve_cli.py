@@ -9,15 +9,14 @@ import subprocess
 import sys
 
 import httpx
-from credit_workspace import OPS, ROW
-from test_live_releases import wait_for
 
 from lightkeeper import Lightkeeper
-from support import free_port
+from lightkeeper.testing import OPERATOR, free_port, wait_for
+from support import ROW
 
 
 def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeeper, cli) -> None:
-    lk.release("credit-online", 1, reason="go", by=OPS)
+    lk.release("credit-online", 1, reason="go", by=OPERATOR)
     env = {
         **os.environ,
         "LIGHTKEEPER_HOME": str(lk.settings.home),
@@ -49,7 +48,7 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
             ]
         assert {a["version"] for a in answers} == {1}
         wait_for(lambda: len(lk.life_signals("credit-online")) == 2, timeout=30)
-        wait_for(lambda: lk.prediction_store.count("credit-online") == 40, timeout=30)
+        wait_for(lambda: lk.stores.predictions.count("credit-online") == 40, timeout=30)
         code, out, _ = cli("signals", "--json")
         instances = json.loads(out)["signals"]
         assert code == 0 and len({s["instance_id"] for s in instances}) == 2
@@ -74,7 +73,7 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
 def test_a_port_in_use_is_one_clear_error_before_anything_starts(lk: Lightkeeper, cli) -> None:
     import socket
 
-    lk.release("credit-online", 1, reason="go", by=OPS)
+    lk.release("credit-online", 1, reason="go", by=OPERATOR)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -84,11 +83,11 @@ def test_a_port_in_use_is_one_clear_error_before_anything_starts(lk: Lightkeeper
             assert code == 2, (args, out, err)
             assert f"[LK-PORT-IN-USE]: port {port} on 127.0.0.1 is in use" in err
             assert "Traceback" not in err and "serving" not in out and "control plane" not in out
-    assert lk.signal_store.all() == []  # no server started, no heartbeat sent
+    assert lk.stores.signals.all() == []  # no server started, no heartbeat sent
 
 
 def test_serve_refuses_a_batch_deployment(lk: Lightkeeper, cli) -> None:
-    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPS)
+    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
     code, _, err = cli("serve", "credit-nightly")
     assert code == 2 and "is a batch deployment; serve runs online ones" in err
     assert "lightkeeper batch run credit-nightly" in err

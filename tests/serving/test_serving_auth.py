@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from credit_workspace import ADMIN, OPS, ROW
 
 from lightkeeper import Lightkeeper, Settings
 from lightkeeper.errors import InvalidInput
-from support import docs_assets
+from lightkeeper.testing import ADMIN, OPERATOR
+from support import ROW, docs_assets
 
 
 @pytest.fixture
@@ -18,8 +18,8 @@ def secured(home, database_url) -> Iterator[Lightkeeper]:
     """The credit workspace with auth on and an online deployment released."""
     settings = Settings.load({"home": home, "database_url": database_url, "auth": True}, environ={})
     app = Lightkeeper(settings)
-    app.deployment_create("credit-online", model="credit", kind="online", by=OPS)
-    app.release("credit-online", 1, reason="go", by=OPS)
+    app.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
+    app.release("credit-online", 1, reason="go", by=OPERATOR)
     yield app
     app.close()
 
@@ -30,7 +30,7 @@ def test_scoring_and_metrics_need_a_serving_token_and_probes_stay_open(
     _, client = secured.token_create("web-shop", "predict", by=ADMIN)
     _, analyst = secured.token_create("ana", "data-scientist", by=ADMIN)
     _, operator = secured.token_create("olga", "operator", by=ADMIN)
-    base = serve(secured.serving_app("credit-online", controller=False))
+    base = serve(secured.serving_app("credit-online", rollout="off"))
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.get("/healthz").status_code == 200
         assert http.get("/readyz").status_code == 200
@@ -62,7 +62,7 @@ def test_a_revoked_token_stops_working(secured: Lightkeeper, serve, monkeypatch)
 
     monkeypatch.setattr(access, "RECHECK_SECONDS", 0.0)
     token, secret = secured.token_create("web-shop", "predict", by=ADMIN)
-    base = serve(secured.serving_app("credit-online", controller=False))
+    base = serve(secured.serving_app("credit-online", rollout="off"))
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.post("/predict", json=ROW, headers=_bearer(secret)).status_code == 200
         secured.token_revoke(token.id, by=ADMIN)
@@ -70,8 +70,8 @@ def test_a_revoked_token_stops_working(secured: Lightkeeper, serve, monkeypatch)
 
 
 def test_with_auth_off_no_token_is_asked(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="go", by=OPS)
-    base = serve(lk.serving_app("credit-online", controller=False))
+    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    base = serve(lk.serving_app("credit-online", rollout="off"))
     assert httpx.post(f"{base}/predict", json=ROW, timeout=30).status_code == 200
     with httpx.Client(base_url=base, timeout=30) as http:  # /docs works offline here too
         for url in docs_assets(http):
@@ -79,7 +79,7 @@ def test_with_auth_off_no_token_is_asked(lk: Lightkeeper, serve) -> None:
 
 
 def test_serve_refuses_a_deployment_that_is_not_online(lk: Lightkeeper) -> None:
-    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPS)
+    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
     with pytest.raises(InvalidInput, match="is a batch deployment; serve runs online ones"):
         lk.serving_app("credit-nightly")
 

@@ -4,16 +4,17 @@ status and body as declared, /predict and /invocations included. See tests/fuzzi
 from __future__ import annotations
 
 import httpx
-from credit_workspace import OPS, ROW
 
 from fuzzing import fuzz
 from lightkeeper import Lightkeeper
+from lightkeeper.testing import OPERATOR
+from support import ROW
 
 
 def test_the_model_server_answers_every_generated_request_as_documented(
     lk: Lightkeeper, serve
 ) -> None:
-    lk.release("credit-online", 1, reason="fuzz", by=OPS)
+    lk.release("credit-online", 1, reason="fuzz", by=OPERATOR)
     base = serve(lk.serving_app("credit-online"))
     spec = httpx.get(f"{base}/openapi.json", timeout=30).json()
     for path in ("/predict", "/invocations"):

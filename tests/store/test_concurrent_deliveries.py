@@ -73,7 +73,7 @@ def delivering(start: Callable[[], object], home: str, url: str, everything: boo
     deadline = time.monotonic() + 60
     try:
         start()
-        while lk.alarm_store.pending_count() and time.monotonic() < deadline:
+        while lk.stores.alarms.pending_count() and time.monotonic() < deadline:
             outcomes = lk.alarm_deliver(everything=everything)
             assert all(o.delivered for o in outcomes), outcomes
             made += [o.delivery_id for o in outcomes]
@@ -91,7 +91,7 @@ def test_overlapping_delivery_runs_send_each_message_once(
     lk = _app(home, database_url)
     try:
         for n in range(MESSAGES):
-            lk.alarm_store.raise_(
+            lk.stores.alarms.raise_(
                 f"drift:deployment:d{n}",
                 rule="drift",
                 when="drift",
@@ -105,7 +105,7 @@ def test_overlapping_delivery_runs_send_each_message_once(
                 evidence={"summary": "x"},
                 sinks={"hook": {"kind": "webhook", "url": sink.url}},
             )
-        queued = [d.id for d in lk.alarm_store.due(everything=True)]
+        queued = [d.id for d in lk.stores.alarms.due(everything=True)]
         assert len(queued) == MESSAGES
 
         # `alarms deliver --all` and the due-only loop of `lightkeeper up`, overlapping
@@ -114,7 +114,7 @@ def test_overlapping_delivery_runs_send_each_message_once(
         received = dict(sink.received)
         assert received == {str(i): 1 for i in queued}, f"sent per process: {made}"
         assert sorted(made[0] + made[1]) == sorted(queued)
-        assert lk.alarm_store.pending_count() == 0
+        assert lk.stores.alarms.pending_count() == 0
         for alarm in lk.alarms(state=None, limit=MESSAGES):
             [delivery] = alarm.deliveries
             assert (delivery.status, delivery.attempts, delivery.claimed_until) == (

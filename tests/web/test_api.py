@@ -12,15 +12,16 @@ import pytest
 
 from lightkeeper import Lightkeeper
 from lightkeeper.auth import Principal
-from support import free_port
+from lightkeeper.testing import ANALYST, free_port
+from lightkeeper.web.api import build_api
 
-ANA = Principal("ana", "data-scientist")
 BO = Principal("bo", "admin")
 
 
+@pytest.mark.both_databases
 def test_health_models_versions_and_audit(lk: Lightkeeper, project: Path, serve) -> None:
-    lk.train(project, by=ANA)
-    base = serve(lk.api_app())
+    lk.train(project, by=ANALYST)
+    base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=30) as http:
         health = http.get("/api/v1/health").json()
         assert health["status"] == "ok" and health["version"]
@@ -45,7 +46,7 @@ def test_health_models_versions_and_audit(lk: Lightkeeper, project: Path, serve)
 
 def test_errors_are_json_with_code_and_hint(lk: Lightkeeper, project: Path, serve) -> None:
     lk.train(project)
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=30) as http:
         missing = http.get("/api/v1/models/nope")
         assert missing.status_code == 404
@@ -70,7 +71,7 @@ def test_unreachable_database_is_503(tmp_path: Path, serve) -> None:
     settings = Settings.load(
         {"home": tmp_path, "database_url": "postgresql://lk@127.0.0.1:1/ops"}, environ={}
     )
-    base = serve(Lightkeeper(settings).api_app())
+    base = serve(build_api(Lightkeeper(settings)))
     response = httpx.get(base + "/api/v1/health", timeout=30)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "LK-DATABASE-UNAVAILABLE"
@@ -87,7 +88,7 @@ def test_auth_on_needs_a_token_and_roles_are_checked(
     lk = Lightkeeper(settings)
     _, admin = lk.token_create("root", "admin")  # the first token needs none
     _, scientist = lk.token_create("ana", "data-scientist", by=lk.principal(admin))
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=60) as http:
         anonymous = http.get("/api/v1/models")
         assert anonymous.status_code == 401
@@ -151,9 +152,9 @@ def test_lightkeeper_up_serves_the_api(home: Path, tmp_path: Path) -> None:
 def test_limits_and_malformed_requests_are_client_errors_in_the_documented_shape(
     lk: Lightkeeper, project: Path, serve
 ) -> None:
-    lk.train(project, by=ANA)
+    lk.train(project, by=ANALYST)
     huge = str(2**64 + 1)  # beyond 64 bits: SQLite and MLflow used to raise OverflowError
-    with httpx.Client(base_url=serve(lk.api_app()), timeout=30) as http:
+    with httpx.Client(base_url=serve(build_api(lk)), timeout=30) as http:
         for path in (
             f"/api/v1/alarms/{huge}",
             f"/api/v1/gate/runs/{huge}",
@@ -228,7 +229,7 @@ def test_errors_never_carry_a_credential_of_the_settings(home: Path, serve) -> N
     )
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     try:
-        answer = httpx.get(serve(Lightkeeper(settings).api_app()) + "/api/v1/models", timeout=60)
+        answer = httpx.get(serve(build_api(Lightkeeper(settings))) + "/api/v1/models", timeout=60)
     finally:
         del os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
     assert answer.status_code == 503

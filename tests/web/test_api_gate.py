@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "gate"))
-from gate_project import gold_frame, write_project
-
 from lightkeeper import Lightkeeper, Settings
-from lightkeeper.auth import Principal
+from lightkeeper.testing import ANALYST, credit_gold, credit_project
+from lightkeeper.web.api import build_api
 
 
 def test_gold_gate_and_sign_off_over_http(
@@ -27,14 +24,14 @@ def test_gold_gate_and_sign_off_over_http(
         name: lk.token_create(name, role, by=admin)[1]
         for name, role in [("ana", "data-scientist"), ("olga", "operator"), ("bea", "owner")]
     }
-    project = write_project(tmp_path)
-    lk.train(project, by=Principal("ana", "data-scientist"))
-    base = serve(lk.api_app())
+    project = credit_project(tmp_path)
+    lk.train(project, by=ANALYST)
+    base = serve(build_api(lk))
 
     def auth(name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {secrets[name]}"}
 
-    rows = gold_frame(400).to_dict(orient="records")
+    rows = credit_gold(400).to_dict(orient="records")
     body = {
         "name": "credit-gold",
         "owner": "risk-desk",

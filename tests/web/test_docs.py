@@ -6,12 +6,13 @@ import httpx
 import pytest
 
 from lightkeeper import Lightkeeper
+from lightkeeper.web.api import build_api
 from support import docs_assets
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_docs_load_swagger_ui_from_the_package(lk: Lightkeeper, serve) -> None:
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=30) as http:
         urls = docs_assets(http)
         assert "/static/swagger-ui/swagger-ui-bundle.js" in urls

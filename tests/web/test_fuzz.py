@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 import pandas as pd
+import pytest
 
 from fuzzing import fuzz
 from lightkeeper import Lightkeeper
-from lightkeeper.auth import Principal
+from lightkeeper.testing import ADMIN
+from lightkeeper.web.api import build_api
 
-ADMIN = Principal("root", "admin")
 NAMES = {"models": "credit-risk", "gold": "credit-gold", "deployments": "credit-risk-online"}
 
 
@@ -26,6 +27,7 @@ def _known(path: str) -> dict[str, Any] | None:
     return {"name": NAMES[resource]}
 
 
+@pytest.mark.both_databases
 def test_the_control_plane_api_answers_every_generated_request_as_documented(
     lk: Lightkeeper, project: Path, serve
 ) -> None:
@@ -38,7 +40,7 @@ def test_the_control_plane_api_answers_every_generated_request_as_documented(
     )
     lk.deployment_create("credit-risk-online", model="credit-risk", kind="online", by=ADMIN)
     lk.token_create("fuzz", "operator", by=ADMIN)
-    base = serve(lk.api_app())
+    base = serve(build_api(lk))
 
     failures, seconds = fuzz(
         base,

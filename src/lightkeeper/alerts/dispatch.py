@@ -1,7 +1,7 @@
 """Deliver alarm messages to their sinks; a failed delivery stays pending and is retried.
 
 Each attempt first claims its delivery in the database, so the rule engine (which tries
-new messages at once), ``lightkeeper up``'s loop and ``alarms deliver`` never send the
+new messages at once), the control plane's rounds and ``alarms deliver`` never send the
 same message twice.
 
 Backoff doubles from 30 seconds up to an hour, without a last attempt: an alarm is never
@@ -17,11 +17,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from lightkeeper.alerts.sinks import SinkFailed, send
-from lightkeeper.background import LeasedLoop
+from lightkeeper.decisions import Decision
 
 if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
-    from lightkeeper.store.alarms import Delivery
+    from lightkeeper.clock import Clock
+    from lightkeeper.settings import Settings
+    from lightkeeper.store.alarms import AlarmStore, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +49,37 @@ class Outcome:
 class Dispatcher:
     """Send due deliveries (or given ones) and record each attempt."""
 
-    def __init__(self, lk: Lightkeeper) -> None:
-        self.lk = lk
+    def __init__(self, *, alarms: AlarmStore, settings: Settings, clock: Clock) -> None:
+        self.alarms = alarms
+        self.settings = settings  # the sinks' secrets and addresses
+        self.clock = clock
+
+    def round(self) -> list[Decision]:
+        """One round of the control plane: deliver what is due, one decision per attempt."""
+        outcomes = self.deliver_due()
+        if not outcomes:
+            return [Decision.skipped("alarm deliveries", "nothing due")]
+        return [
+            Decision.ran(f"alarm {o.alarm_id}", f"delivered alarm {o.alarm_id} to {o.sink}")
+            if o.delivered
+            else Decision.failed(f"alarm {o.alarm_id}", f"{o.sink}: {o.error}")
+            for o in outcomes
+        ]
 
     def deliver_due(self, *, everything: bool = False, limit: int = 100) -> list[Outcome]:
         """Attempt every pending delivery that is due (``everything``: due or not)."""
-        return self.deliver(self.lk.alarm_store.due(limit=limit, everything=everything))
+        return self.deliver(self.alarms.due(limit=limit, everything=everything))
 
     def deliver(self, deliveries: list[Delivery]) -> list[Outcome]:
         """Attempt these deliveries now."""
-        store = self.lk.alarm_store
+        store = self.alarms
         outcomes = []
         for delivery in deliveries:
             if not store.claim(delivery):  # another process is on it, or just did it
                 continue
             alarm = store.get(delivery.alarm_id)
             try:
-                receipt = send(delivery, alarm, self.lk.settings, store.receipt)
+                receipt = send(delivery, alarm, self.settings, store.receipt)
             except SinkFailed as exc:
                 error = str(exc)
             except Exception as exc:  # a bug in a sender must not lose the alarm either
@@ -75,7 +90,7 @@ class Dispatcher:
                 log.info("alarm %d %s delivered to %s", alarm.id, delivery.message, delivery.sink)
                 outcomes.append(Outcome(delivery.id, alarm.id, delivery.sink, True))
                 continue
-            retry_at = self.lk.clock.now() + backoff(delivery.attempts + 1)
+            retry_at = self.clock.now() + backoff(delivery.attempts + 1)
             store.failed(delivery.id, error=error, retry_at=retry_at)
             log.warning(
                 "alarm %d %s not delivered to %s (attempt %d, next at %s): %s",
@@ -88,19 +103,3 @@ class Dispatcher:
             )
             outcomes.append(Outcome(delivery.id, alarm.id, delivery.sink, False, error))
         return outcomes
-
-
-class DispatchLoop(LeasedLoop):
-    """``lightkeeper up``'s dispatcher: deliver what is due every ``interval`` seconds."""
-
-    lease = "alarm-dispatch"
-    lease_intervals = 6.0
-
-    def __init__(
-        self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 5.0
-    ) -> None:
-        super().__init__(lk, holder=holder, interval=interval)
-
-    def work(self) -> list[Outcome]:
-        """Deliver every due message."""
-        return Dispatcher(self.lk).deliver_due()

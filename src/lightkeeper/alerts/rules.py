@@ -23,11 +23,11 @@ Rules by ``when``, what fires them and what clears them:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.alerts.dispatch import Dispatcher
-from lightkeeper.errors import AlarmStateRefused
+from lightkeeper.errors import AlarmStateRefused, DeploymentNotFound
 from lightkeeper.events import (
     AlarmOpened,
     AlarmResolved,
@@ -46,8 +46,10 @@ from lightkeeper.events import (
 )
 
 if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
     from lightkeeper.manifest import AlarmRule, Manifest
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.alarms import AlarmStore, Delivery
+    from lightkeeper.store.deploy import DeployStore
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +73,30 @@ class Finding:
 
 
 class AlarmEngine:
-    """Subscribes to the bus; opens, counts and resolves alarms from the manifest's rules."""
+    """Subscribes to the bus; opens, counts and resolves alarms from the manifest's rules.
 
-    def __init__(self, lk: Lightkeeper) -> None:
-        self.lk = lk
-        self._manifests: dict[tuple[str, int], Manifest | None] = {}
+    ``deliver`` sends an alarm's new messages at once (the dispatcher's ``deliver``);
+    what fails stays pending for the dispatcher's next round.
+    """
 
-    def subscribe(self, bus: EventBus) -> None:
-        """Listen to every event a rule can fire or clear on."""
+    def __init__(
+        self,
+        *,
+        alarms: AlarmStore,
+        deployments: DeployStore,
+        registry: Registry,
+        bus: EventBus,
+        deliver: Callable[[list[Delivery]], object],
+    ) -> None:
+        self.alarms = alarms
+        self.deployments = deployments
+        self.registry = registry
+        self.bus = bus
+        self.deliver = deliver
+
+    def subscribe(self) -> None:
+        """Listen on the bus to every event a rule can fire or clear on."""
+        bus = self.bus
         for event_type in (
             DriftChecked,
             BatchRunLate,
@@ -95,7 +113,7 @@ class AlarmEngine:
 
     def on_event(self, event: Event) -> None:
         """Judge an event against the rules of the manifest it concerns."""
-        for finding in _findings(event, self.lk):
+        for finding in _findings(event, self._served):
             manifest = self._manifest(finding.model, finding.version)
             if manifest is None:
                 continue
@@ -114,7 +132,7 @@ class AlarmEngine:
             # share applies on top of the check's verdict
             beyond = _beyond(rule, finding)
             firing = beyond if rule.when == "performance" else firing and beyond
-        store = self.lk.alarm_store
+        store = self.alarms
         if not firing:
             current = store.unresolved(key)
             if current is not None:
@@ -124,7 +142,7 @@ class AlarmEngine:
                     )
                 except AlarmStateRefused:  # resolved meanwhile, by hand or by another process
                     return
-                self.lk.bus.publish(
+                self.bus.publish(
                     AlarmResolved(
                         actor=SYSTEM, reason=done.resolution or "", alarm_id=done.id, auto=True
                     )
@@ -147,7 +165,7 @@ class AlarmEngine:
         )
         if raised.outcome == "opened":
             alarm = raised.alarm
-            self.lk.bus.publish(
+            self.bus.publish(
                 AlarmOpened(
                     actor=event.actor,
                     reason=finding.summary,
@@ -164,23 +182,26 @@ class AlarmEngine:
 
     def _deliver(self, alarm_id: int) -> None:
         """Try the new messages at once; what fails stays pending for the dispatcher."""
-        pending = [d for d in self.lk.alarm_store.get(alarm_id).deliveries if d.status == "pending"]
-        Dispatcher(self.lk).deliver(pending)
+        pending = [d for d in self.alarms.get(alarm_id).deliveries if d.status == "pending"]
+        self.deliver(pending)
 
     def _manifest(self, model: str, version: int | None) -> Manifest | None:
         if version is None:
             return None
-        key = (model, version)
-        if key not in self._manifests:
-            from lightkeeper.manifest import parse_manifest
+        try:
+            return self.registry.manifest(model, version)
+        except Exception:
+            log.warning("no manifest for %s v%s: its alarm rules are not applied", model, version)
+            return None
 
-            try:
-                text = self.lk.registry.manifest_text(model, version)
-                self._manifests[key] = parse_manifest(text) if text else None
-            except Exception:
-                log.warning("no manifest for %s v%s: its alarm rules are not applied", *key)
-                return None
-        return self._manifests[key]
+    def _served(self, deployment: str) -> tuple[str | None, int | None]:
+        """The model and champion version of a deployment (None when unknown or unreleased)."""
+        try:
+            target = self.deployments.get(deployment)
+        except DeploymentNotFound:
+            return None, None
+        release = self.deployments.current(deployment)
+        return target.model, release.champion if release is not None else None
 
 
 def _beyond(rule: AlarmRule, finding: Finding) -> bool:
@@ -209,8 +230,11 @@ def _sinks(rule: AlarmRule, manifest: Manifest) -> dict[str, dict[str, Any]]:
     return {name: known.get(name, {"name": "log", "kind": "log"}) for name in rule.sinks}
 
 
-def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
-    """What an event says, for the rules to judge (empty when it says nothing)."""
+def _findings(
+    event: Event, served: Callable[[str], tuple[str | None, int | None]]
+) -> list[Finding]:
+    """What an event says, for the rules to judge (empty when it says nothing);
+    ``served`` gives a deployment's model and champion version."""
     if isinstance(event, DriftChecked):
         if event.status == "no data":
             return []
@@ -278,7 +302,7 @@ def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
     deployment = getattr(event, "deployment", None)
     if deployment is None:
         return []
-    model, version = _served(lk, deployment)
+    model, version = served(deployment)
     if model is None:
         return []
     scope = f"deployment:{deployment}"
@@ -324,15 +348,3 @@ def _findings(event: Event, lk: Lightkeeper) -> list[Finding]:
             )
         ]
     return []
-
-
-def _served(lk: Lightkeeper, deployment: str) -> tuple[str | None, int | None]:
-    """The model and champion version of a deployment (None when unknown or unreleased)."""
-    from lightkeeper.errors import DeploymentNotFound
-
-    try:
-        target = lk.deploy_store.get(deployment)
-    except DeploymentNotFound:
-        return None, None
-    release = lk.releases.current(deployment)
-    return target.model, release.champion if release is not None else None

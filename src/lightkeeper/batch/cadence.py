@@ -17,13 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.background import LeasedLoop
+from lightkeeper.decisions import Decision
 from lightkeeper.errors import first_line
 from lightkeeper.events import BatchRunLate
 
 if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
+    from collections.abc import Iterator
+
+    from lightkeeper.clock import Clock
+    from lightkeeper.events import EventBus
     from lightkeeper.manifest import Cadence
+    from lightkeeper.registry import Registry
+    from lightkeeper.store import AuditStore
+    from lightkeeper.store.batch import BatchRunStore
+    from lightkeeper.store.deploy import DeployStore
 
 log = logging.getLogger(__name__)
 
@@ -84,73 +91,107 @@ def cadence_status(
     )
 
 
-class BatchWatch(LeasedLoop):
-    """Check every batch deployment's cadence; record ``batch.late`` once per due time."""
+class BatchWatch:
+    """Check every batch deployment's cadence; record ``batch.late`` once per due time.
 
-    lease = "batch-watch"
+    One round (:meth:`tick`) decides once per batch deployment; the control plane runs
+    it on an interval, under a lease.
+    """
 
     def __init__(
-        self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 60.0
+        self,
+        *,
+        deployments: DeployStore,
+        batch_runs: BatchRunStore,
+        audit: AuditStore,
+        registry: Registry,
+        bus: EventBus,
+        clock: Clock,
     ) -> None:
-        super().__init__(lk, holder=holder, interval=interval)
+        self.deployments = deployments
+        self.runs = batch_runs
+        self.audit = audit
+        self.registry = registry
+        self.bus = bus
+        self.clock = clock
 
-    def work(self) -> list[CadenceStatus]:
-        """One round of checks."""
-        return self.check()
-
-    def statuses(self) -> list[CadenceStatus]:
-        """The cadence status of every batch deployment that has one."""
-        from lightkeeper.manifest import parse_manifest
-
-        lk = self.lk
-        now = lk.clock.now()
-        found = []
-        for deployment in lk.deploy_store.all():
-            if deployment.kind != "batch":
-                continue
-            history = lk.deploy_store.history(deployment.name)
-            if not history or history[0].champion is None:
-                continue
-            text = lk.registry.manifest_text(deployment.model, history[0].champion)
-            cadence = parse_manifest(text).batch.cadence if text else None
-            if cadence is None:
-                continue
-            last = lk.batch_runs.last_succeeded(deployment.name)
-            found.append(
-                cadence_status(
-                    deployment.name,
-                    cadence,
-                    now=now,
-                    last_success=last.finished_at if last else None,
-                    since=history[-1].at,
-                )
-            )
-        return found
+    def tick(self) -> list[Decision]:
+        """One round: report each deployment newly late; one decision per batch deployment."""
+        return [decision for _, decision in self._round()]
 
     def check(self) -> list[CadenceStatus]:
-        """One pass: record an event for each deployment that is newly late."""
-        statuses = self.statuses()
-        for status in statuses:
-            if not status.late or status.due is None:
+        """One round: report each deployment newly late; the statuses (``batch check``)."""
+        return [status for status, _ in self._round() if status is not None]
+
+    def statuses(self) -> list[CadenceStatus]:
+        """The cadence status of every batch deployment that has one (nothing reported)."""
+        return [status for _, status, _ in self._survey() if status is not None]
+
+    def _survey(self) -> Iterator[tuple[str, CadenceStatus | None, str]]:
+        """Each batch deployment with its status, or ``None`` and why it has none."""
+        now = self.clock.now()
+        for deployment in self.deployments.all():
+            if deployment.kind != "batch":
                 continue
-            subject = f"deployment:{status.deployment}"
-            due = status.due.isoformat()
-            recorded = self.lk.audit_entries(kind=BatchRunLate.kind, subject=subject, limit=20)
-            if any(entry.payload.get("due") == due for entry in recorded):
+            name = deployment.name
+            history = self.deployments.history(name)
+            if not history or history[0].champion is None:
+                yield name, None, "no cadence to watch: not released yet"
                 continue
-            last = status.last_success.isoformat() if status.last_success else "never"
-            log.warning("%s: no successful batch run for the run due %s", status.deployment, due)
-            try:
-                self.lk.bus.publish(
-                    BatchRunLate(
-                        actor=ACTOR,
-                        reason=f"no successful run since the one due before {due}",
-                        deployment=status.deployment,
-                        due=due,
-                        cron=status.cron,
-                        last_success=last,
-                    )
+            champion = history[0].champion
+            manifest = self.registry.manifest(deployment.model, champion)
+            cadence = manifest.batch.cadence if manifest else None
+            if cadence is None:
+                yield name, None, f"no cadence in the manifest of version {champion}"
+                continue
+            last = self.runs.last_succeeded(name)
+            status = cadence_status(
+                name,
+                cadence,
+                now=now,
+                last_success=last.finished_at if last else None,
+                since=history[-1].at,
+            )
+            yield name, status, ""
+
+    def _round(self) -> list[tuple[CadenceStatus | None, Decision]]:
+        found: list[tuple[CadenceStatus | None, Decision]] = []
+        for name, status, why in self._survey():
+            if status is None:
+                found.append((None, Decision.skipped(name, why)))
+            else:
+                found.append((status, self._report(status)))
+        return found
+
+    def _report(self, status: CadenceStatus) -> Decision:
+        """Record ``batch.late`` for a deployment newly late; what was decided."""
+        name = status.deployment
+        last = status.last_success.isoformat() if status.last_success else "never"
+        if status.due is None:
+            return Decision.skipped(
+                name,
+                "not due yet: released during the current window; next due "
+                f"{status.next_due.isoformat()}",
+            )
+        due = status.due.isoformat()
+        if not status.late:
+            return Decision.skipped(name, f"on time, last run at {last}")
+        recorded = self.audit.list(kind=BatchRunLate.kind, subject=f"deployment:{name}", limit=20)
+        if any(entry.payload.get("due") == due for entry in recorded):
+            return Decision.skipped(name, f"late: already reported for the run due {due}")
+        log.warning("%s: no successful batch run for the run due %s", name, due)
+        try:
+            self.bus.publish(
+                BatchRunLate(
+                    actor=ACTOR,
+                    reason=f"no successful run since the one due before {due}",
+                    deployment=name,
+                    due=due,
+                    cron=status.cron,
+                    last_success=last,
                 )
-            except Exception as exc:  # the next pass tries again
-                log.warning("%s: cannot record batch.late: %s", status.deployment, first_line(exc))
-        return statuses
+            )
+        except Exception as exc:  # the next round tries again
+            log.warning("%s: cannot record batch.late: %s", name, first_line(exc))
+            return Decision.failed(name, f"late, but batch.late not recorded: {first_line(exc)}")
+        return Decision.ran(name, f"late: reported (the run due {due}; last success {last})")

@@ -35,7 +35,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # combines the hashes of a composite key's
 
 def key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
     """Entity keys as text, the same text online routing keys use (``1234``, ``a|b``)."""
-    columns = [frame[k].map(plain_text).tolist() for k in keys]
+    columns: list[list[str]] = [frame[k].map(plain_text).tolist() for k in keys]
     if len(columns) == 1:
         return columns[0]
     return ["|".join(parts) for parts in zip(*columns, strict=True)]
@@ -74,9 +74,9 @@ def _comparable(column: pd.Series) -> np.ndarray:
 
     kind = column.dtype.kind
     if kind in "iub":
-        return column.to_numpy(dtype=np.int64, na_value=0)
+        return np.asarray(column.to_numpy(dtype=np.int64, na_value=0))
     if kind == "f":
-        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        values: np.ndarray = column.to_numpy(dtype="float64", na_value=np.nan)
         whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**62)
         if whole.all():
             return values.astype(np.int64)
@@ -87,13 +87,13 @@ def _comparable(column: pd.Series) -> np.ndarray:
         try:
             if isinstance(column.dtype, pd.DatetimeTZDtype):
                 column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-            return column.to_numpy(dtype="datetime64[ns]").view(np.int64)
+            return np.asarray(column.to_numpy(dtype="datetime64[ns]")).view(np.int64)
         except (OverflowError, ValueError):  # beyond nanosecond range: compare as text
             pass
     if isinstance(column.dtype, pd.StringDtype) or (
         kind == "O" and pd.api.types.infer_dtype(column, skipna=True) == "string"
     ):
-        return column.to_numpy(dtype=object, na_value="")  # text is its own key text
+        return np.asarray(column.to_numpy(dtype=object, na_value=""))  # text is its own key text
     return np.asarray(column.map(plain_text, na_action="ignore").fillna(""), dtype=object)
 
 

@@ -20,13 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lightkeeper.background import Periodic
 from lightkeeper.batch.checks import check_chunk
 from lightkeeper.batch.keys import DuplicateKeys, key_text
 from lightkeeper.batch.sinks import Sink, open_sink
 from lightkeeper.batch.sources import Source, open_source
 from lightkeeper.batch.summary import RowSample, ScoreSummary
-from lightkeeper.deploy.split import buckets
 from lightkeeper.errors import (
     InvalidInput,
     ReleaseRefused,
@@ -36,18 +34,24 @@ from lightkeeper.errors import (
 )
 from lightkeeper.events import BatchRunFailed, BatchRunFinished
 from lightkeeper.experiments import in_holdout
-from lightkeeper.monitor.signals import HeartbeatSender
+from lightkeeper.heartbeat import HeartbeatSender
+from lightkeeper.periodic import Periodic
+from lightkeeper.split import buckets
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.app import Lightkeeper
     from lightkeeper.auth import Principal
+    from lightkeeper.clock import Clock
+    from lightkeeper.events import EventBus
     from lightkeeper.manifest import BatchInput, BatchOutput, Manifest
     from lightkeeper.predictor import Predictor
-    from lightkeeper.store.batch import BatchRun
-    from lightkeeper.store.deploy import Release
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.batch import BatchRun, BatchRunStore
+    from lightkeeper.store.deploy import DeployStore, Release
     from lightkeeper.store.leases import LeaseStore
+    from lightkeeper.store.predictions import PredictionStore
+    from lightkeeper.store.signals import SignalStore
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +73,26 @@ class _Arm:
 class BatchRunner:
     """Runs batch deployments; see :mod:`lightkeeper.batch`."""
 
-    def __init__(self, lk: Lightkeeper) -> None:
-        self.lk = lk
-        self._manifests: dict[tuple[str, int], Manifest] = {}
+    def __init__(
+        self,
+        *,
+        deployments: DeployStore,
+        batch_runs: BatchRunStore,
+        leases: LeaseStore,
+        predictions: PredictionStore,
+        signals: SignalStore,
+        registry: Registry,
+        bus: EventBus,
+        clock: Clock,
+    ) -> None:
+        self.deployments = deployments
+        self.runs = batch_runs
+        self.leases = leases
+        self.predictions = predictions
+        self.signals = signals
+        self.registry = registry
+        self.bus = bus
+        self.clock = clock
 
     def run(
         self,
@@ -92,15 +113,14 @@ class BatchRunner:
             InvalidInput: no input or output, unreadable input, missing columns.
         """
         by.require("batch.run")
-        lk = self.lk
-        target = lk.deploy_store.get(deployment)
+        target = self.deployments.get(deployment)
         if target.kind != "batch":
             raise InvalidInput(
                 f"{deployment} is an {target.kind} deployment",
                 hint=f"create a batch one: lightkeeper deployments create NAME --model "
                 f"{target.model} --kind batch",
             )
-        release = lk.releases.current(deployment)
+        release = self.deployments.current(deployment)
         if release is None or release.champion is None:
             raise ReleaseRefused(
                 f"{deployment} has no release yet, so there is no version to score with",
@@ -116,7 +136,7 @@ class BatchRunner:
                 hint=f"pass --{missing}, or set batch.{missing} in the manifest",
             )
         keys = _entity_key(manifest, target.model, release.champion)
-        partition = _partition(partition or lk.clock.now().date().isoformat())
+        partition = _partition(partition or self.clock.now().date().isoformat())
         with ExitStack() as stack:
             source = open_source(source_spec, order_by=keys)
             stack.callback(source.close)
@@ -131,12 +151,12 @@ class BatchRunner:
             arms = {v: self._arm(target.model, v, probabilities) for v in versions}
             fence = stack.enter_context(self._lease(deployment, partition))
             instance_id = fence.holder
-            previous = lk.batch_runs.list(deployment, partition=partition, limit=1)
+            previous = self.runs.list(deployment, partition=partition, limit=1)
             if previous and previous[0].status == "running":  # its process died: close it
-                lk.batch_runs.finish(
+                self.runs.finish(
                     previous[0].id, "failed", error="interrupted (the process stopped)"
                 )
-            record = lk.batch_runs.start(
+            record = self.runs.start(
                 deployment,
                 partition,
                 release_id=release.id,
@@ -145,10 +165,10 @@ class BatchRunner:
                 actor=by.name,
                 instance_id=instance_id,
             )
-            job = _Job(lk, record, manifest, release, arms, source, sink, fence, progress)
+            job = _Job(self, record, manifest, release, arms, source, sink, fence, progress)
             heartbeat = HeartbeatSender(
-                lk.signal_store,
-                lk.clock,
+                self.signals,
+                self.clock,
                 instance_id=instance_id,
                 kind="batch",
                 subject=deployment,
@@ -162,7 +182,7 @@ class BatchRunner:
     @contextmanager
     def _lease(self, deployment: str, partition: str) -> Iterator[_Fence]:
         """One run per deployment and partition: a lease, renewed while the run lives."""
-        leases = self.lk.lease_store
+        leases = self.leases
         holder = f"batch-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         name = f"batch:{deployment}:{partition}"
         if not leases.acquire(name, holder, seconds=LEASE_SECONDS):
@@ -187,25 +207,17 @@ class BatchRunner:
             leases.release(name, holder)
 
     def _manifest(self, model: str, version: int) -> Manifest:
-        key = (model, version)
-        if key not in self._manifests:  # the champion's is read for the run and its arm
-            self._manifests[key] = self._read_manifest(model, version)
-        return self._manifests[key]
-
-    def _read_manifest(self, model: str, version: int) -> Manifest:
-        from lightkeeper.manifest import parse_manifest
-
-        text = self.lk.registry.manifest_text(model, version)
-        if not text:
+        manifest = self.registry.manifest(model, version)
+        if manifest is None:
             raise InvalidInput(
                 f"{model} version {version} has no lightkeeper manifest",
                 hint="register it with lightkeeper train, so its input schema and "
                 "entity_key travel with it",
             )
-        return parse_manifest(text, source=f"manifest of {model} version {version}")
+        return manifest
 
     def _arm(self, model: str, version: int, probabilities: bool) -> _Arm:
-        predictor = self.lk.load(model, version)
+        predictor = self.registry.load(model, version)
         manifest = self._manifest(model, version)
         features = predictor.feature_names or manifest.feature_names
         has_proba = predictor.native and hasattr(predictor.model, "predict_proba")
@@ -285,7 +297,7 @@ class _Job:
 
     def __init__(
         self,
-        lk: Lightkeeper,
+        runner: BatchRunner,
         run: BatchRun,
         manifest: Manifest,
         release: Release,
@@ -295,7 +307,10 @@ class _Job:
         fence: _Fence,
         progress: Progress | None,
     ) -> None:
-        self.lk = lk
+        self.runs = runner.runs
+        self.predictions = runner.predictions
+        self.bus = runner.bus
+        self.clock = runner.clock
         self.run_record = run
         self.manifest = manifest
         self.config = manifest.batch
@@ -336,7 +351,7 @@ class _Job:
         }
 
     def run(self, *, fresh: bool) -> BatchRun:
-        lk, record = self.lk, self.run_record
+        record = self.run_record
         try:
             self.total = self.source.count()
             self._find_duplicates()
@@ -374,14 +389,14 @@ class _Job:
                 except Exception as cleanup:  # the failure itself matters more
                     log.warning("%s: cannot discard the stage: %s", record.deployment, cleanup)
             message = f"{type(exc).__name__}: {first_line(exc)}"
-            lk.batch_runs.finish(
+            self.runs.finish(
                 record.id,
                 "failed",
                 error=message,
                 summary=self._summary(),
                 **self._counters(),
             )
-            lk.bus.publish(
+            self.bus.publish(
                 BatchRunFailed(
                     actor=record.actor,
                     reason=message,
@@ -393,10 +408,10 @@ class _Job:
                 )
             )
             raise
-        finished = lk.batch_runs.finish(
+        finished = self.runs.finish(
             record.id, "succeeded", summary=self._summary(), **self._counters()
         )
-        lk.bus.publish(
+        self.bus.publish(
             BatchRunFinished(
                 actor=record.actor,
                 deployment=record.deployment,
@@ -500,7 +515,7 @@ class _Job:
                     self.rows_rejected += len(rejects)
                     self._add(output)
                 self.chunks = index + 1
-                self.lk.batch_runs.update(self.run_record.id, **self._counters())
+                self.runs.update(self.run_record.id, **self._counters())
                 if self.progress is not None:
                     self.progress(self.rows_in, self.total)
             if pending is not None:
@@ -533,7 +548,7 @@ class _Job:
                 "%s: no sample logged for a run that took over chunks", self.run_record.deployment
             )
             return
-        at, run = self.lk.clock.now(), self.run_record
+        at, run = self.clock.now(), self.run_record
         challenger = self.release.challenger if self.release.strategy == "canary" else None
         inputs = jsonlib.loads(rows[self.logged].to_json(orient="records", date_format="iso"))
         outputs = jsonlib.loads(rows[_OUT].to_json(orient="values"))
@@ -553,9 +568,9 @@ class _Job:
                 zip(inputs, outputs, rows[_VERSION].tolist(), strict=True)
             )
         ]
-        earlier = self.lk.batch_runs.list(run.deployment, partition=run.partition, limit=1000)
+        earlier = self.runs.list(run.deployment, partition=run.partition, limit=1000)
         replaced = [f"batch-{r.id}" for r in earlier if r.id != run.id]
-        self.lk.prediction_store.replace(run.deployment, replaced, records)
+        self.predictions.replace(run.deployment, replaced, records)
 
     def _counters(self) -> dict[str, Any]:
         """Progress written after every chunk (the score summary only at the end)."""
@@ -618,7 +633,7 @@ class _Job:
             output[holdout.column] = in_holdout(texts, share=holdout.share, salt=holdout.salt)
         if checked.flags is not None:
             output["flags"] = checked.flags
-        now = pd.Timestamp(self.lk.clock.now())
+        now = pd.Timestamp(self.clock.now())
         output["run_id"] = self.run_record.id
         output["partition"] = self.run_record.partition
         output["scored_at"] = now

@@ -7,15 +7,11 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
+from lightkeeper.cli.state import CliState
 from lightkeeper.errors import LightkeeperError
-
-if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
-    from lightkeeper.settings import Settings
 
 app = typer.Typer(
     name="lightkeeper",
@@ -25,73 +21,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-
-
-class State:
-    """What the global options set; the app object is built on first use."""
-
-    def __init__(self, overrides: dict[str, object], verbose: bool) -> None:
-        self.overrides = overrides
-        self.verbose = verbose
-        self._lk: Lightkeeper | None = None
-
-    def lk(self, *, create: bool = False) -> Lightkeeper:
-        """The workspace's application object.
-
-        Args:
-            create: make the workspace if it does not exist yet (commands that add
-                something: train, register, gold add, deployments create, tokens create,
-                db upgrade, up). Every other command refuses to run on a workspace that is
-                not there, naming the home it looked in, and leaves nothing behind.
-        """
-        if self._lk is None:
-            from lightkeeper.app import Lightkeeper
-            from lightkeeper.settings import Settings
-
-            settings = Settings.load(self.overrides)
-            if not create:
-                _require_workspace(settings)
-            self._lk = Lightkeeper(settings)
-        return self._lk
-
-    def close(self) -> None:
-        """Release the workspace's database connections."""
-        if self._lk is not None:
-            self._lk.close()
-
-    def redact(self, text: str) -> str:
-        """``text`` without the credentials of secret settings (database, model store and
-        SMTP passwords, the API token), as far as the settings can be read."""
-        from lightkeeper.errors import SettingsError
-        from lightkeeper.settings import Settings
-
-        try:
-            settings = self._lk.settings if self._lk is not None else Settings.load(self.overrides)
-        except SettingsError:  # its own messages are masked where they are made
-            return text
-        return settings.redact(text)
-
-
-def _require_workspace(settings: Settings) -> None:
-    """Raise :class:`WorkspaceNotFound` when the ops database is a SQLite file not there."""
-    from lightkeeper.errors import WorkspaceNotFound
-    from lightkeeper.store.db import normalise_url
-
-    url = normalise_url(settings.database_url)
-    if not url.drivername.startswith("sqlite") or not url.database:
-        return  # a server database: it exists or says so itself
-    path = Path(url.database)
-    if path.exists():
-        return
-    source = settings.sources.get("home", "default")
-    where = "the default ./.lightkeeper" if source == "default" else source
-    raise WorkspaceNotFound(
-        f"no lightkeeper workspace at {settings.home} (home from {where}): its ops "
-        f"database {path} does not exist",
-        hint="run this in the folder that holds the workspace (for the demo: cd "
-        "lightkeeper-demo), or pass --home / set LIGHTKEEPER_HOME; lightkeeper demo or "
-        "lightkeeper train PROJECT creates one",
-    )
 
 
 @app.callback()
@@ -113,12 +42,14 @@ def _root(
         "database_url": database_url,
         "tracking_uri": tracking_uri,
     }
-    if isinstance(ctx.obj, State):  # made by main(), which prints errors with it
-        ctx.obj.overrides.update(given)
-        ctx.obj.verbose = verbose
+    # The only place that sets ctx.obj; commands read it through cli.state.state(ctx).
+    cli = ctx.obj if isinstance(ctx.obj, CliState) else None  # made by main(), for errors
+    if cli is None:
+        cli = ctx.obj = CliState(given, verbose)
     else:
-        ctx.obj = State(given, verbose)
-    ctx.call_on_close(ctx.obj.close)
+        cli.overrides.update(given)
+        cli.verbose = verbose
+    ctx.call_on_close(cli.close)
     _configure_logging(verbose)
 
 
@@ -154,6 +85,7 @@ def _register() -> None:
         gate,
         gold,
         labels,
+        loops,
         models,
         monitor,
         tokens,
@@ -170,6 +102,7 @@ def _register() -> None:
     drift.register(app)
     monitor.register(app)
     alarms.register(app)
+    loops.register(app)
     labels.register(app)
     tokens.register(app)
     workspace.register(app)
@@ -182,7 +115,7 @@ _register()
 def main() -> None:
     """Entry point of the console scripts: user errors print a message, never a traceback
     (nor a password: a library's words quoted in a message are redacted)."""
-    state = State({}, verbose=False)
+    state = CliState()
     try:
         app(obj=state)
     except LightkeeperError as exc:

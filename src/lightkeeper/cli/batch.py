@@ -8,8 +8,10 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 
 if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
     from lightkeeper.manifest import BatchInput, BatchOutput
 
 batch_app = typer.Typer(help="Batch deployments: score a table or files, publish a partition.")
@@ -48,7 +50,7 @@ def run(
     Input and output default to the manifest's ``batch`` section. A rerun of a partition
     replaces it; a run that was killed is taken over from its last staged chunk.
     """
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     source = _input(lk, deployment, input, query, table_name)
     sink = _output(lk, deployment, output, output_table)
     if json:
@@ -118,7 +120,7 @@ def runs(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Runs of a batch deployment: status, rows in/out/rejected, versions, time."""
-    found = ctx.obj.lk().batch_runs_of(deployment, partition=partition, limit=limit)
+    found = state(ctx).lk().batch_runs_of(deployment, partition=partition, limit=limit)
     if json:
         print_json({"deployment": deployment, "runs": [r.to_dict() for r in found]})
         return
@@ -156,9 +158,7 @@ def check(
     Each batch deployment whose manifest has ``batch.cadence`` is judged; a late one is
     recorded as a ``batch.late`` event (once per due time) and exits with status 1.
     """
-    from lightkeeper.batch.cadence import BatchWatch
-
-    statuses = BatchWatch(ctx.obj.lk()).check()
+    statuses = state(ctx).lk().batch_cadence()
     if json:
         print_json({"batch": [s.to_dict() for s in statuses]})
     else:
@@ -194,20 +194,24 @@ def _versions(versions: dict[str, int]) -> str:
     return ", ".join(f"v{v}: {n:,}" for v, n in sorted(versions.items())) or "-"
 
 
-def _manifest_batch(lk: Any, deployment: str) -> Any:
+def _manifest_batch(lk: Lightkeeper, deployment: str) -> Any:
     """The batch section of the current champion's manifest (for partial overrides)."""
-    from lightkeeper.manifest import Batch, parse_manifest
+    from lightkeeper.manifest import Batch
 
-    target = lk.deploy_store.get(deployment)
-    current = lk.releases.current(deployment)
+    target = lk.deployment(deployment)
+    current = lk.current_release(deployment)
     if current is None or current.champion is None:
         return Batch()
-    text = lk.registry.manifest_text(target.model, current.champion)
-    return parse_manifest(text).batch if text else Batch()
+    manifest = lk.manifest(target.model, current.champion)
+    return manifest.batch if manifest else Batch()
 
 
 def _input(
-    lk: Any, deployment: str, given: str | None, query: str | None, table_name: str | None
+    lk: Lightkeeper,
+    deployment: str,
+    given: str | None,
+    query: str | None,
+    table_name: str | None,
 ) -> BatchInput | None:
     from lightkeeper.batch.sql import is_url
     from lightkeeper.errors import InvalidInput
@@ -235,7 +239,7 @@ def _input(
 
 
 def _output(
-    lk: Any, deployment: str, given: str | None, table_name: str | None
+    lk: Lightkeeper, deployment: str, given: str | None, table_name: str | None
 ) -> BatchOutput | None:
     from lightkeeper.batch.sql import is_url
     from lightkeeper.errors import InvalidInput

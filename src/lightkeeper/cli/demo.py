@@ -5,13 +5,17 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console
 from lightkeeper.errors import DemoFailed, InvalidInput
+
+if TYPE_CHECKING:
+    from lightkeeper.app import Lightkeeper
 
 EXAMPLE = "seattle_weather"
 DEPLOYMENT = "seattle-weather-daily"
@@ -131,7 +135,7 @@ def demo(
     lk.close()
 
 
-def _example_module(project: Path) -> Any:
+def _example_module(project: Path) -> ModuleType:
     """The example's train module, imported from the copied project folder."""
     import importlib.util
 
@@ -142,7 +146,7 @@ def _example_module(project: Path) -> Any:
     return module
 
 
-def _production(lk: Any, project: Path, directory: Path, version: int) -> None:
+def _production(lk: Lightkeeper, project: Path, directory: Path, version: int) -> None:
     """Release the version as a daily batch job, score a hot year, find the drift, alarm.
 
     The alarm goes to the example's webhook sink, answered by a receiver on 127.0.0.1
@@ -155,7 +159,7 @@ def _production(lk: Any, project: Path, directory: Path, version: int) -> None:
     from lightkeeper.manifest import BatchInput, BatchOutput
 
     try:
-        lk.deploy_store.get(DEPLOYMENT)
+        lk.deployment(DEPLOYMENT)
     except DeploymentNotFound:
         lk.deployment_create(DEPLOYMENT, model="seattle-weather", kind="batch")
     lk.release(DEPLOYMENT, version, reason="demo: the daily weather batch")

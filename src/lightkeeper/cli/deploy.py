@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
+from lightkeeper.errors import InvalidInput
 
 deployments_app = typer.Typer(help="Deployments: named places a model runs.", no_args_is_help=True)
 
@@ -30,17 +33,25 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Listen address."),
     port: int = typer.Option(8080, "--port", help="Listen port."),
     workers: int = typer.Option(1, "--workers", help="Worker processes sharing the port."),
+    rollout: str | None = typer.Option(
+        None,
+        "--rollout",
+        help="Judge this deployment's canary here: auto (only while no `lightkeeper up` "
+        "judges it), on or off. Default: the serve_rollout setting (auto).",
+    ),
 ) -> None:
     """Serve a deployment: /predict, /invocations, /healthz, /readyz, /metrics.
 
     The server follows releases by itself (hot swap), splits canary traffic, scores shadow
-    copies, logs predictions and runs the rollout controller.
+    copies and logs predictions. It also runs the rollout controller of its deployment
+    unless a control plane (`lightkeeper up`) does (see --rollout).
     """
+    from lightkeeper.app import Lightkeeper
     from lightkeeper.serving.run import servable
     from lightkeeper.serving.run import serve as run
 
-    lk = ctx.obj.lk()
-    servable(lk.deploy_store, deployment)  # a wrong name or kind fails here, once, clearly
+    lk = state(ctx).lk()
+    servable(lk.deployment(deployment))  # a wrong name or kind fails here, once, clearly
     lk.close()
 
     def announce() -> None:
@@ -49,15 +60,26 @@ def serve(
             "(POST /predict, POST /invocations, GET /readyz, GET /metrics)"
         )
 
+    settings = lk.settings
+    if rollout is not None:
+        settings = dataclasses.replace(settings, serve_rollout=_rollout_mode(rollout))
     run(
-        lk.settings,
+        settings,
         deployment,
+        workspace=Lightkeeper,  # each worker process opens its own
         host=host,
         port=port,
         workers=workers,
-        access_log=ctx.obj.verbose,
+        access_log=state(ctx).verbose,
         announce=announce,
     )
+
+
+def _rollout_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("auto", "on", "off"):
+        raise InvalidInput(f"--rollout {text!r} is not a mode", hint="use auto, on or off")
+    return mode
 
 
 @deployments_app.command("create")
@@ -68,7 +90,7 @@ def create(
     kind: str = typer.Option("online", "--kind", help="online, batch or stream."),
 ) -> None:
     """Create a deployment (operator)."""
-    deployment = ctx.obj.lk(create=True).deployment_create(name, model=model, kind=kind)
+    deployment = state(ctx).lk(create=True).deployment_create(name, model=model, kind=kind)
     console.print(
         f"[bold green]created[/bold green] {escape(deployment.name)} ({deployment.kind}) for "
         f"{escape(deployment.model)}; next: lightkeeper release {escape(deployment.name)} VERSION "
@@ -81,10 +103,10 @@ def list_deployments(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every deployment with what it should serve now."""
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     rows = []
-    for deployment in lk.deploy_store.all():
-        current = lk.releases.current(deployment.name)
+    for deployment in lk.deployments():
+        current = lk.current_release(deployment.name)
         rows.append({**deployment.to_dict(), "state": current.to_dict() if current else None})
     if json:
         print_json({"deployments": rows})
@@ -125,9 +147,8 @@ def release(
     reason: str = typer.Option(..., "--reason", help="Why, for the audit trail."),
 ) -> None:
     """Put a version into a deployment; refused without an accepted gate run (operator)."""
-    record = ctx.obj.lk().release(
-        deployment, version, strategy=strategy, percent=percent, reason=reason
-    )
+    lk = state(ctx).lk()
+    record = lk.release(deployment, version, strategy=strategy, percent=percent, reason=reason)
     _print_state("released", record.to_dict())
 
 
@@ -137,7 +158,7 @@ def promote(
     reason: str = typer.Option("promoted by hand", "--reason", help="Why."),
 ) -> None:
     """Make the challenger the champion (operator)."""
-    _print_state("promoted", ctx.obj.lk().promote(deployment, reason=reason).to_dict())
+    _print_state("promoted", state(ctx).lk().promote(deployment, reason=reason).to_dict())
 
 
 def rollback(
@@ -146,7 +167,7 @@ def rollback(
     reason: str = typer.Option("rollback", "--reason", help="Why."),
 ) -> None:
     """One step back: drop the challenger, or return to the previous champion (operator)."""
-    _print_state("rolled back", ctx.obj.lk().rollback(deployment, reason=reason).to_dict())
+    _print_state("rolled back", state(ctx).lk().rollback(deployment, reason=reason).to_dict())
 
 
 def releases(
@@ -155,9 +176,8 @@ def releases(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The release history of a deployment: who, when, why, which gate run."""
-    lk = ctx.obj.lk()
-    lk.deploy_store.get(deployment)
-    history = lk.deploy_store.history(deployment)
+    lk = state(ctx).lk()
+    history = lk.release_history(deployment)
     if json:
         print_json({"deployment": deployment, "releases": [r.to_dict() for r in history]})
         return
@@ -190,7 +210,7 @@ def predictions(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Logged predictions of a deployment (shadow outputs beside the champion's)."""
-    found = ctx.obj.lk().predictions(deployment, request_id=request_id, arm=arm, limit=limit)
+    found = state(ctx).lk().predictions(deployment, request_id=request_id, arm=arm, limit=limit)
     if json:
         print_json({"deployment": deployment, "predictions": [r.to_dict() for r in found]})
         return
@@ -220,7 +240,7 @@ def signals(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Life signals: each running server's newest heartbeat, and whether it is overdue."""
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     now = lk.clock.now()
     found = [s.to_dict(now) for s in lk.life_signals(deployment)]
     if json:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 
 gate_app = typer.Typer(
     help="The acceptance gate: gold-set checks and the hand-over.", no_args_is_help=True
@@ -40,7 +41,7 @@ def run(
 
     Exits 0 when the gate passed and 1 when it failed, so scripts can branch on it.
     """
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     started = time.perf_counter()
     if json:
         result = lk.gate_run(model, version, deployment=deployment)
@@ -67,9 +68,9 @@ def show(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The newest gate run of a version: checks, metrics, verdict, sign-off."""
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     number = lk.version(model, version).version  # an unknown model is named as such
-    result = lk.gate_store.latest(model, number)
+    result = lk.gate_run_latest(model, number)
     if json:
         print_json(result.to_dict())
         return
@@ -87,7 +88,7 @@ def accept(
     reason: str = typer.Option("", "--reason", help="Why, for the audit trail."),
 ) -> None:
     """Hand-over: an operator accepts the newest gate run of a version."""
-    result = ctx.obj.lk().gate_accept(model, version, override=override, reason=reason)
+    result = state(ctx).lk().gate_accept(model, version, override=override, reason=reason)
     signoff = result.signoff
     assert signoff is not None
     console.print(

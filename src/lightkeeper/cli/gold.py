@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 from lightkeeper.names import MAX_ID
 
 gold_app = typer.Typer(
@@ -42,7 +43,7 @@ def add(
     json: bool = typer.Option(False, "--json", help="Print the version as JSON."),
 ) -> None:
     """Add a gold dataset version; the same content again is a no-op."""
-    lk = ctx.obj.lk(create=True)
+    lk = state(ctx).lk(create=True)
     version, created = lk.gold_add(
         name,
         file,
@@ -78,7 +79,7 @@ def approve(
     note: str = typer.Option("", "--note", help="Why, for the audit trail."),
 ) -> None:
     """Record the business owner's sign-off of a version (role owner or admin)."""
-    approved = ctx.obj.lk().gold_approve(name, version, note=note)
+    approved = state(ctx).lk().gold_approve(name, version, note=note)
     console.print(
         f"[bold green]approved[/bold green] {escape(approved.name)} version {approved.version} "
         f"by {escape(approved.approved_by or '')}"
@@ -90,7 +91,7 @@ def list_gold(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every gold dataset with its newest version."""
-    datasets = ctx.obj.lk().gold_store.list()
+    datasets = state(ctx).lk().gold_datasets()
     if json:
         print_json({"gold": [d.to_dict() for d in datasets]})
         return
@@ -119,11 +120,9 @@ def show(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A gold dataset's versions, or one version with its columns."""
-    store = ctx.obj.lk().gold_store
+    lk = state(ctx).lk()
     if version is None:
-        versions = store.versions(name)
-        if not versions:
-            store.get(name)  # raises the not-found error with its hint
+        versions = lk.gold_versions(name)  # an unknown name raises the not-found error
         if json:
             print_json({"name": name, "versions": [v.to_dict() for v in versions]})
             return
@@ -144,7 +143,7 @@ def show(
             ],
         )
         return
-    gold = store.get(name, version)
+    gold = lk.gold_version(name, version)
     if json:
         print_json(gold.to_dict())
         return

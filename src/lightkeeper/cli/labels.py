@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json
+from lightkeeper.cli.state import state
 
 labels_app = typer.Typer(help="Labels: true outcomes, joined to logged predictions.")
 
@@ -53,7 +54,7 @@ def ingest(
 
         assert file is not None
         frame = _read(file)
-    done = ctx.obj.lk().labels_ingest(deployment, frame, label=label, at=at)
+    done = state(ctx).lk().labels_ingest(deployment, frame, label=label, at=at)
     if json:
         print_json(done.to_dict())
     else:

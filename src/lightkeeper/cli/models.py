@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 
 models_app = typer.Typer(help="Registered models and their versions.", no_args_is_help=True)
 
@@ -20,7 +21,7 @@ def list_models(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every registered model with its newest version and aliases."""
-    models = ctx.obj.lk().models()
+    models = state(ctx).lk().models()
     if json:
         print_json({"models": [m.to_dict() for m in models]})
         return
@@ -53,7 +54,7 @@ def show(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A model's versions, or one version with its lineage, params and metrics."""
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     if version is None:
         versions = lk.versions(model)
         if json:
@@ -113,7 +114,7 @@ def register_uri(
     json: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
 ) -> None:
     """Register a model already logged to MLflow (any flavor) as a new version."""
-    info = ctx.obj.lk(create=True).register_uri(model, model_uri, reason=reason)
+    info = state(ctx).lk(create=True).register_uri(model, model_uri, reason=reason)
     if json:
         print_json(info.to_dict())
         return

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 from lightkeeper.names import MAX_ID
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def drift(
     """
     from lightkeeper.monitor.monitors import window_end
 
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     result = lk.monitor_drift(deployment, window=window, end=window_end(end, lk.clock.now()))
     _show(result, json=json, html=html)
     if result.status == "drift":
@@ -65,7 +66,7 @@ def performance(
     and for classifiers estimated from calibrated confidence. Exits 1 when degraded."""
     from lightkeeper.monitor.monitors import window_end
 
-    lk = ctx.obj.lk()
+    lk = state(ctx).lk()
     result = lk.monitor_performance(deployment, window=window, end=window_end(end, lk.clock.now()))
     if json:
         print_json(result.to_dict())
@@ -122,7 +123,7 @@ def results(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Stored monitor results of a deployment, newest window first."""
-    found = ctx.obj.lk().monitor_results(deployment, limit=limit)
+    found = state(ctx).lk().monitor_results(deployment, limit=limit)
     if json:
         print_json({"deployment": deployment, "results": [r.to_dict() for r in found]})
         return
@@ -156,7 +157,7 @@ def show(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """One stored result: every feature's statistics, as a table, JSON or HTML."""
-    _show(ctx.obj.lk().monitor_store.get(result_id), json=json, html=html)
+    _show(state(ctx).lk().monitor_result(result_id), json=json, html=html)
 
 
 def _show(result: MonitorResult, *, json: bool, html: Path | None) -> None:

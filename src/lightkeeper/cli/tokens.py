@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 from lightkeeper.names import MAX_ID
 
 tokens_app = typer.Typer(
@@ -28,7 +29,7 @@ def create(
     """Create a token (admin; the first token of a workspace needs none). Shown once."""
     from lightkeeper.auth import parse_role
 
-    token, secret = ctx.obj.lk(create=True).token_create(name, parse_role(role))
+    token, secret = state(ctx).lk(create=True).token_create(name, parse_role(role))
     if json:
         print_json({**token.to_dict(), "token": secret})
         return
@@ -46,7 +47,7 @@ def list_tokens(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every token (never the secrets)."""
-    tokens = ctx.obj.lk().token_list()
+    tokens = state(ctx).lk().token_list()
     if json:
         print_json({"tokens": [t.to_dict() for t in tokens]})
         return
@@ -66,5 +67,5 @@ def revoke(
     token_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Token id."),
 ) -> None:
     """Revoke a token; it stops working at once."""
-    token = ctx.obj.lk().token_revoke(token_id)
+    token = state(ctx).lk().token_revoke(token_id)
     console.print(f"revoked token {token.id} ({escape(token.name)}, {token.role})")

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from lightkeeper.cli._output import console, print_json
+from lightkeeper.cli.state import state
 
 
 def register(app: typer.Typer) -> None:
@@ -56,7 +57,7 @@ def train(
     from lightkeeper.training import parse_params
 
     params = parse_params(param or [])
-    lk = ctx.obj.lk(create=True)
+    lk = state(ctx).lk(create=True)
     started = time.perf_counter()
     if json:
         info = lk.train(project_dir, params=params)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import typer
 
 from lightkeeper.cli._output import console, print_json, table
+from lightkeeper.cli.state import state
 from lightkeeper.errors import InvalidInput
 
 db_app = typer.Typer(help="The ops database.", no_args_is_help=True)
@@ -26,7 +27,7 @@ def settings(
     """Each setting's value and where it came from (default, file, env, flag)."""
     from lightkeeper.settings import Settings
 
-    rows = Settings.load(ctx.obj.overrides).rows()
+    rows = Settings.load(state(ctx).overrides).rows()
     if json:
         print_json({"settings": rows})
         return
@@ -40,7 +41,7 @@ def settings(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply pending migrations to the ops database (also done on first use)."""
-    lk = ctx.obj.lk(create=True)
+    lk = state(ctx).lk(create=True)
     before, after = lk.upgrade_database()
     where = lk.settings.database_url
     from lightkeeper.store.db import normalise_url
@@ -78,8 +79,12 @@ def audit(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The audit trail: who changed what, when and why (newest first)."""
-    entries = ctx.obj.lk().audit_entries(
-        kind=kind, actor=actor, subject=subject, since=_parse_since(since), limit=limit
+    entries = (
+        state(ctx)
+        .lk()
+        .audit_entries(
+            kind=kind, actor=actor, subject=subject, since=_parse_since(since), limit=limit
+        )
     )
     if json:
         print_json({"entries": [e.to_dict() for e in entries]})
@@ -110,14 +115,18 @@ def up(
     host: str | None = typer.Option(None, help="Listen address \\[setting host]."),
     port: int | None = typer.Option(None, help="Listen port \\[setting port]."),
 ) -> None:
-    """Run the control plane: the HTTP API (OpenAPI at /docs) and the rollout controller."""
+    """Run the control plane: the HTTP API (OpenAPI at /docs) and every background loop
+    (rollout controller, batch cadence, watchdog, monitors, alarm dispatch; see
+    `lightkeeper loops`)."""
     import uvicorn
 
-    state = ctx.obj
-    state.overrides.update({"host": host, "port": port})
+    from lightkeeper.web.api import build_api
+
+    cli = state(ctx)
+    cli.overrides.update({"host": host, "port": port})
     from lightkeeper.sockets import listen
 
-    lk = state.lk(create=True)
+    lk = cli.lk(create=True)
     lk.health()  # an unreachable database fails here, with a clear message, not per request
     settings = lk.settings
     sock = listen(settings.host, settings.port)  # a port in use fails before any loop starts
@@ -126,11 +135,11 @@ def up(
         f"(API /api/v1, OpenAPI /docs); workspace {settings.home}"
     )
     config = uvicorn.Config(
-        lk.api_app(controllers=True),
+        build_api(lk, loops=[lk.control_plane()]),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        access_log=state.verbose,
+        access_log=cli.verbose,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -17,8 +17,9 @@ from typing import Any, Literal
 from lightkeeper.auth import Principal
 from lightkeeper.errors import GateRunNotFound, InvalidInput, ReleaseRefused
 from lightkeeper.events import DesiredStateChanged, EventBus
+from lightkeeper.names import check_name, check_version
 from lightkeeper.registry import Registry
-from lightkeeper.store.deploy import DeployStore, Release
+from lightkeeper.store.deploy import Deployment, DeployStore, Release
 from lightkeeper.store.gate import GateStore
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,21 @@ STRATEGIES: tuple[Strategy, ...] = ("direct", "canary", "shadow")
 class Releases:
     """Release, promote and roll back deployments."""
 
-    store: DeployStore
+    deployments: DeployStore
     gates: GateStore
     registry: Registry
     bus: EventBus
+
+    def create(self, name: str, *, model: str, kind: str, by: Principal) -> Deployment:
+        """A named place for a model to run: kind online, batch or stream."""
+        by.require("deploy.create")
+        if kind not in ("online", "batch", "stream"):
+            raise InvalidInput(
+                f"{kind!r} is not a deployment kind", hint="use online, batch or stream"
+            )
+        check_name(name, "deployment")
+        self.registry.get_model(model)
+        return self.deployments.create(name, model, kind, actor=by.name)
 
     def release(
         self,
@@ -47,10 +59,9 @@ class Releases:
         by: Principal,
     ) -> Release:
         """Put a version into a deployment; refused without an accepted gate run."""
-        from lightkeeper.gate.signoff import require_accepted
-
         by.require("deploy.release")
-        target = self.store.get(deployment)
+        version = check_version(version)
+        target = self.deployments.get(deployment)
         if strategy not in STRATEGIES:
             raise InvalidInput(
                 f"{strategy!r} is not a release strategy", hint="use direct, canary or shadow"
@@ -73,9 +84,9 @@ class Releases:
             except GateRunNotFound:
                 pass  # unknown here: the model store says whether it exists at all
             else:
-                require_accepted(self.gates, target.model, int(version))
+                self.gates.accepted(target.model, int(version))
         number = self.registry.get_version(target.model, version).version
-        signoff = require_accepted(self.gates, target.model, number)
+        signoff = self.gates.accepted(target.model, number)
         current = self.current(deployment)
         champion = current.champion if current else None
         state: dict[str, Any]
@@ -117,7 +128,7 @@ class Releases:
         """The challenger becomes the champion (only if the newest release is still
         ``expected``, when given)."""
         by.require("deploy.release")
-        target = self.store.get(deployment)
+        target = self.deployments.get(deployment)
         current = self.current(deployment)
         _check_expected(deployment, current, expected)
         if current is None or current.challenger is None:
@@ -138,8 +149,8 @@ class Releases:
     ) -> Release:
         """One step back: drop the challenger, or else return to the previous champion."""
         by.require("deploy.rollback")
-        target = self.store.get(deployment)
-        history = self.store.history(deployment)
+        target = self.deployments.get(deployment)
+        history = self.deployments.history(deployment)
         if not history:
             raise ReleaseRefused(f"{deployment} has never been released", hint="nothing to undo")
         current = history[0]
@@ -169,8 +180,7 @@ class Releases:
 
     def current(self, deployment: str) -> Release | None:
         """The desired state: the newest release record, ``None`` before the first release."""
-        newest = self.store.history(deployment, limit=1)
-        return newest[0] if newest else None
+        return self.deployments.current(deployment)
 
     def _record(
         self,
@@ -184,7 +194,7 @@ class Releases:
         *,
         gate_run_id: int | None = None,
     ) -> Release:
-        record = self.store.add(
+        record = self.deployments.add(
             deployment,
             based_on=based_on,
             action=action,

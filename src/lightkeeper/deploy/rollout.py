@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.auth import Principal
-from lightkeeper.background import Periodic
+from lightkeeper.decisions import Decision
 from lightkeeper.errors import (
     DatabaseUnavailable,
     GateRunNotFound,
@@ -28,10 +28,17 @@ from lightkeeper.errors import (
 )
 from lightkeeper.events import RolloutDecided
 from lightkeeper.manifest import Rollout
+from lightkeeper.periodic import Periodic
 
 if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
-    from lightkeeper.store.deploy import Release
+    from lightkeeper.clock import Clock
+    from lightkeeper.deploy.releases import Releases
+    from lightkeeper.events import EventBus
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.deploy import DeployStore, Release
+    from lightkeeper.store.gate import GateStore
+    from lightkeeper.store.leases import LeaseStore
+    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +108,8 @@ def divergence(
         common = champion.outputs.keys() & challenger.outputs.keys()
         if len(common) < MIN_FOR_SHAPE:
             return None
-        return sum(champion.outputs[k] != challenger.outputs[k] for k in common) / len(common)
+        differ: int = sum(champion.outputs[k] != challenger.outputs[k] for k in common)
+        return differ / len(common)
     a, b = list(champion.outputs.values()), list(challenger.outputs.values())
     if numeric:
         from scipy.stats import ks_2samp
@@ -214,37 +222,50 @@ def _num(value: float | None) -> str:
 
 
 class RolloutController:
-    """Watch challengers and act on their verdicts (one process at a time, by lease)."""
+    """Watch challengers and act on their verdicts (one process per deployment, by lease)."""
 
     def __init__(
         self,
-        lk: Lightkeeper,
         *,
+        releases: Releases,
+        deployments: DeployStore,
+        gates: GateStore,
+        predictions: PredictionStore,
+        leases: LeaseStore,
+        registry: Registry,
+        bus: EventBus,
+        clock: Clock,
         holder: str,
         only: str | None = None,
         interval: float = 1.0,
     ) -> None:
-        self.lk = lk
+        self.releases = releases
+        self.deployments = deployments
+        self.gates = gates
+        self.predictions = predictions
+        self.leases = leases
+        self.registry = registry
+        self.bus = bus
+        self.clock = clock
         self.holder = holder
         self.only = only
         self.interval = interval
         self._held: set[str] = set()
         self._policies: dict[tuple[str, int], tuple[Rollout, bool]] = {}
-        self._loop = Periodic("lk-rollout", interval, self._tick_safely)
+        self._loop: Periodic | None = None
         self._failing: str | None = None
 
+    # -- its own thread, until the control plane runs the rounds ------------------------
     def start(self) -> None:
-        """Run in a background thread."""
+        """Run :meth:`tick` every ``interval`` seconds in a background thread."""
+        self._loop = Periodic("lk-rollout", self.interval, self._tick_safely)
         self._loop.start()
 
     def stop(self) -> None:
-        """Stop, giving the leases up."""
-        self._loop.stop()
-        for name in self._held:
-            try:
-                self.lk.lease_store.release(LEASE.format(name), self.holder)
-            except Exception as exc:  # the lease expires by itself
-                log.debug("cannot release the rollout lease of %s: %s", name, exc)
+        """Stop the thread and give the leases up."""
+        if self._loop is not None:
+            self._loop.stop()
+        self.release_leases()
 
     def _tick_safely(self) -> None:
         try:
@@ -257,41 +278,57 @@ class RolloutController:
         else:
             self._failing = None
 
-    def tick(self) -> list[tuple[str, Verdict]]:
-        """One pass over the deployments with a challenger; returns the verdicts acted on.
+    # -- one round ----------------------------------------------------------------------
+    def tick(self) -> list[Decision]:
+        """One pass over the deployments with a challenger; one decision for each.
 
         Each deployment has its own lease, so a ``serve`` process controlling its own
-        deployment does not keep ``lightkeeper up`` from controlling the others.
+        deployment does not keep ``lightkeeper up`` from controlling the others. A
+        deployment without a challenger has nothing to decide and gets no decision.
+
+        Raises:
+            DatabaseUnavailable, ModelStoreUnavailable: the whole round waits for the
+                store to come back.
         """
-        acted = []
-        names = [self.only] if self.only else [d.name for d in self.lk.deploy_store.all()]
+        decisions = []
+        names = [self.only] if self.only else [d.name for d in self.deployments.all()]
         seconds = max(10.0, 5 * self.interval)
         for name in names:
-            current = self.lk.releases.current(name)
+            current = self.deployments.current(name)
             if current is None or current.challenger is None:
                 continue
-            if not self.lk.lease_store.acquire(LEASE.format(name), self.holder, seconds=seconds):
+            if not self.leases.acquire(LEASE.format(name), self.holder, seconds=seconds):
                 self._held.discard(name)
+                decisions.append(Decision.skipped(name, "lease held by another process"))
                 continue
             self._held.add(name)
             try:
                 verdict = self.check(name, current)
             except (DatabaseUnavailable, ModelStoreUnavailable):
-                raise  # the whole tick waits for the store to come back
+                raise
             except Exception as exc:  # one deployment's problem must not stop the others
                 log.warning("rollout controller: %s: %s", name, first_line(exc))
+                decisions.append(Decision.failed(name, first_line(exc)))
                 continue
-            if verdict.action != "wait" and self._act(name, current, verdict):
-                acted.append((name, verdict))
-        return acted
+            decisions.append(self._act(name, current, verdict))
+        return decisions
+
+    def release_leases(self) -> None:
+        """Give up the leases held, so another process takes over at once."""
+        for name in self._held:
+            try:
+                self.leases.release(LEASE.format(name), self.holder)
+            except Exception as exc:  # the lease expires by itself
+                log.debug("cannot release the rollout lease of %s: %s", name, exc)
+        self._held.clear()
 
     def check(self, deployment: str, current: Release) -> Verdict:
         """The verdict on ``deployment``'s challenger now."""
         assert current.challenger is not None
-        model = self.lk.deploy_store.get(deployment).model
+        model = self.deployments.get(deployment).model
         policy, numeric = self._policy(model, current.challenger)
         champion, challenger = self._stats(deployment, current)
-        elapsed = (self.lk.clock.now() - current.at).total_seconds()
+        elapsed = (self.clock.now() - current.at).total_seconds()
         paired = current.strategy == "shadow"
         args = (champion, challenger, policy)
         verdict = judge(*args, elapsed=elapsed, paired=paired, numeric=numeric)
@@ -307,29 +344,29 @@ class RolloutController:
         if current.gate_run_id is None:
             return False
         try:
-            run = self.lk.gate_store.get(current.gate_run_id)
+            run = self.gates.get(current.gate_run_id)
         except GateRunNotFound:
             return False
         return run.compared_with(deployment, current.champion)
 
-    def _act(self, deployment: str, current: Release, verdict: Verdict) -> bool:
-        """Carry a verdict out on exactly the state it judged; False if that state is gone."""
+    def _act(self, deployment: str, current: Release, verdict: Verdict) -> Decision:
+        """Carry a verdict out on exactly the state it judged (unless it says wait)."""
+        if verdict.action == "wait":
+            return Decision.skipped(deployment, f"wait: {verdict.reason}")
         reason = f"rollout controller: {verdict.reason}"
-        act = (
-            self.lk.releases.rollback if verdict.action == "rollback" else self.lk.releases.promote
-        )
+        act = self.releases.rollback if verdict.action == "rollback" else self.releases.promote
         try:
             act(deployment, reason=reason, by=CONTROLLER, expected=current.id)
         except ReleaseRefused as exc:  # an operator changed it meanwhile: theirs stands
             log.info("%s: verdict %s dropped: %s", deployment, verdict.action, exc.message)
-            return False
+            return Decision.skipped(deployment, f"{verdict.action} dropped: {exc.message}")
         assert current.challenger is not None
-        self.lk.bus.publish(
+        self.bus.publish(
             RolloutDecided(
                 actor=CONTROLLER.name,
                 reason=verdict.reason,
                 deployment=deployment,
-                model=self.lk.deploy_store.get(deployment).model,
+                model=self.deployments.get(deployment).model,
                 decision=verdict.action,
                 challenger=current.challenger,
                 champion=current.champion,
@@ -337,16 +374,13 @@ class RolloutController:
             )
         )
         log.warning("%s: %s", deployment, reason)
-        return True
+        return Decision.ran(deployment, f"{verdict.action}: {verdict.reason}")
 
     def _policy(self, model: str, version: int) -> tuple[Rollout, bool]:
         """The version's rollout policy, and whether its outputs are numbers (regression)."""
         key = (model, version)
         if key not in self._policies:
-            from lightkeeper.manifest import parse_manifest
-
-            text = self.lk.registry.manifest_text(model, version)
-            manifest = parse_manifest(text, source="manifest") if text else None
+            manifest = self.registry.manifest(model, version)
             if manifest is None:
                 self._policies[key] = (Rollout(), False)
             else:
@@ -357,7 +391,7 @@ class RolloutController:
 
     def _stats(self, deployment: str, current: Release) -> tuple[ArmStats, ArmStats]:
         champion, challenger = ArmStats(), ArmStats()
-        rows = self.lk.prediction_store.outcomes(deployment, since=current.at, limit=WINDOW_ROWS)
+        rows = self.predictions.outcomes(deployment, since=current.at, limit=WINDOW_ROWS)
         for arm, version, request_id, row, output, latency, error, flags in rows:
             if version == current.challenger and arm in ("challenger", "shadow"):
                 stats = challenger

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from lightkeeper.errors import InvalidInput
-from lightkeeper.gate.metrics import (
+from lightkeeper.metrics import (
     METRICS,
     Metric,
     MetricInputs,
@@ -32,7 +32,7 @@ from lightkeeper.gate.metrics import (
     metric_inputs,
     unavailable_reason,
 )
-from lightkeeper.gate.metrics import metric as builtin_metric
+from lightkeeper.metrics import metric as builtin_metric
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def paired_bootstrap(
 
     Args:
         metric: a built-in metric name, or a :class:`Metric` from
-            :func:`lightkeeper.gate.metrics.custom_metric`.
+            :func:`lightkeeper.metrics.custom_metric`.
         y_true: gold values.
         candidate_pred: candidate predictions for the gold rows.
         champion_pred: champion predictions for the same rows.
@@ -290,13 +290,13 @@ def _plan(name: str, cand: MetricInputs, champ: MetricInputs) -> tuple[_Kernel, 
 def _proba_losses(name: str, x: MetricInputs, t: np.ndarray) -> np.ndarray:
     proba = cast(np.ndarray, x.proba)
     if name == "log_loss":
-        return -np.log(np.clip(proba[np.arange(len(t)), t], _EPS, 1 - _EPS))
+        return np.asarray(-np.log(np.clip(proba[np.arange(len(t)), t], _EPS, 1 - _EPS)))
     if x.binary:
         j = x.positive_index
-        return (proba[:, j] - (t == j)) ** 2
+        return np.asarray((proba[:, j] - (t == j)) ** 2)
     onehot = np.zeros_like(proba)
     onehot[np.arange(len(t)), t] = 1.0
-    return ((proba - onehot) ** 2).sum(axis=1)
+    return np.asarray(((proba - onehot) ** 2).sum(axis=1))
 
 
 def _on_units(
@@ -361,12 +361,12 @@ class _MeanKernel(_Kernel):
     """Count-weighted mean of per-row losses."""
 
     def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
-        return _dot(counts, model) / counts.sum(axis=1)
+        return np.asarray(_dot(counts, model) / counts.sum(axis=1))
 
 
 class _RootMeanKernel(_MeanKernel):
     def value(self, counts: np.ndarray, model: Any) -> np.ndarray:
-        return np.sqrt(super().value(counts, model))
+        return np.asarray(np.sqrt(super().value(counts, model)))
 
 
 class _R2Kernel(_Kernel):
@@ -389,12 +389,14 @@ class _R2Kernel(_Kernel):
 
 def _dot(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     """counts @ values without BLAS (its threads cost more than they save at this size)."""
-    return np.einsum("ij,j->i", counts, values)
+    return np.asarray(np.einsum("ij,j->i", counts, values))
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, 0 where den is 0 (scikit-learn's zero_division=0)."""
-    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
+    out = np.zeros(np.broadcast(num, den).shape)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 class _LabelKernel(_Kernel):
@@ -418,9 +420,9 @@ class _LabelKernel(_Kernel):
         s, k = np.asarray(counts.astype(np.float64) @ model), self.k
         true, tp, pred = s[:, :k], s[:, k : 2 * k], s[:, 2 * k :]
         if self.name == "accuracy":
-            return tp.sum(axis=1) / true.sum(axis=1)
+            return np.asarray(tp.sum(axis=1) / true.sum(axis=1))
         if self.name == "balanced_accuracy":
-            return _ratio(tp, true).sum(axis=1) / (true > 0).sum(axis=1)
+            return np.asarray(_ratio(tp, true).sum(axis=1) / (true > 0).sum(axis=1))
         kind, _, average = self.name.partition("_")
         if not average and self.positive is not None:  # binary: the positive class only
             j = self.positive
@@ -434,9 +436,9 @@ class _LabelKernel(_Kernel):
         if score.ndim == 1:
             return score
         if average == "weighted":
-            return (score * true).sum(axis=1) / true.sum(axis=1)
+            return np.asarray((score * true).sum(axis=1) / true.sum(axis=1))
         present = (true + pred) > 0  # scikit-learn averages over the labels that occur
-        return (score * present).sum(axis=1) / present.sum(axis=1)
+        return np.asarray((score * present).sum(axis=1) / present.sum(axis=1))
 
 
 class _Ranking:
@@ -467,7 +469,9 @@ class _Ranking:
         else:
             twice = 2 * np.einsum("ij,ij->i", pos, below[:, self.lo])
         denom = 2 * pos.sum(axis=1) * below[:, -1]
-        return np.divide(twice, denom, out=np.full(len(twice), np.nan), where=denom > 0)
+        out = np.full(len(twice), np.nan)
+        np.divide(twice, denom, out=out, where=denom > 0)
+        return out
 
 
 def _slice_if_contiguous(index: np.ndarray) -> np.ndarray | slice:
@@ -484,4 +488,6 @@ class _AucKernel(_Kernel):
         per_class = np.column_stack([ranking.auc(counts) for ranking in model])
         defined = np.isfinite(per_class)
         total, count = np.where(defined, per_class, 0.0).sum(axis=1), defined.sum(axis=1)
-        return np.divide(total, count, out=np.full(len(total), np.nan), where=count > 0)
+        out = np.full(len(total), np.nan)
+        np.divide(total, count, out=out, where=count > 0)
+        return out

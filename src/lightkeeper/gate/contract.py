@@ -121,8 +121,7 @@ def client_mistakes(manifest: Manifest, gold: pd.DataFrame) -> list[dict[str, An
     as text in a text field); ``reached the model`` would be a bug, and fails the check.
     """
     from lightkeeper.errors import LightkeeperError
-    from lightkeeper.inputs import problem
-    from lightkeeper.serving.validate import RowValidator
+    from lightkeeper.inputs import RowValidator, problem
 
     validator = RowValidator(manifest, manifest.feature_names)
     base = {k: _plain(v) for k, v in gold.iloc[0][manifest.feature_names].to_dict().items()}

@@ -43,7 +43,7 @@ def align_labels(y_true: pd.Series, predictions: np.ndarray) -> np.ndarray:
     """Gold labels in the predictions' type (a CSV may read ``1`` where the model says ``"1"``)."""
     import numpy as np
 
-    values = y_true.to_numpy()
+    values: np.ndarray = y_true.to_numpy()
     if predictions.dtype.kind in "OUS" and values.dtype.kind not in "OUS":
         return values.astype(str).astype(object)
     if predictions.dtype.kind in "iub" and values.dtype.kind in "OUS":
@@ -64,7 +64,7 @@ def quality(
     custom: dict[str, Any],
 ) -> tuple[dict[str, float], list[Check]]:
     """Every computable metric on the gold set, and the threshold checks of the policy."""
-    from lightkeeper.gate.metrics import compute_metrics, metric
+    from lightkeeper.metrics import compute_metrics, metric
 
     checks: list[Check] = []
     values = compute_metrics(
@@ -97,7 +97,7 @@ def quality(
 
 
 def _why_not(known: Any, task: str, y_true: Any, candidate: Scored, positive_class: Any) -> str:
-    from lightkeeper.gate.metrics import metric_inputs, unavailable_reason
+    from lightkeeper.metrics import metric_inputs, unavailable_reason
 
     if known.task != task:
         return f"{known.name} is a {known.task} metric and this is a {task} model"
@@ -128,7 +128,7 @@ def comparison(
     champion's metrics and the check; all ``None`` when the policy asks no comparison.
     """
     from lightkeeper.gate.bootstrap import decide, paired_bootstrap
-    from lightkeeper.gate.metrics import compute_metrics, custom_metric
+    from lightkeeper.metrics import compute_metrics, custom_metric
 
     policy = gate.non_inferiority
     if policy is None:
@@ -212,7 +212,7 @@ def segments(
     positive_class: Any,
 ) -> tuple[dict[str, Any] | None, list[Check]]:
     """Metrics per segment value and the per-segment minimums of the policy."""
-    from lightkeeper.gate.metrics import compute_metrics
+    from lightkeeper.metrics import compute_metrics
 
     policy = gate.segments
     if segment_values is None:

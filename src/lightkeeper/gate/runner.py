@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper import __version__
 from lightkeeper.clock import Clock
 from lightkeeper.errors import LightkeeperError, ManifestError
 from lightkeeper.events import EventBus, GateFailed, GatePassed
@@ -23,11 +22,12 @@ from lightkeeper.gate import champions as champs
 from lightkeeper.gate import evaluate
 from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed, timed
 from lightkeeper.gold import load_gold
-from lightkeeper.manifest import Gate, Manifest, parse_manifest
+from lightkeeper.manifest import Gate, Manifest
 from lightkeeper.registry import TAG, Registry, VersionInfo
 from lightkeeper.store.deploy import DeployStore
 from lightkeeper.store.gate import GateRun, GateStore
 from lightkeeper.store.gold import GoldStore, GoldVersion
+from lightkeeper.version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +45,7 @@ class GateContext:
 
     registry: Registry
     gold: GoldStore
-    runs: GateStore
+    gates: GateStore
     deployments: DeployStore
     bus: EventBus
     clock: Clock
@@ -116,7 +116,7 @@ def run_gate(
         finished_at=ctx.clock.now().isoformat(),
     )
     result = _finite(result)
-    run_id = ctx.runs.add_run(
+    run_id = ctx.gates.add_run(
         model=info.model,
         version=info.version,
         verdict=verdict,
@@ -141,7 +141,7 @@ def run_gate(
     )
     step("writing the report")
     _publish_report(ctx, info, run_id, verdict, result)
-    return ctx.runs.get(run_id)
+    return ctx.gates.get(run_id)
 
 
 def _publish_report(
@@ -154,7 +154,7 @@ def _publish_report(
         html, _json = write_report(
             result, ctx.reports / info.model / str(info.version) / str(run_id)
         )
-        ctx.runs.set_report(run_id, str(html), result)
+        ctx.gates.set_report(run_id, str(html), result)
     except OSError as exc:
         log.error("gate run %s: cannot write the report: %s", run_id, exc)
     try:
@@ -177,15 +177,15 @@ def _finite(value: Any) -> Any:
 
 
 def _manifest(registry: Registry, info: VersionInfo) -> Manifest:
-    text = registry.manifest_text(info.model, info.version)
-    if text is None:
+    manifest = registry.manifest(info.model, info.version)
+    if manifest is None:
         raise ManifestError(
             f"{info.model} version {info.version} has no manifest snapshot, so it has no gate "
             "policy or hand-over checklist",
             hint="register versions with `lightkeeper train PROJECT_DIR`, which stores the "
             "project's lightkeeper.yaml with the version",
         )
-    return parse_manifest(text, source=f"{info.model} v{info.version}:lightkeeper.yaml")
+    return manifest
 
 
 def _task(manifest: Manifest) -> str:

@@ -1,15 +1,15 @@
 """The hand-over: an operator accepts a passed gate run, or overrides a failed one with a reason.
 
-:func:`require_accepted` is the one rule the release command (and anything else that puts
-a version into production) calls.
+The rule a release checks, :meth:`~lightkeeper.store.gate.GateStore.accepted`, lives with
+the gate runs it reads, so deploying needs no part of the gate.
 """
 
 from __future__ import annotations
 
 from lightkeeper.auth import Principal
-from lightkeeper.errors import GateNotAccepted, GateRunNotFound, GateSignoffRefused
+from lightkeeper.errors import GateSignoffRefused
 from lightkeeper.events import EventBus, GateSignedOff
-from lightkeeper.store.gate import GateRun, GateStore, Signoff
+from lightkeeper.store.gate import GateRun, GateStore
 
 
 def sign_off(
@@ -71,26 +71,3 @@ def sign_off(
         )
     )
     return runs.get(run.id)
-
-
-def require_accepted(runs: GateStore, model: str, version: int) -> Signoff:
-    """The sign-off that allows a version into production, or :class:`GateNotAccepted`.
-
-    Only the newest gate run counts: a later failed run (say, on a corrected gold set)
-    withdraws an earlier acceptance until it is accepted or overridden in turn.
-    """
-    hint = (
-        f"run `lightkeeper gate run {model} {version}`, then an operator runs "
-        f"`lightkeeper gate accept {model} {version}`"
-    )
-    try:
-        latest = runs.latest(model, version)
-    except GateRunNotFound:
-        raise GateNotAccepted(f"{model} version {version} has no gate run", hint=hint) from None
-    if latest.signoff is None:
-        raise GateNotAccepted(
-            f"the newest gate run ({latest.id}, {latest.verdict}) of {model} version {version} "
-            "is not accepted",
-            hint=hint,
-        )
-    return latest.signoff

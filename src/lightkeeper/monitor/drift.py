@@ -32,7 +32,7 @@ from lightkeeper.errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.monitor.profile import CategoricalProfile, NumericProfile, Profile
+    from lightkeeper.profile import CategoricalProfile, NumericProfile, Profile
 
 SMALL_WINDOW = 1000
 P_VALUE = 0.05
@@ -136,7 +136,7 @@ class DriftWindow:
         Raises:
             InvalidInput: the first chunk has none of the profiled features.
         """
-        from lightkeeper.monitor.profile import NumericProfile
+        from lightkeeper.profile import NumericProfile
 
         if not self._counters:
             common = [name for name in self.profile.features if name in chunk.columns]
@@ -175,7 +175,7 @@ class _NumericCounter:
         self.missing = 0
 
     def add(self, values: pd.Series[Any]) -> None:
-        from lightkeeper.monitor.profile import _to_float
+        from lightkeeper.profile import _to_float
 
         x = _to_float(values, self.reference.dtype, self.name)
         finite = np.isfinite(x)
@@ -308,7 +308,7 @@ def drift_from_data(
             f"categorical column(s) {', '.join(unknown)} are not in both data sets",
             hint=f"the columns in common are {', '.join(map(str, common[:20]))}",
         )
-    from lightkeeper.monitor.profile import _to_float
+    from lightkeeper.profile import _to_float
 
     features = []
     for column in common:

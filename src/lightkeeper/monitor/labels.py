@@ -23,8 +23,12 @@ from lightkeeper.store.labels import Label
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.app import Lightkeeper
     from lightkeeper.auth import Principal
+    from lightkeeper.events import EventBus
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.deploy import DeployStore
+    from lightkeeper.store.labels import LabelStore
+    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -58,91 +62,114 @@ class Ingested:
         }
 
 
-def ingest(
-    lk: Lightkeeper,
-    deployment: str,
-    frame: pd.DataFrame,
-    *,
-    label: str | None = None,
-    at: str | None = None,
-    by: Principal,
-) -> Ingested:
-    """Join ``frame``'s outcomes to the deployment's logged predictions and store them.
+class LabelIngester:
+    """Join outcomes to a deployment's logged predictions and store them as labels."""
 
-    Raises:
-        InvalidInput: no label column, no way to join, or not one row matched.
-    """
-    by.require("monitor.run")
-    _target, _version, manifest = champion(lk, deployment, "no prediction to label")
-    column = label or (manifest.target.name if manifest.target else None)
-    if column is None:
-        raise InvalidInput(
-            "which column holds the outcome?",
-            hint="pass --label COLUMN (the manifest has no target)",
+    def __init__(
+        self,
+        *,
+        deployments: DeployStore,
+        registry: Registry,
+        predictions: PredictionStore,
+        labels: LabelStore,
+        bus: EventBus,
+    ) -> None:
+        self.deployments = deployments
+        self.registry = registry
+        self.predictions = predictions
+        self.labels = labels
+        self.bus = bus
+
+    def ingest(
+        self,
+        deployment: str,
+        frame: pd.DataFrame,
+        *,
+        label: str | None = None,
+        at: str | None = None,
+        by: Principal,
+    ) -> Ingested:
+        """Join ``frame``'s outcomes to the deployment's logged predictions and store them.
+
+        Raises:
+            InvalidInput: no label column, no way to join, or not one row matched.
+        """
+        by.require("monitor.run")
+        _target, _version, manifest = champion(
+            self.deployments, self.registry, deployment, "no prediction to label"
         )
-    columns = [str(c) for c in frame.columns]
-    if column not in columns:
-        raise InvalidInput(
-            f"the labels have no column {column!r}",
-            hint=f"columns: {', '.join(columns)}; pass --label COLUMN",
-        )
-    if at is not None and at not in columns:
-        raise InvalidInput(
-            f"the labels have no time column {at!r}", hint=f"columns: {', '.join(columns)}"
-        )
-    keys = list(manifest.entity_key or [])
-    present = frame[frame[column].notna()]
-    missing = len(frame) - len(present)
-    if "request_id" in columns:
-        joined_by, found, unmatched = "request id", *_by_request(lk, deployment, present, column)
-    elif keys and all(k in columns for k in keys):
-        joined_by, found, unmatched = (
-            "entity key",
-            *_by_key(lk, deployment, present, column, keys, at),
-        )
-    else:
-        need = (
-            f"or the entity key column(s) {', '.join(keys)}"
-            if keys
-            else "(the model has no entity_key)"
-        )
-        raise InvalidInput(
-            f"cannot join the labels to predictions: no request_id column {need}",
-            hint=f"columns: {', '.join(columns)}",
-        )
-    unique = _unique(found)
-    duplicates = len(found) - len(unique)
-    found = _typed(unique)
-    if present.shape[0] and not found:
-        raise InvalidInput(
-            f"none of the {len(present):,} labels matched a logged prediction of {deployment} "
-            f"(joined by {joined_by}); nothing was stored",
-            hint="check the ids or keys (e.g. " + ", ".join(unmatched[:3]) + "); predictions "
-            "are logged while logging.predictions is on, batch runs log a sample",
-        )
-    stored = lk.label_store.upsert(deployment, found)
-    result = Ingested(
-        deployment=deployment,
-        joined_by=joined_by,
-        rows=len(frame),
-        matched=stored,
-        unmatched=len(unmatched),
-        missing_label=missing,
-        duplicates=duplicates,
-        examples=unmatched[:_EXAMPLES],
-    )
-    log.info("labels for %s: %d matched, %d unmatched", deployment, stored, result.unmatched)
-    lk.bus.publish(
-        LabelsIngested(
-            actor=by.name,
+        column = label or (manifest.target.name if manifest.target else None)
+        if column is None:
+            raise InvalidInput(
+                "which column holds the outcome?",
+                hint="pass --label COLUMN (the manifest has no target)",
+            )
+        columns = [str(c) for c in frame.columns]
+        if column not in columns:
+            raise InvalidInput(
+                f"the labels have no column {column!r}",
+                hint=f"columns: {', '.join(columns)}; pass --label COLUMN",
+            )
+        if at is not None and at not in columns:
+            raise InvalidInput(
+                f"the labels have no time column {at!r}", hint=f"columns: {', '.join(columns)}"
+            )
+        keys = list(manifest.entity_key or [])
+        present = frame[frame[column].notna()]
+        missing = len(frame) - len(present)
+        if "request_id" in columns:
+            joined_by, found, unmatched = (
+                "request id",
+                *_by_request(self.predictions, deployment, present, column),
+            )
+        elif keys and all(k in columns for k in keys):
+            joined_by, found, unmatched = (
+                "entity key",
+                *_by_key(self.predictions, deployment, present, column, keys, at),
+            )
+        else:
+            need = (
+                f"or the entity key column(s) {', '.join(keys)}"
+                if keys
+                else "(the model has no entity_key)"
+            )
+            raise InvalidInput(
+                f"cannot join the labels to predictions: no request_id column {need}",
+                hint=f"columns: {', '.join(columns)}",
+            )
+        unique = _unique(found)
+        duplicates = len(found) - len(unique)
+        found = _typed(unique)
+        if present.shape[0] and not found:
+            raise InvalidInput(
+                f"none of the {len(present):,} labels matched a logged prediction of {deployment} "
+                f"(joined by {joined_by}); nothing was stored",
+                hint="check the ids or keys (e.g. " + ", ".join(unmatched[:3]) + "); predictions "
+                "are logged while logging.predictions is on, batch runs log a sample",
+            )
+        stored = self.labels.upsert(deployment, found)
+        result = Ingested(
             deployment=deployment,
             joined_by=joined_by,
-            rows=result.rows,
-            matched=result.matched,
-            unmatched=result.unmatched,
+            rows=len(frame),
+            matched=stored,
+            unmatched=len(unmatched),
+            missing_label=missing,
+            duplicates=duplicates,
+            examples=unmatched[:_EXAMPLES],
         )
-    )
-    return result
+        log.info("labels for %s: %d matched, %d unmatched", deployment, stored, result.unmatched)
+        self.bus.publish(
+            LabelsIngested(
+                actor=by.name,
+                deployment=deployment,
+                joined_by=joined_by,
+                rows=result.rows,
+                matched=result.matched,
+                unmatched=result.unmatched,
+            )
+        )
+        return result
 
 
 def _plain(value: Any) -> Any:
@@ -163,7 +190,7 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime) or (isinstance(value, str) and _DATE.fullmatch(value)):
-        return pd.Timestamp(value).isoformat()
+        return str(pd.Timestamp(value).isoformat())  # pandas is untyped: make it a str for mypy
     return str(value)
 
 
@@ -204,13 +231,13 @@ def _typed(found: list[Label]) -> list[Label]:
 
 
 def _by_request(
-    lk: Lightkeeper, deployment: str, frame: pd.DataFrame, column: str
+    predictions: PredictionStore, deployment: str, frame: pd.DataFrame, column: str
 ) -> tuple[list[Label], list[str]]:
     rows = frame["row"].astype(int).tolist() if "row" in frame.columns else [0] * len(frame)
     ids = frame["request_id"].astype(str).tolist()
     known: dict[tuple[str, int], tuple[int, datetime, int, Any]] = {}
     for start in range(0, len(ids), 5000):
-        for pid, at, request_id, row, version, output in lk.prediction_store.by_request(
+        for pid, at, request_id, row, version, output in predictions.by_request(
             deployment, sorted(set(ids[start : start + 5000]))
         ):
             known[(request_id, row)] = (pid, at, version, output)
@@ -234,7 +261,7 @@ def _by_request(
 
 
 def _by_key(
-    lk: Lightkeeper,
+    predictions: PredictionStore,
     deployment: str,
     frame: pd.DataFrame,
     column: str,
@@ -255,7 +282,7 @@ def _by_key(
         times = [t.to_pydatetime() for t in stamps]
     needed = set(wanted)
     candidates: dict[tuple[str, ...], list[tuple[datetime, int, int, Any]]] = {}
-    for chunk in lk.prediction_store.by_keys(deployment, keys):
+    for chunk in predictions.by_keys(deployment, keys):
         for pid, when, version, output, values in chunk:
             key = tuple(_text(v) for v in values)
             if key in needed:

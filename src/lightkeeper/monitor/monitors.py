@@ -18,16 +18,19 @@ from lightkeeper.clock import parse_duration
 from lightkeeper.errors import InvalidInput, ReleaseRefused
 from lightkeeper.events import DriftChecked
 from lightkeeper.monitor.drift import DriftWindow
-from lightkeeper.monitor.profile import Profile
+from lightkeeper.profile import Profile
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.app import Lightkeeper
     from lightkeeper.auth import Principal
+    from lightkeeper.clock import Clock
+    from lightkeeper.events import EventBus
     from lightkeeper.manifest import Manifest
-    from lightkeeper.store.deploy import Deployment
-    from lightkeeper.store.monitors import MonitorResult
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.deploy import Deployment, DeployStore
+    from lightkeeper.store.monitors import MonitorResult, MonitorStore
+    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,22 @@ class Window:
 class DriftMonitor:
     """Check, store and announce a deployment's drift over one window."""
 
-    def __init__(self, lk: Lightkeeper) -> None:
-        self.lk = lk
+    def __init__(
+        self,
+        *,
+        deployments: DeployStore,
+        predictions: PredictionStore,
+        monitors: MonitorStore,
+        registry: Registry,
+        bus: EventBus,
+        clock: Clock,
+    ) -> None:
+        self.deployments = deployments
+        self.predictions = predictions
+        self.monitors = monitors
+        self.registry = registry
+        self.bus = bus
+        self.clock = clock
 
     def run(
         self,
@@ -84,15 +101,16 @@ class DriftMonitor:
             InvalidInput: a bad window, or a champion version without a reference profile.
         """
         by.require("monitor.run")
-        lk = self.lk
-        target, version, manifest = champion(lk, deployment, "no reference to compare with")
-        span = Window.ending(end or lk.clock.now(), window or manifest.monitoring.window)
-        profile = _profile(lk, target.model, version, manifest)
+        target, version, manifest = champion(
+            self.deployments, self.registry, deployment, "no reference to compare with"
+        )
+        span = Window.ending(end or self.clock.now(), window or manifest.monitoring.window)
+        profile = _profile(self.registry, target.model, version, manifest)
         features = _watched(profile, manifest)
-        outputs = _Outputs(lk, target.model, manifest)
+        outputs = _Outputs(self.registry, target.model, manifest)
         drift = DriftWindow(features)
         rows = 0
-        for chunk in lk.prediction_store.served(deployment, start=span.start, end=span.end):
+        for chunk in self.predictions.served(deployment, start=span.start, end=span.end):
             drift.add(_inputs(chunk, features))
             outputs.add(chunk)
             rows += len(chunk)
@@ -109,7 +127,7 @@ class DriftMonitor:
         drifted = report.drifted if report is not None else []
         output_drifted = [v for v, r in output_results.items() if r.get("drifted")]
         status = "no data" if rows == 0 else ("drift" if drifted or output_drifted else "ok")
-        saved = lk.monitor_store.save(
+        saved = self.monitors.save(
             deployment,
             "drift",
             window_start=span.start,
@@ -122,7 +140,7 @@ class DriftMonitor:
             actor=by.name,
         )
         log.info("drift of %s over %s: %s (%d rows)", deployment, span.text, status, rows)
-        lk.bus.publish(
+        self.bus.publish(
             DriftChecked(
                 actor=by.name,
                 deployment=deployment,
@@ -140,7 +158,9 @@ class DriftMonitor:
         return saved
 
 
-def champion(lk: Lightkeeper, deployment: str, lacking: str) -> tuple[Deployment, int, Manifest]:
+def champion(
+    deployments: DeployStore, registry: Registry, deployment: str, lacking: str
+) -> tuple[Deployment, int, Manifest]:
     """The deployment, the version it serves as champion, and that version's manifest.
 
     Raises:
@@ -148,31 +168,28 @@ def champion(lk: Lightkeeper, deployment: str, lacking: str) -> tuple[Deployment
         ReleaseRefused: nothing was released to it (``lacking`` says what that leaves out).
         InvalidInput: the champion has no lightkeeper manifest.
     """
-    target = lk.deploy_store.get(deployment)
-    release = lk.releases.current(deployment)
+    target = deployments.get(deployment)
+    release = deployments.current(deployment)
     if release is None or release.champion is None:
         raise ReleaseRefused(
             f"{deployment} has no release yet, so there is {lacking}",
             hint=f'lightkeeper release {deployment} VERSION --reason "..."',
         )
-    return target, release.champion, _manifest(lk, target.model, release.champion)
+    return target, release.champion, _manifest(registry, target.model, release.champion)
 
 
-def _manifest(lk: Lightkeeper, model: str, version: int) -> Manifest:
-    from lightkeeper.manifest import parse_manifest
-
-    text = lk.registry.manifest_text(model, version)
-    if not text:
+def _manifest(registry: Registry, model: str, version: int) -> Manifest:
+    manifest = registry.manifest(model, version)
+    if manifest is None:
         raise InvalidInput(
             f"{model} version {version} has no lightkeeper manifest",
             hint="register it with lightkeeper train, so its schema and monitoring travel with it",
         )
-    return parse_manifest(text, source=f"manifest of {model} version {version}")
+    return manifest
 
 
-def _profile(lk: Lightkeeper, model: str, version: int, manifest: Manifest) -> Profile:
-
-    data = lk.registry.reference_profile(model, version)
+def _profile(registry: Registry, model: str, version: int, manifest: Manifest) -> Profile:
+    data = registry.reference_profile(model, version)
     if data is None:
         raise InvalidInput(
             f"{model} version {version} has no reference profile to compare with",
@@ -185,7 +202,6 @@ def _profile(lk: Lightkeeper, model: str, version: int, manifest: Manifest) -> P
 
 
 def _watched(profile: Profile, manifest: Manifest) -> Profile:
-
     chosen = manifest.monitoring.features
     if chosen is None:
         return profile
@@ -211,8 +227,8 @@ def _inputs(chunk: list[tuple[Any, Any, int]], profile: Profile) -> pd.DataFrame
 class _Outputs:
     """The model output per version served in the window, against that version's reference."""
 
-    def __init__(self, lk: Lightkeeper, model: str, manifest: Manifest) -> None:
-        self.lk, self.model, self.manifest = lk, model, manifest
+    def __init__(self, registry: Registry, model: str, manifest: Manifest) -> None:
+        self.registry, self.model, self.manifest = registry, model, manifest
         self.windows: dict[int, DriftWindow | None] = {}
         self.references: dict[int, str | None] = {}
         self.errors: dict[int, str] = {}
@@ -239,12 +255,12 @@ class _Outputs:
                 self.errors[version] = f"the outputs cannot be compared: {exc}"
 
     def _window(self, version: int) -> DriftWindow | None:
-        data = self.lk.registry.reference_profile(self.model, version, output=True)
+        data = self.registry.reference_profile(self.model, version, output=True)
         if data is not None:
             self.references[version] = "predictions on the training rows"
             return DriftWindow(Profile.from_dict(data))
         target = self.manifest.target
-        features = self.lk.registry.reference_profile(self.model, version)
+        features = self.registry.reference_profile(self.model, version)
         if target is None or features is None or target.name not in features["features"]:
             self.references[version] = None
             return None

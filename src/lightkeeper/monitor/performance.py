@@ -1,10 +1,10 @@
 """Performance over a window: measured from labels, and for classifiers also estimated
 from the model's confidence when labels are late or missing.
 
-Measured: the gate's metrics (equal to scikit-learn's) on the labelled predictions made
-in the window, overall and per version. The headline metric and its level are the
-manifest's ``monitoring.metric`` / ``monitoring.min``, else the gate's first metric and
-its ``min``.
+Measured: the gate's metrics (:mod:`lightkeeper.metrics`, equal to scikit-learn's) on the
+labelled predictions made in the window, overall and per version. The headline metric
+and its level are the manifest's ``monitoring.metric`` / ``monitoring.min``, else the
+gate's first metric and its ``min``.
 
 Estimated (confidence-based, after NannyML's CBPE): the champion's class probabilities
 on the window's logged inputs, each row's top probability mapped to the chance of being
@@ -26,19 +26,46 @@ from lightkeeper.monitor.monitors import Window, champion
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from lightkeeper.app import Lightkeeper
     from lightkeeper.auth import Principal
+    from lightkeeper.clock import Clock
+    from lightkeeper.events import EventBus
     from lightkeeper.manifest import Manifest
-    from lightkeeper.store.monitors import MonitorResult
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.deploy import DeployStore
+    from lightkeeper.store.gold import GoldStore
+    from lightkeeper.store.labels import LabelStore
+    from lightkeeper.store.monitors import MonitorResult, MonitorStore
+    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
 
 class PerformanceMonitor:
-    """Measure (and estimate), store and announce a deployment's performance."""
+    """Measure (and estimate), store and announce a deployment's performance.
 
-    def __init__(self, lk: Lightkeeper) -> None:
-        self.lk = lk
+    ``gold`` holds the approved gold datasets the confidence estimate is calibrated on.
+    """
+
+    def __init__(
+        self,
+        *,
+        deployments: DeployStore,
+        labels: LabelStore,
+        predictions: PredictionStore,
+        monitors: MonitorStore,
+        gold: GoldStore,
+        registry: Registry,
+        bus: EventBus,
+        clock: Clock,
+    ) -> None:
+        self.deployments = deployments
+        self.labels = labels
+        self.predictions = predictions
+        self.monitors = monitors
+        self.gold = gold
+        self.registry = registry
+        self.bus = bus
+        self.clock = clock
 
     def run(
         self,
@@ -53,21 +80,22 @@ class PerformanceMonitor:
         Raises:
             InvalidInput: the model has no target (nothing to measure against).
         """
-        from lightkeeper.gate.metrics import compute_metrics
+        from lightkeeper.metrics import compute_metrics
 
         by.require("monitor.run")
-        lk = self.lk
-        target, version, manifest = champion(lk, deployment, "nothing to measure")
+        target, version, manifest = champion(
+            self.deployments, self.registry, deployment, "nothing to measure"
+        )
         if manifest.target is None:
             raise InvalidInput(
                 f"{target.model} version {version} has no target in its manifest",
                 hint="performance needs to know what the model predicts: add target: to it",
             )
         task = manifest.target.task
-        span = Window.ending(end or lk.clock.now(), window or manifest.monitoring.window)
+        span = Window.ending(end or self.clock.now(), window or manifest.monitoring.window)
         truth: dict[int, list[Any]] = {}
         predicted: dict[int, list[Any]] = {}
-        for chunk in lk.label_store.window(deployment, start=span.start, end=span.end):
+        for chunk in self.labels.window(deployment, start=span.start, end=span.end):
             for served, output, label in chunk:
                 truth.setdefault(served, []).append(label)
                 predicted.setdefault(served, []).append(_scalar(output))
@@ -83,7 +111,7 @@ class PerformanceMonitor:
                     compute_metrics, task, truth[served], predicted[served], positive
                 )
         estimated = (
-            _estimate(lk, target.model, version, manifest, deployment, span)
+            self._estimate(target.model, version, manifest, deployment, span)
             if (task == "classification")
             else None
         )
@@ -116,7 +144,7 @@ class PerformanceMonitor:
             "estimated": estimated,
             "value_is_estimate": is_estimate,
         }
-        saved = lk.monitor_store.save(
+        saved = self.monitors.save(
             deployment,
             "performance",
             window_start=span.start,
@@ -129,7 +157,7 @@ class PerformanceMonitor:
             actor=by.name,
         )
         log.info("performance of %s over %s: %s", deployment, span.text, status)
-        lk.bus.publish(
+        self.bus.publish(
             PerformanceChecked(
                 actor=by.name,
                 deployment=deployment,
@@ -147,6 +175,60 @@ class PerformanceMonitor:
         )
         return saved
 
+    def _estimate(
+        self, model: str, version: int, manifest: Manifest, deployment: str, span: Window
+    ) -> dict[str, Any] | None:
+        """Expected accuracy of the window from the champion's calibrated confidence."""
+        try:
+            return self._calibrated_accuracy(model, version, manifest, deployment, span)
+        except Exception as exc:  # the measured part of the check stands on its own
+            log.warning("no performance estimate for %s: %s", deployment, exc)
+            return {"error": f"{type(exc).__name__}: {exc}"}
+
+    def _calibrated_accuracy(
+        self, model: str, version: int, manifest: Manifest, deployment: str, span: Window
+    ) -> dict[str, Any] | None:
+        import pandas as pd
+        from sklearn.isotonic import IsotonicRegression
+
+        predictor = self.registry.load(model, version)
+        estimator = predictor.model
+        classes_ = getattr(estimator, "classes_", None)
+        if not hasattr(estimator, "predict_proba") or classes_ is None or manifest.gate is None:
+            return None
+        gold_version = self.gold.latest_approved(manifest.gate.gold)
+        if gold_version is None:
+            return None
+        gold = pd.read_parquet(gold_version.path)
+        features = predictor.feature_names or manifest.feature_names  # the order it was fitted in
+        proba = np.asarray(estimator.predict_proba(gold[features]))
+        classes = np.asarray(classes_)
+        picked = pd.Series(classes[proba.argmax(axis=1)])
+        truth = pd.Series(gold[gold_version.label_column].to_numpy())
+        if picked.dtype.kind in "iufb" and truth.dtype.kind in "iufb":
+            right = (picked.astype(float) == truth.astype(float)).to_numpy(dtype=float)
+        else:
+            right = (picked.astype(str) == truth.astype(str)).to_numpy(dtype=float)
+        calibration = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        calibration.fit(proba.max(axis=1), right)
+        total, rows = 0.0, 0
+        for chunk in self.predictions.served(deployment, start=span.start, end=span.end):
+            frame = pd.DataFrame.from_records([inputs for inputs, _output, _version in chunk])
+            if any(name not in frame.columns for name in features):
+                continue
+            confidence = np.asarray(estimator.predict_proba(frame[features])).max(axis=1)
+            total += float(calibration.predict(confidence).sum())
+            rows += len(frame)
+        if rows == 0:
+            return None
+        return {
+            "accuracy": total / rows,
+            "rows": rows,
+            "method": "confidence-based (CBPE): mean calibrated top-class probability",
+            "calibrated_on": f"{gold_version.name} v{gold_version.version} ({len(gold):,} rows)",
+            "gold_accuracy": float(right.mean()),
+        }
+
 
 def _scalar(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
@@ -161,7 +243,7 @@ def _headline(manifest: Manifest, task: str) -> tuple[str, float | None, bool]:
     Raises:
         InvalidInput: ``monitoring.metric`` names a metric labels cannot measure.
     """
-    from lightkeeper.gate.metrics import METRICS, metric_names
+    from lightkeeper.metrics import METRICS, metric_names
 
     measurable = [n for n in metric_names(task) if not METRICS[n].needs_proba]  # type: ignore[arg-type]
     monitoring, gate = manifest.monitoring, manifest.gate
@@ -188,59 +270,3 @@ def _metrics(
     except InvalidInput as exc:  # one class only, a label the model never predicts...
         return {"rows": len(y_true), "metrics": {}, "error": str(exc)}
     return {"rows": len(y_true), "metrics": values}
-
-
-def _estimate(
-    lk: Lightkeeper, model: str, version: int, manifest: Manifest, deployment: str, span: Window
-) -> dict[str, Any] | None:
-    """Expected accuracy of the window from the champion's calibrated confidence."""
-    try:
-        return _calibrated_accuracy(lk, model, version, manifest, deployment, span)
-    except Exception as exc:  # the measured part of the check stands on its own
-        log.warning("no performance estimate for %s: %s", deployment, exc)
-        return {"error": f"{type(exc).__name__}: {exc}"}
-
-
-def _calibrated_accuracy(
-    lk: Lightkeeper, model: str, version: int, manifest: Manifest, deployment: str, span: Window
-) -> dict[str, Any] | None:
-    import pandas as pd
-    from sklearn.isotonic import IsotonicRegression
-
-    predictor = lk.load(model, version)
-    estimator = predictor.model
-    classes_ = getattr(estimator, "classes_", None)
-    if not hasattr(estimator, "predict_proba") or classes_ is None or manifest.gate is None:
-        return None
-    gold_version = lk.gold_store.latest_approved(manifest.gate.gold)
-    if gold_version is None:
-        return None
-    gold = pd.read_parquet(gold_version.path)
-    features = predictor.feature_names or manifest.feature_names  # the order it was fitted in
-    proba = np.asarray(estimator.predict_proba(gold[features]))
-    classes = np.asarray(classes_)
-    picked = pd.Series(classes[proba.argmax(axis=1)])
-    truth = pd.Series(gold[gold_version.label_column].to_numpy())
-    if picked.dtype.kind in "iufb" and truth.dtype.kind in "iufb":
-        right = (picked.astype(float) == truth.astype(float)).to_numpy(dtype=float)
-    else:
-        right = (picked.astype(str) == truth.astype(str)).to_numpy(dtype=float)
-    calibration = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    calibration.fit(proba.max(axis=1), right)
-    total, rows = 0.0, 0
-    for chunk in lk.prediction_store.served(deployment, start=span.start, end=span.end):
-        frame = pd.DataFrame.from_records([inputs for inputs, _output, _version in chunk])
-        if any(name not in frame.columns for name in features):
-            continue
-        confidence = np.asarray(estimator.predict_proba(frame[features])).max(axis=1)
-        total += float(calibration.predict(confidence).sum())
-        rows += len(frame)
-    if rows == 0:
-        return None
-    return {
-        "accuracy": total / rows,
-        "rows": rows,
-        "method": "confidence-based (CBPE): mean calibrated top-class probability",
-        "calibrated_on": f"{gold_version.name} v{gold_version.version} ({len(gold):,} rows)",
-        "gold_accuracy": float(right.mean()),
-    }

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from lightkeeper.background import LeasedLoop
+from lightkeeper.decisions import Decision
 from lightkeeper.events import LifeSignalLate, LifeSignalResumed
 
 if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
+    from lightkeeper.clock import Clock
+    from lightkeeper.events import EventBus
+    from lightkeeper.store.signals import SignalStore
 
 log = logging.getLogger(__name__)
 
@@ -26,52 +28,61 @@ WATCHED = ("serve", "stream")
 ACTOR = "watchdog"
 
 
-class Watchdog(LeasedLoop):
-    """Check the life signals every ``interval`` seconds; publish late and resumed."""
+class Watchdog:
+    """Check the life signals; publish what went late and what resumed."""
 
-    lease = "watchdog"
-
-    def __init__(
-        self, lk: Lightkeeper, *, holder: str | None = None, interval: float = 15.0
-    ) -> None:
-        super().__init__(lk, holder=holder, interval=interval)
+    def __init__(self, *, signals: SignalStore, bus: EventBus, clock: Clock) -> None:
+        self.signals = signals
+        self.bus = bus
+        self.clock = clock
         self.late: set[tuple[str, str]] = set()  # (kind, deployment) reported late
 
-    def work(self) -> list[LifeSignalLate]:
-        """Publish what went silent and what came back."""
-        return self.check()
+    def forget(self) -> None:
+        """Forget what was reported: another process watches, its reports are the ones
+        to trust (and this one reports afresh if it takes over)."""
+        self.late.clear()
 
-    def standby(self) -> None:
-        self.late.clear()  # another process watches; its reports are the ones to trust
-
-    def check(self) -> list[LifeSignalLate]:
-        """Publish what went silent and what came back; returns the late ones."""
-        now = self.lk.clock.now()
+    def check(self) -> list[Decision]:
+        """Publish what went silent and what came back; one decision per watched
+        deployment and kind of instance."""
+        now = self.clock.now()
         groups: dict[tuple[str, str], list[tuple[str, bool, str]]] = {}
-        for signal in self.lk.signal_store.all():
+        for signal in self.signals.all():
             if signal.kind in WATCHED:
                 groups.setdefault((signal.kind, signal.subject), []).append(
                     (signal.instance_id, signal.alive(now), signal.last_seen.isoformat())
                 )
-        reported = []
+        decisions = []
         for (kind, deployment), instances in sorted(groups.items()):
             silent = not any(alive for _, alive, _ in instances)
+            last_seen = max(seen for _, _, seen in instances)
             key = (kind, deployment)
             if silent and key not in self.late:
-                event = LifeSignalLate(
-                    actor=ACTOR,
-                    deployment=deployment,
-                    instance_kind=kind,
-                    instances=[i for i, _, _ in instances],
-                    last_seen=max(seen for _, _, seen in instances),
+                log.warning("%s %s is silent since %s", kind, deployment, last_seen)
+                self.bus.publish(
+                    LifeSignalLate(
+                        actor=ACTOR,
+                        deployment=deployment,
+                        instance_kind=kind,
+                        instances=[i for i, _, _ in instances],
+                        last_seen=last_seen,
+                    )
                 )
-                log.warning("%s %s is silent since %s", kind, deployment, event.last_seen)
-                self.lk.bus.publish(event)
                 self.late.add(key)
-                reported.append(event)
+                reason = f"reported late: every {kind} instance silent since {last_seen}"
+                decisions.append(Decision.ran(deployment, reason))
             elif not silent and key in self.late:
-                self.lk.bus.publish(
+                self.bus.publish(
                     LifeSignalResumed(actor=ACTOR, deployment=deployment, instance_kind=kind)
                 )
                 self.late.discard(key)
-        return reported
+                decisions.append(Decision.ran(deployment, f"resumed: a {kind} instance is heard"))
+            elif silent:
+                decisions.append(
+                    Decision.skipped(deployment, f"{kind} silent since {last_seen}, reported")
+                )
+            else:
+                decisions.append(
+                    Decision.skipped(deployment, f"{kind} alive, last seen {last_seen}")
+                )
+        return decisions

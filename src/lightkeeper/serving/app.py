@@ -14,8 +14,10 @@ import logging
 import random
 import re
 import time
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import orjson
 from fastapi import FastAPI, Header
@@ -24,6 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from lightkeeper.asgi import docs, errors
 from lightkeeper.errors import (
     InvalidInput,
     LightkeeperError,
@@ -31,21 +34,28 @@ from lightkeeper.errors import (
     PredictionFailed,
     ServiceNotReady,
 )
-from lightkeeper.monitor.signals import HeartbeatSender, new_instance_id
+from lightkeeper.heartbeat import HeartbeatSender, new_instance_id
+from lightkeeper.inputs import MAX_ROWS
 from lightkeeper.serving.access import ServingAccess
 from lightkeeper.serving.loader import Arm, Follower, Plan
 from lightkeeper.serving.logwriter import PredictionLogWriter
 from lightkeeper.serving.metrics import ServingMetrics
 from lightkeeper.serving.router import choose_arm, shadowed
 from lightkeeper.serving.run import servable
-from lightkeeper.serving.validate import MAX_ROWS
 from lightkeeper.store.predictions import PredictionRecord
-from lightkeeper.web import docs, errors
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from lightkeeper.app import Lightkeeper
+    from lightkeeper.clock import Clock
+    from lightkeeper.events import EventBus
+    from lightkeeper.registry import Registry
+    from lightkeeper.settings import Settings
+    from lightkeeper.store.deploy import DeployStore
+    from lightkeeper.store.gold import GoldStore
+    from lightkeeper.store.predictions import PredictionStore
+    from lightkeeper.store.signals import SignalStore
+    from lightkeeper.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -54,42 +64,73 @@ MAX_SHADOW_IN_FLIGHT = 64
 ERROR_LOG_EVERY = 10.0  # seconds between log lines about one arm's prediction errors
 
 
+@dataclass(frozen=True)
+class ServingContext:
+    """What a model server needs from the workspace."""
+
+    deployments: DeployStore
+    predictions: PredictionStore
+    signals: SignalStore
+    tokens: TokenStore
+    gold: GoldStore
+    registry: Registry
+    bus: EventBus
+    clock: Clock
+    settings: Settings
+
+
+class Loop(Protocol):
+    """Background work a server runs beside itself, started and stopped with it."""
+
+    def start(self) -> None:
+        """Start working (in a thread of its own)."""
+
+    def stop(self) -> None:
+        """Stop; work under way finishes."""
+
+
 class _Server:
     """The moving parts of one serving instance, shared by its routes."""
 
     def __init__(
-        self, lk: Lightkeeper, deployment: str, *, poll: float, heartbeat: float, controller: bool
+        self,
+        ctx: ServingContext,
+        deployment: str,
+        *,
+        instance_id: str,
+        poll: float,
+        heartbeat: float,
+        loops: Sequence[Loop],
     ) -> None:
-        self.lk = lk
+        self.clock = ctx.clock
         self.deployment = deployment
-        self.model = servable(lk.deploy_store, deployment).model
-        self.access = ServingAccess(lk.tokens.verify, enabled=lk.settings.auth)
-        self.instance_id = new_instance_id("serve")
+        self.model = servable(ctx.deployments.get(deployment)).model
+        self.access = ServingAccess(ctx.tokens.verify, enabled=ctx.settings.auth)
+        self.instance_id = instance_id
         self.metrics = ServingMetrics(deployment)
         self.follower = Follower(
-            lk,
             deployment,
-            instance_id=self.instance_id,
+            deployments=ctx.deployments,
+            gold=ctx.gold,
+            registry=ctx.registry,
+            bus=ctx.bus,
+            instance_id=instance_id,
             poll=poll,
             on_swap=lambda outcome: self.metrics.swaps.labels(deployment, outcome).inc(),
         )
         dropped = self.metrics.log_dropped.labels(deployment)
-        self.writer = PredictionLogWriter(lk.prediction_store.add_many, on_drop=dropped.inc)
+        self.writer = PredictionLogWriter(ctx.predictions.add_many, on_drop=dropped.inc)
         self.metrics.log_pending.labels(deployment).set_function(lambda: self.writer.pending)
         self.heartbeat = HeartbeatSender(
-            lk.signal_store,
-            lk.clock,
-            instance_id=self.instance_id,
+            ctx.signals,
+            ctx.clock,
+            instance_id=instance_id,
             kind="serve",
             subject=deployment,
             payload=self.status,
             cadence=heartbeat,
         )
-        self.controller = None
-        if controller:
-            from lightkeeper.deploy.rollout import RolloutController
-
-            self.controller = RolloutController(lk, holder=self.instance_id, only=deployment)
+        self.loops = list(loops)
         self.counts = {"requests": 0, "predictions": 0, "errors": 0, "rejected": 0}
         self.shadows: set[asyncio.Task[None]] = set()
         self._error_log: dict[tuple[int, str], tuple[float, int]] = {}
@@ -100,17 +141,15 @@ class _Server:
         await run_in_threadpool(self.follower.sync)
         self.follower.start()
         self.heartbeat.start()
-        if self.controller is not None:
-            self.controller.start()
+        for loop in self.loops:
+            loop.start()
 
     async def stop(self) -> None:
         if self.shadows:
             await asyncio.wait(self.shadows, timeout=5)
-        loops: list[Any] = [self.follower, self.heartbeat]
-        if self.controller is not None:
-            loops.append(self.controller)
+        parts: list[Loop] = [self.follower, self.heartbeat, *self.loops]
         # stop them side by side: shutdown takes the slowest, not the sum
-        await asyncio.gather(*(run_in_threadpool(part.stop) for part in loops))
+        await asyncio.gather(*(run_in_threadpool(part.stop) for part in parts))
         await run_in_threadpool(self.writer.close)
 
     def status(self) -> dict[str, Any]:
@@ -292,7 +331,7 @@ class _Server:
         flags: list[list[str]] | None,
         error: str | None = None,
     ) -> None:
-        at = self.lk.clock.now()
+        at = self.clock.now()
         latency = seconds * 1000
         self.writer.add(
             [
@@ -387,25 +426,34 @@ def _sampled(arm: Arm) -> bool:
 
 
 def build_serving_app(
-    lk: Lightkeeper,
+    ctx: ServingContext,
     deployment: str,
     *,
     poll: float = 0.5,
     heartbeat: float = 5.0,
-    controller: bool = True,
+    instance_id: str | None = None,
+    loops: Sequence[Loop] = (),
 ) -> ServingApp:
     """The ASGI app serving ``deployment``.
 
     Args:
-        lk: the workspace.
+        ctx: the stores, registry, bus, clock and settings it works with.
         deployment: an online deployment.
         poll: seconds between reads of the desired state (a release is served within
             about this long plus the load and warm-up time).
         heartbeat: seconds between life signals.
-        controller: also run the rollout controller (it takes a lease, so only one
-            instance across ``serve`` and ``up`` processes acts at a time).
+        instance_id: this instance's name in life signals and events (default: a new one).
+        loops: background work started and stopped with the server (e.g. a rollout
+            controller for this deployment).
     """
-    server = _Server(lk, deployment, poll=poll, heartbeat=heartbeat, controller=controller)
+    server = _Server(
+        ctx,
+        deployment,
+        instance_id=instance_id or new_instance_id("serve"),
+        poll=poll,
+        heartbeat=heartbeat,
+        loops=loops,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

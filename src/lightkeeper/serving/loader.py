@@ -14,18 +14,22 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.background import Periodic
 from lightkeeper.errors import first_line
 from lightkeeper.events import ServingSwapFailed, ServingSwapped
+from lightkeeper.inputs import RowValidator
+from lightkeeper.periodic import Periodic
 from lightkeeper.serving.batching import Batcher
 from lightkeeper.serving.frames import predict_function
-from lightkeeper.serving.validate import RowValidator
 
 if TYPE_CHECKING:
-    from lightkeeper.app import Lightkeeper
+    from collections.abc import Callable
+
+    from lightkeeper.events import EventBus
     from lightkeeper.manifest import Manifest
     from lightkeeper.predictor import Predictor
-    from lightkeeper.store.deploy import Release
+    from lightkeeper.registry import Registry
+    from lightkeeper.store.deploy import DeployStore, Release
+    from lightkeeper.store.gold import GoldStore
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +74,20 @@ class Follower:
 
     def __init__(
         self,
-        lk: Lightkeeper,
         deployment: str,
         *,
+        deployments: DeployStore,
+        gold: GoldStore,
+        registry: Registry,
+        bus: EventBus,
         instance_id: str,
         poll: float = 0.5,
-        on_swap: Any = None,
+        on_swap: Callable[[str], object] | None = None,
     ) -> None:
-        self.lk = lk
+        self.deployments = deployments
+        self.gold = gold
+        self.registry = registry
+        self.bus = bus
         self.deployment = deployment
         self.instance_id = instance_id
         self.poll = poll
@@ -108,8 +118,8 @@ class Follower:
         """One step: read the desired state and apply it if it changed."""
         try:
             if self._model is None:
-                self._model = self.lk.deploy_store.get(self.deployment).model
-            desired = self.lk.releases.current(self.deployment)
+                self._model = self.deployments.get(self.deployment).model
+            desired = self.deployments.current(self.deployment)
         except Exception as exc:  # the database is down: keep serving what we have
             message = first_line(exc)
             if message != self._db_error:
@@ -186,12 +196,9 @@ class Follower:
         )
 
     def _load(self, version: int) -> Arm:
-        from lightkeeper.manifest import parse_manifest
-
         assert self._model is not None
-        predictor = self.lk.load(self._model, version)
-        text = self.lk.registry.manifest_text(self._model, version)
-        manifest = parse_manifest(text, source="manifest") if text else None
+        predictor = self.registry.load(self._model, version)
+        manifest = self.registry.manifest(self._model, version)
         predict = predict_function(predictor, manifest)
         rows = self._warmup_rows(manifest)
         if rows:
@@ -214,7 +221,7 @@ class Follower:
             return []
         from lightkeeper.gold import load_gold
 
-        gold = self.lk.gold_store.latest_approved(manifest.gate.gold)
+        gold = self.gold.latest_approved(manifest.gate.gold)
         if gold is None:
             return []
         frame = load_gold(gold)
@@ -251,6 +258,6 @@ class Follower:
 
     def _publish(self, event: ServingSwapped | ServingSwapFailed) -> None:
         try:
-            self.lk.bus.publish(event)
+            self.bus.publish(event)
         except Exception as exc:  # the audit trail is down; serving goes on
             log.warning("%s: cannot record %s: %s", self.deployment, event.kind, first_line(exc))

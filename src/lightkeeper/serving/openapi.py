@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lightkeeper.web import errors
+from lightkeeper.asgi import errors
 
 _ROW: dict[str, Any] = {
     "type": "object",

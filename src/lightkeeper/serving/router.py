@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 
-from lightkeeper.deploy.split import bucket
 from lightkeeper.serving.loader import Plan
+from lightkeeper.split import bucket
 
 
 def choose_arm(plan: Plan, key: str | None, draw: random.Random | None = None) -> str:

@@ -8,25 +8,41 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lightkeeper.errors import InvalidInput
 from lightkeeper.settings import Settings
 
 if TYPE_CHECKING:
-    from lightkeeper.store.deploy import Deployment, DeployStore
+    from starlette.types import ASGIApp
+
+    from lightkeeper.store.deploy import Deployment
 
 log = logging.getLogger(__name__)
 
 
-def servable(store: DeployStore, deployment: str) -> Deployment:
-    """The deployment, if ``serve`` may run it: it exists and is ``online``.
+class ServingWorkspace(Protocol):
+    """What a serve process needs from its workspace: the app, and a way to close it."""
+
+    def serving_app(self, deployment: str) -> ASGIApp:
+        """The model server of ``deployment``."""
+
+    def close(self) -> None:
+        """Release the workspace's connections."""
+
+
+# Builds a process's workspace from the settings. It crosses into spawned worker
+# processes, so it must pickle: a class or a module-level function, not a closure.
+OpenWorkspace = Callable[[Settings], ServingWorkspace]
+
+
+def servable(found: Deployment) -> Deployment:
+    """The deployment, if ``serve`` may run it: it is ``online``.
 
     Raises:
-        DeploymentNotFound: no deployment by that name.
         InvalidInput: a batch or stream deployment (serving it would mix its monitoring).
     """
-    found = store.get(deployment)
+    deployment = found.name
     if found.kind != "online":
         raise InvalidInput(
             f"deployment {deployment!r} is a {found.kind} deployment; serve runs online ones",
@@ -44,6 +60,7 @@ def serve(
     settings: Settings,
     deployment: str,
     *,
+    workspace: OpenWorkspace,
     host: str,
     port: int,
     workers: int = 1,
@@ -52,10 +69,10 @@ def serve(
 ) -> None:
     """Serve ``deployment`` until interrupted.
 
-    With ``workers`` > 1 the parent binds the socket and starts that many worker
-    processes (spawned, each its own :class:`~lightkeeper.app.Lightkeeper`), restarts one
-    that dies, and stops them all on SIGINT or SIGTERM. ``announce`` is called once the
-    port is bound.
+    Each process builds its own workspace with ``workspace(settings)`` (the CLI passes
+    :class:`~lightkeeper.app.Lightkeeper`). With ``workers`` > 1 the parent binds the
+    socket and starts that many worker processes (spawned), restarts one that dies, and
+    stops them all on SIGINT or SIGTERM. ``announce`` is called once the port is bound.
     """
     if workers < 1:
         raise InvalidInput(
@@ -68,12 +85,12 @@ def serve(
         announce()
     if workers == 1:
         try:
-            _run(settings, deployment, sock, host, port, access_log, worker=False)
+            _run(workspace, settings, deployment, sock, host, port, access_log, worker=False)
         finally:
             sock.close()
         return
     context = multiprocessing.get_context("spawn")
-    args = (settings, deployment, sock, host, port, access_log, True)
+    args = (workspace, settings, deployment, sock, host, port, access_log, True)
     processes = [context.Process(target=_run, args=args, daemon=False) for _ in range(workers)]
     for process in processes:
         process.start()
@@ -119,6 +136,7 @@ def serve(
 
 
 def _run(
+    workspace: OpenWorkspace,
     settings: Settings,
     deployment: str,
     sock: socket.socket,
@@ -129,16 +147,14 @@ def _run(
 ) -> None:
     import uvicorn
 
-    from lightkeeper.app import Lightkeeper
-
     if worker:  # a spawned worker: the CLI configured logging only in the parent
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    lk = Lightkeeper(settings)
+    opened = workspace(settings)
     try:
         config = uvicorn.Config(
-            lk.serving_app(deployment),
+            opened.serving_app(deployment),
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
@@ -147,4 +163,4 @@ def _run(
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        lk.close()
+        opened.close()

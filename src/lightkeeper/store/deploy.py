@@ -163,6 +163,11 @@ class DeployStore:
         with self._db.read() as conn:
             return [_release(r._mapping) for r in conn.execute(query).all()]
 
+    def current(self, deployment: str) -> Release | None:
+        """The desired state: the newest release record, ``None`` before the first release."""
+        newest = self.history(deployment, limit=1)
+        return newest[0] if newest else None
+
 
 def _deployment(row: Any) -> Deployment:
     return Deployment(

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lightkeeper.clock import Clock
-from lightkeeper.errors import GateRunNotFound
+from lightkeeper.errors import GateNotAccepted, GateRunNotFound
 from lightkeeper.store.db import Database, aware
 from lightkeeper.store.tables import gate_runs, gate_signoffs
 
@@ -154,6 +154,28 @@ class GateStore:
                 hint=f"run the gate with: lightkeeper gate run {model} {version}",
             )
         return runs[0]
+
+    def accepted(self, model: str, version: int) -> Signoff:
+        """The sign-off that allows a version into production, or :class:`GateNotAccepted`.
+
+        Only the newest gate run counts: a later failed run (say, on a corrected gold set)
+        withdraws an earlier acceptance until it is accepted or overridden in turn.
+        """
+        hint = (
+            f"run `lightkeeper gate run {model} {version}`, then an operator runs "
+            f"`lightkeeper gate accept {model} {version}`"
+        )
+        try:
+            latest = self.latest(model, version)
+        except GateRunNotFound:
+            raise GateNotAccepted(f"{model} version {version} has no gate run", hint=hint) from None
+        if latest.signoff is None:
+            raise GateNotAccepted(
+                f"the newest gate run ({latest.id}, {latest.verdict}) of {model} version "
+                f"{version} is not accepted",
+                hint=hint,
+            )
+        return latest.signoff
 
     def list(
         self, *, model: str | None = None, version: int | None = None, limit: int = 50

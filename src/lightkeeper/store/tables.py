@@ -166,6 +166,37 @@ leases = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# What the control plane's loops did: one status row per loop and process, and their
+# decisions, a repeat of the same decision counted on its row rather than added.
+loop_status = sa.Table(
+    "loop_status",
+    metadata,
+    sa.Column("loop", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), primary_key=True),
+    sa.Column("interval_seconds", sa.Float, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("rounds", sa.Integer, nullable=False),
+    sa.Column("last_round_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seconds", sa.Float, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+
+loop_decisions = sa.Table(
+    "loop_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("loop", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Index("ix_loop_decisions_loop_subject", "loop", "subject", "id"),
+    sa.Index("ix_loop_decisions_last_at", "last_at"),
+)
+
 batch_runs = sa.Table(
     "batch_runs",
     metadata,

@@ -416,7 +416,7 @@ def _sorted_quantiles(ordered: _Floats, probabilities: _Floats) -> _Floats:
     lo = np.minimum(below.astype(np.intp), last)
     hi = np.minimum(lo + 1, last)
     a, b = ordered[lo], ordered[hi]
-    diff = b - a
+    diff: _Floats = b - a  # numpy's stubs type float array - float array as Any
     # Same two-sided interpolation as numpy's _lerp, so results match it exactly.
     return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 

@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from lightkeeper.background import Periodic
 from lightkeeper.clock import Clock
 from lightkeeper.errors import first_line
+from lightkeeper.periodic import Periodic
 from lightkeeper.store.signals import LifeSignal, SignalStore
 
 log = logging.getLogger(__name__)

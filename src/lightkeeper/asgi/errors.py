@@ -88,6 +88,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": _MEANING[status], "content": body} for status in statuses}
 
 
+# the refusals most routes declare beside the API-wide ones
+NOT_FOUND = responses(404)
+NOT_FOUND_OR_REFUSED = responses(404, 409)
+
+
 def _with_error_schemas(app: FastAPI) -> None:
     """Add :class:`ErrorResponse` to the app's OpenAPI components, where
     :func:`responses` refers to it."""

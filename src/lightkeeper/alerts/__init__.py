@@ -1,0 +1,1 @@
+"""Alarms: rules turn events into alarms, sinks carry them where people work."""
