@@ -63,4 +63,5 @@ echo "== layers: nothing imports upwards, features do not import each other"
 
 echo "== tests"
 # The 15 slowest tests are listed at the end, so a test that turns slow shows in every run.
-"$PY" -m pytest --durations=15 "$@"
+# One worker per core; a file's tests stay on one worker, so its session workspaces are built once.
+"$PY" -m pytest -n auto --dist loadfile --durations=15 "$@"
