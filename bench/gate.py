@@ -69,7 +69,6 @@ def main() -> None:
         lk = Lightkeeper(Settings.load({"home": root / "home"}, environ={}))
         first = lk.train(project)
         second = lk.train(project)
-        lk.registry.client.set_registered_model_alias("bench", "champion", str(first.version))
 
         rng = np.random.default_rng(7)
         gold = pd.DataFrame({f"x{i}": rng.normal(0, 1, args.rows) for i in range(args.features)})
@@ -87,6 +86,11 @@ def main() -> None:
             project_dir=project,
         )
         lk.gold_approve("bench-gold", version.version)
+        # the first version is the champion of a deployment, so the gate compares with it
+        failed = lk.gate_run("bench", first.version).verdict == "failed"
+        lk.gate_accept("bench", first.version, override=failed, reason="bench: the champion")
+        lk.deployment_create("bench-online", model="bench", kind="online")
+        lk.release("bench-online", first.version, reason="bench: the champion")
 
         features = [f"x{i}" for i in range(args.features)]
         bare = 0.0

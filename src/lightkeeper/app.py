@@ -464,6 +464,11 @@ class Lightkeeper:
             progress=progress,
         )
 
+    def batch_check(self) -> list[CadenceStatus]:
+        """The batch dead-man's switch now: each batch deployment's cadence, and a
+        ``batch.late`` event recorded (once per due run) for each one that is late."""
+        return self.batch_watch.check()
+
     def monitor_drift(
         self,
         deployment: str,
@@ -606,10 +611,6 @@ class Lightkeeper:
         """Runs of a batch deployment, newest first."""
         self.stores.deployments.get(deployment)
         return self.stores.batch_runs.list(deployment, partition=partition, limit=limit)
-
-    def batch_cadence(self) -> list[CadenceStatus]:
-        """Each batch deployment's cadence: last run, next due, late or not."""
-        return self.batch_watch.check()
 
     def monitor_results(
         self, deployment: str, *, kind: str | None = None, limit: int = 50

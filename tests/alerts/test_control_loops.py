@@ -39,7 +39,11 @@ def test_a_silent_server_opens_an_alarm_once_and_its_return_resolves_it(
     watchdog = lk.watchdog
     beat(lk, "serve-a", T0)
     assert watchdog.check() == [
-        Decision.skipped("credit-online", "serve alive, last seen 2026-11-27T06:00:00+00:00")
+        Decision.skipped(
+            "credit-online",
+            "serve alive, last seen 2026-11-27T06:00:00+00:00",
+            key="serve alive",
+        )
     ]
     clock.advance(timedelta(seconds=16))  # past three beats of five seconds
     silent = "every serve instance silent since 2026-11-27T06:00:00+00:00"

@@ -114,3 +114,65 @@ def test_old_decisions_are_pruned(db: Database) -> None:
     )
     [kept] = fresh.decisions()
     assert kept.reason == "window checked"
+
+
+def test_a_changing_reason_with_a_stable_key_is_counted_and_shows_the_newest(
+    db: Database,
+) -> None:
+    clock = FixedClock(T0)
+    store = LoopStore(db, clock)
+    for seen in range(3):
+        waiting = Decision.skipped("credit-online", f"wait: observing {seen}/200", key="wait")
+        store.record(
+            "rollout",
+            "up-1",
+            interval=1,
+            state="working",
+            started_at=clock.now(),
+            seconds=0.01,
+            decisions=[waiting],
+        )
+        clock.advance(timedelta(seconds=1))
+    [row] = store.decisions(loop="rollout")
+    assert (row.count, row.reason) == (3, "wait: observing 2/200")
+
+
+def test_repeats_from_other_processes_are_counted_apart(db: Database) -> None:
+    clock = FixedClock(T0)
+    store = LoopStore(db, clock)
+    nothing = Decision.skipped("*", "control plane up-1 judges")
+    for _ in range(3):  # two serve workers taking turns
+        for holder in ("serve-a", "serve-b"):
+            store.record(
+                "rollout-serve",
+                holder,
+                interval=1,
+                state="working",
+                started_at=clock.now(),
+                seconds=0.0,
+                decisions=[nothing],
+            )
+    rows = store.decisions(loop="rollout-serve")
+    assert sorted((r.holder, r.count) for r in rows) == [("serve-a", 3), ("serve-b", 3)]
+
+
+def test_statuses_of_processes_gone_for_the_retention_are_pruned(db: Database) -> None:
+    clock = FixedClock(T0)
+    LoopStore(db, clock).record(
+        "watchdog", "up-old", interval=15, state="working", started_at=T0, seconds=0.1
+    )
+    clock.advance(RETENTION + timedelta(hours=2))
+    LoopStore(db, clock).record(
+        "watchdog", "up-new", interval=15, state="working", started_at=clock.now(), seconds=0.1
+    )
+    assert [s.holder for s in LoopStore(db, clock).statuses()] == ["up-new"]
+
+
+def test_a_long_round_is_not_taken_for_a_stopped_process(db: Database) -> None:
+    clock = FixedClock(T0)
+    store = LoopStore(db, clock)
+    store.record("monitors", "up-1", interval=60, state="working", started_at=T0, seconds=150)
+    [status] = store.statuses()
+    ended = T0 + timedelta(seconds=150)
+    assert status.to_dict(ended + timedelta(seconds=40))["state"] == "working"
+    assert status.to_dict(ended + timedelta(minutes=11))["state"] == "stopped"

@@ -175,7 +175,7 @@ class BatchWatch:
             )
         due = status.due.isoformat()
         if not status.late:
-            return Decision.skipped(name, f"on time, last run at {last}")
+            return Decision.skipped(name, f"on time, last run at {last}", key="on time")
         recorded = self.audit.list(kind=BatchRunLate.kind, subject=f"deployment:{name}", limit=20)
         if any(entry.payload.get("due") == due for entry in recorded):
             return Decision.skipped(name, f"late: already reported for the run due {due}")

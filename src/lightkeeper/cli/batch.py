@@ -158,7 +158,7 @@ def check(
     Each batch deployment whose manifest has ``batch.cadence`` is judged; a late one is
     recorded as a ``batch.late`` event (once per due time) and exits with status 1.
     """
-    statuses = state(ctx).lk().batch_cadence()
+    statuses = state(ctx).lk().batch_check()
     if json:
         print_json({"batch": [s.to_dict() for s in statuses]})
     else:

@@ -352,7 +352,7 @@ class RolloutController:
     def _act(self, deployment: str, current: Release, verdict: Verdict) -> Decision:
         """Carry a verdict out on exactly the state it judged (unless it says wait)."""
         if verdict.action == "wait":
-            return Decision.skipped(deployment, f"wait: {verdict.reason}")
+            return Decision.skipped(deployment, f"wait: {verdict.reason}", key="wait")
         reason = f"rollout controller: {verdict.reason}"
         act = self.releases.rollback if verdict.action == "rollback" else self.releases.promote
         try:

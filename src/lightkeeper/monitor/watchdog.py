@@ -79,10 +79,16 @@ class Watchdog:
                 decisions.append(Decision.ran(deployment, f"resumed: a {kind} instance is heard"))
             elif silent:
                 decisions.append(
-                    Decision.skipped(deployment, f"{kind} silent since {last_seen}, reported")
+                    Decision.skipped(
+                        deployment,
+                        f"{kind} silent since {last_seen}, reported",
+                        key=f"{kind} silent, reported",
+                    )
                 )
             else:
                 decisions.append(
-                    Decision.skipped(deployment, f"{kind} alive, last seen {last_seen}")
+                    Decision.skipped(
+                        deployment, f"{kind} alive, last seen {last_seen}", key=f"{kind} alive"
+                    )
                 )
         return decisions

@@ -1,9 +1,11 @@
 """What the control plane's loops did: their status and every decision of their rounds.
 
 A loop that decides the same thing round after round (the dispatcher finding nothing
-due every 5 seconds) would fill the table with copies, so a decision equal to the newest
-one recorded for the same loop and subject is counted on that row instead (``count``,
-``last_at``). Decisions older than the retention are deleted as new ones arrive.
+due every 5 seconds, a canary observed every second) would fill the table with copies,
+so a decision with the same outcome and key (:attr:`Decision.same_as`) as the newest one
+recorded for the same loop, subject and process is counted on that row instead
+(``count``, ``last_at``, and the newest ``reason``). Decisions and the statuses of
+processes not heard from within the retention are deleted as new rounds arrive.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ class LoopStatus:
     last_error: str | None
 
     def current(self, now: datetime) -> bool:
-        """Heard from within three intervals (or a minute): the process still runs it."""
-        return (now - self.last_round_at).total_seconds() <= max(3 * self.interval_seconds, 60)
+        """Its last round ended within ten intervals (at least a minute), as long as a
+        lease lasts: the process still runs the loop."""
+        ended = self.last_round_at + timedelta(seconds=self.last_seconds)
+        return (now - ended).total_seconds() <= max(10 * self.interval_seconds, 60)
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         """JSON-ready form; ``state`` is ``stopped`` when the process has gone quiet."""
@@ -111,9 +115,9 @@ class LoopStore:
             for decision in decisions:
                 self._decision(conn, loop, holder, decision, now)
             if self._pruned_at is None or now - self._pruned_at > _PRUNE_EVERY:
-                conn.execute(
-                    loop_decisions.delete().where(loop_decisions.c.last_at < now - RETENTION)
-                )
+                old = now - RETENTION
+                conn.execute(loop_decisions.delete().where(loop_decisions.c.last_at < old))
+                conn.execute(loop_status.delete().where(loop_status.c.last_round_at < old))
                 self._pruned_at = now
 
     def _status(
@@ -146,30 +150,32 @@ class LoopStore:
     ) -> None:
         subject = decision.subject[:300]
         newest = conn.execute(
-            sa.select(loop_decisions)
-            .where(loop_decisions.c.loop == loop, loop_decisions.c.subject == subject)
+            sa.select(loop_decisions.c.id, loop_decisions.c.outcome, loop_decisions.c.key)
+            .where(
+                loop_decisions.c.loop == loop,
+                loop_decisions.c.subject == subject,
+                loop_decisions.c.holder == holder,
+            )
             .order_by(loop_decisions.c.id.desc())
             .limit(1)
         ).first()
-        if newest is not None:
-            row = newest._mapping
-            if (row["outcome"], row["reason"], row["holder"]) == (
-                decision.outcome,
-                decision.reason,
-                holder,
-            ):
-                conn.execute(
-                    loop_decisions.update()
-                    .where(loop_decisions.c.id == row["id"])
-                    .values(last_at=now, count=loop_decisions.c.count + 1)
-                )
-                return
+        if newest is not None and (newest.outcome, newest.key) == (
+            decision.outcome,
+            decision.same_as,
+        ):
+            conn.execute(
+                loop_decisions.update()
+                .where(loop_decisions.c.id == newest.id)
+                .values(last_at=now, count=loop_decisions.c.count + 1, reason=decision.reason)
+            )
+            return
         conn.execute(
             loop_decisions.insert().values(
                 loop=loop,
                 subject=subject,
                 outcome=decision.outcome,
                 reason=decision.reason,
+                key=decision.same_as,
                 holder=holder,
                 first_at=now,
                 last_at=now,
@@ -222,9 +228,9 @@ class LoopStore:
             query = query.where(loop_decisions.c.outcome == outcome)
         with self._db.read() as conn:
             rows = conn.execute(query).all()
-        return [
-            LoopDecision(
-                **{**r._mapping, "first_at": aware(r.first_at), "last_at": aware(r.last_at)}
-            )
-            for r in rows
-        ]
+        found = []
+        for row in rows:
+            values = {k: v for k, v in row._mapping.items() if k != "key"}
+            values.update(first_at=aware(row.first_at), last_at=aware(row.last_at))
+            found.append(LoopDecision(**values))
+        return found

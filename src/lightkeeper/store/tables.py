@@ -189,11 +189,12 @@ loop_decisions = sa.Table(
     sa.Column("subject", sa.String(300), nullable=False),
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
     sa.Column("holder", sa.String(200), nullable=False),
     sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("count", sa.Integer, nullable=False),
-    sa.Index("ix_loop_decisions_loop_subject", "loop", "subject", "id"),
+    sa.Index("ix_loop_decisions_loop_subject", "loop", "subject", "holder", "id"),
     sa.Index("ix_loop_decisions_last_at", "last_at"),
 )
 

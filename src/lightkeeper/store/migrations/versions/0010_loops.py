@@ -33,12 +33,15 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(300), nullable=False),
         sa.Column("outcome", sa.String(20), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
         sa.Column("holder", sa.String(200), nullable=False),
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("count", sa.Integer, nullable=False),
     )
-    op.create_index("ix_loop_decisions_loop_subject", "loop_decisions", ["loop", "subject", "id"])
+    op.create_index(
+        "ix_loop_decisions_loop_subject", "loop_decisions", ["loop", "subject", "holder", "id"]
+    )
     op.create_index("ix_loop_decisions_last_at", "loop_decisions", ["last_at"])
 
 
