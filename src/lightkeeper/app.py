@@ -282,7 +282,8 @@ class Lightkeeper:
         deployment's canary: see :func:`~lightkeeper.controlplane.plane.serve_rollout`."""
         from lightkeeper.controlplane.plane import serve_rollout
         from lightkeeper.heartbeat import new_instance_id
-        from lightkeeper.serving.app import ServingContext, build_serving_app
+        from lightkeeper.serving.app import build_serving_app
+        from lightkeeper.serving.context import ServingContext
 
         instance = new_instance_id("serve")
         judge = serve_rollout(

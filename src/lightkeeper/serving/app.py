@@ -16,8 +16,7 @@ import re
 import time
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Header
@@ -37,6 +36,7 @@ from lightkeeper.errors import (
 from lightkeeper.heartbeat import HeartbeatSender, new_instance_id
 from lightkeeper.inputs import MAX_ROWS
 from lightkeeper.serving.access import ServingAccess
+from lightkeeper.serving.context import Loop, ServingContext
 from lightkeeper.serving.loader import Arm, Follower, Plan
 from lightkeeper.serving.logwriter import PredictionLogWriter
 from lightkeeper.serving.metrics import ServingMetrics
@@ -47,46 +47,12 @@ from lightkeeper.store.predictions import PredictionRecord
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from lightkeeper.clock import Clock
-    from lightkeeper.events import EventBus
-    from lightkeeper.registry import Registry
-    from lightkeeper.settings import Settings
-    from lightkeeper.store.deploy import DeployStore
-    from lightkeeper.store.gold import GoldStore
-    from lightkeeper.store.predictions import PredictionStore
-    from lightkeeper.store.signals import SignalStore
-    from lightkeeper.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_SHADOW_IN_FLIGHT = 64
 ERROR_LOG_EVERY = 10.0  # seconds between log lines about one arm's prediction errors
-
-
-@dataclass(frozen=True)
-class ServingContext:
-    """What a model server needs from the workspace."""
-
-    deployments: DeployStore
-    predictions: PredictionStore
-    signals: SignalStore
-    tokens: TokenStore
-    gold: GoldStore
-    registry: Registry
-    bus: EventBus
-    clock: Clock
-    settings: Settings
-
-
-class Loop(Protocol):
-    """Background work a server runs beside itself, started and stopped with it."""
-
-    def start(self) -> None:
-        """Start working (in a thread of its own)."""
-
-    def stop(self) -> None:
-        """Stop; work under way finishes."""
 
 
 class _Server:
