@@ -116,3 +116,31 @@ def test_a_database_outage_does_not_end_the_loop(tmp_path: Path) -> None:
     (tmp_path / "ops.db").mkdir()  # the file is gone and cannot be recreated
     result = free.round()
     assert result.state == "working" and work_done == [1]
+
+
+def test_alike_rounds_are_counted_and_written_at_most_every_30_seconds(db: Database) -> None:
+    clock = FixedClock(T0)
+    said = iter(["nothing due"] * 5 + ["delivered alarm 7"])
+    dispatch = loop(db, clock, "up-1", lambda: [Decision.skipped("*", next(said))], lease=False)
+    records = LoopStore(db, clock)
+    for _ in range(4):  # alike: the first is written, three wait
+        dispatch.round()
+        clock.advance(timedelta(seconds=5))
+    [status] = records.statuses()
+    assert status.rounds == 1 and records.decisions()[0].count == 1
+    clock.advance(timedelta(seconds=15))
+    dispatch.round()  # alike, but 35 s after the last write: written with the waiting ones
+    assert records.statuses()[0].rounds == 5 and records.decisions()[0].count == 5
+    dispatch.round()  # something new: written at once
+    newest, repeated = records.decisions()
+    assert (newest.reason, newest.count, repeated.count) == ("delivered alarm 7", 1, 5)
+
+
+def test_a_stop_writes_the_rounds_still_waiting(db: Database) -> None:
+    clock = FixedClock(T0)
+    watchdog = loop(db, clock, "up-1", lambda: [Decision.skipped("d", "alive")], lease=False)
+    for _ in range(3):
+        watchdog.round()
+    watchdog.stop()
+    [decision] = LoopStore(db, clock).decisions()
+    assert decision.count == 3 and LoopStore(db, clock).statuses()[0].rounds == 3

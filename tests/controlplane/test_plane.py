@@ -73,8 +73,11 @@ def test_each_loop_records_its_round_and_its_decisions(lk: Lightkeeper) -> None:
     monitors = lk.loop_decisions(loop="monitors", subject="credit-online")
     assert {d.outcome for d in monitors} == {"ran"}  # due at once: no window checked yet
 
-    again = plane.loops[-1].round()  # nothing due again: counted, not repeated
+    again = plane.loops[-1].round()  # nothing due again: counted, written later
     assert again.state == "working"
+    [dispatch] = lk.loop_decisions(loop="alarm-dispatch")
+    assert dispatch.count == 1
+    plane.loops[-1].stop()  # a stop writes what was only counted
     [dispatch] = lk.loop_decisions(loop="alarm-dispatch")
     assert dispatch.count == 2
 

@@ -8,7 +8,8 @@ and no feature should write again:
   (``lease=None`` for work that takes finer leases itself, such as the rollout
   controller's one per deployment);
 - a record of every round (working, standby, failing) and its decisions in the ops
-  database, so "why did nothing happen?" has an answer;
+  database, so "why did nothing happen?" has an answer; rounds that decide what the
+  last recorded one did are counted and written at most every 30 seconds;
 - errors that end the round, not the loop: logged once per distinct message, so an
   outage of the database gives one warning rather than one per second.
 """
@@ -19,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from lightkeeper.clock import Clock
 from lightkeeper.decisions import Decision
@@ -31,6 +32,10 @@ from lightkeeper.store.loops import LoopStore
 log = logging.getLogger(__name__)
 
 Round = Callable[[], Sequence[Decision]]
+Alike = tuple[str, tuple[tuple[str, str, str], ...]]
+
+#: A round that decides what the last recorded one did is recorded at least this often.
+RECORD_EVERY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class Loop:
         self._on_stop = on_stop
         self._thread = Periodic(f"lk-{name}", interval, self.round, now=True)
         self._complaint: str | None = None  # the last error logged, to log each once
+        self._written: tuple[Alike, RoundResult] | None = None  # the last round written
+        self._unwritten = 0  # rounds since then that decided alike
 
     def start(self) -> None:
         """Work in a background thread: at once, then every ``interval`` seconds."""
@@ -97,6 +104,9 @@ class Loop:
     def stop(self) -> None:
         """Stop (a round under way finishes) and give the lease up for another process."""
         self._thread.stop()
+        if self._written is not None and self._unwritten:
+            self._write(self._written[1], rounds=self._unwritten)
+            self._unwritten = 0
         try:
             if self._lease:
                 self._leases.release(self.name, self.holder)
@@ -129,6 +139,25 @@ class Loop:
         return result
 
     def _record(self, result: RoundResult) -> None:
+        """Write the round down, unless it decided what the last written one did and that
+        was less than :data:`RECORD_EVERY` ago: such rounds are counted and written with
+        the next record, so a loop that has nothing new to say (every second, in every
+        serving process) does not write to the ops database every round."""
+        alike = _alike(result)
+        last = self._written
+        if (
+            last is not None
+            and last[0] == alike
+            and result.started_at - last[1].started_at < RECORD_EVERY
+        ):
+            self._unwritten += 1
+            return
+        if last is not None and self._unwritten:  # the rounds like the last one, first
+            self._write(last[1], rounds=self._unwritten)
+        if self._write(result, rounds=1):
+            self._written, self._unwritten = (alike, result), 0
+
+    def _write(self, result: RoundResult, *, rounds: int) -> bool:
         try:
             self._records.record(
                 self.name,
@@ -139,14 +168,22 @@ class Loop:
                 seconds=result.seconds,
                 decisions=result.decisions,
                 error=result.error,
+                rounds=rounds,
             )
         except Exception as exc:  # the database is down: the round itself stands
             self._complain(f"cannot record a round: {first_line(exc)}", exc)
-        else:
-            if result.state != "failing":
-                self._complaint = None
+            return False
+        if result.state != "failing":
+            self._complaint = None
+        return True
 
     def _complain(self, message: str, exc: Exception) -> None:
         if message != self._complaint:
             log.warning("%s: %s", self.name, message, exc_info=log.isEnabledFor(logging.DEBUG))
             self._complaint = message
+
+
+def _alike(result: RoundResult) -> Alike:
+    """What two rounds must share to count as alike: state, and each decision's subject,
+    outcome and key (a canary's changing "wait: observing 12/200" is alike)."""
+    return result.state, tuple((d.subject, d.outcome, d.same_as) for d in result.decisions)

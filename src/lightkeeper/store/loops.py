@@ -107,13 +107,15 @@ class LoopStore:
         seconds: float,
         decisions: Sequence[Decision] = (),
         error: str | None = None,
+        rounds: int = 1,
     ) -> None:
-        """Record one round of ``loop`` in process ``holder`` and what it decided."""
+        """Record ``rounds`` rounds of ``loop`` in process ``holder`` that decided alike,
+        the newest of them started at ``started_at``."""
         now = self._clock.now()
         with self._db.write() as conn:
-            self._status(conn, loop, holder, interval, state, started_at, seconds, error)
+            self._status(conn, loop, holder, interval, state, started_at, seconds, error, rounds)
             for decision in decisions:
-                self._decision(conn, loop, holder, decision, now)
+                self._decision(conn, loop, holder, decision, now, rounds)
             if self._pruned_at is None or now - self._pruned_at > _PRUNE_EVERY:
                 old = now - RETENTION
                 conn.execute(loop_decisions.delete().where(loop_decisions.c.last_at < old))
@@ -130,6 +132,7 @@ class LoopStore:
         started_at: datetime,
         seconds: float,
         error: str | None,
+        rounds: int,
     ) -> None:
         key = (loop_status.c.loop == loop) & (loop_status.c.holder == holder)
         values = {
@@ -140,13 +143,21 @@ class LoopStore:
             "last_error": error,
         }
         updated = conn.execute(
-            loop_status.update().where(key).values(rounds=loop_status.c.rounds + 1, **values)
+            loop_status.update().where(key).values(rounds=loop_status.c.rounds + rounds, **values)
         )
         if updated.rowcount == 0:
-            conn.execute(loop_status.insert().values(loop=loop, holder=holder, rounds=1, **values))
+            conn.execute(
+                loop_status.insert().values(loop=loop, holder=holder, rounds=rounds, **values)
+            )
 
     def _decision(
-        self, conn: sa.Connection, loop: str, holder: str, decision: Decision, now: datetime
+        self,
+        conn: sa.Connection,
+        loop: str,
+        holder: str,
+        decision: Decision,
+        now: datetime,
+        rounds: int,
     ) -> None:
         subject = decision.subject[:300]
         newest = conn.execute(
@@ -166,7 +177,7 @@ class LoopStore:
             conn.execute(
                 loop_decisions.update()
                 .where(loop_decisions.c.id == newest.id)
-                .values(last_at=now, count=loop_decisions.c.count + 1, reason=decision.reason)
+                .values(last_at=now, count=loop_decisions.c.count + rounds, reason=decision.reason)
             )
             return
         conn.execute(
@@ -179,7 +190,7 @@ class LoopStore:
                 holder=holder,
                 first_at=now,
                 last_at=now,
-                count=1,
+                count=rounds,
             )
         )
 
