@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from lightkeeper import Lightkeeper, Settings
-from lightkeeper.testing import empty_mlflow_store, free_port, sqlite_url
-from support import make_project
+from lightkeeper.testing import empty_mlflow_store, sqlite_url
+from support import Served, make_project
 
 PG_ENV = "LIGHTKEEPER_TEST_POSTGRES_URL"
 
@@ -121,30 +119,11 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[object], str]]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1 in a thread; returns its base URL."""
-    import uvicorn
-
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: object) -> str:
-        port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60  # start-up loads and warms the model
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serve() -> Iterator[Served]:
+    """Serve ASGI apps with uvicorn on 127.0.0.1; ``serve(app)`` returns the base URL."""
+    served = Served()
+    yield served
+    served.stop()
 
 
 @pytest.fixture

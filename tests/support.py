@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -136,6 +137,39 @@ BOOM_ON_VALUE = (
     "steps.insert(0, FunctionTransformer("
     f"lambda X: X if not (X['income'] == {BOOM_INCOME}).any() else 1 / 0))"
 )
+
+
+class Served:
+    """Serves ASGI apps with uvicorn on 127.0.0.1, each in a thread; call it with an app
+    to get the base URL, ``stop()`` to shut every one down (the fixture does at the end).
+    """
+
+    def __init__(self) -> None:
+        self._servers: list[tuple[Any, threading.Thread]] = []
+
+    def __call__(self, app: object) -> str:
+        import uvicorn
+
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60  # start-up loads and warms the model
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        self._servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Shut the servers down; an app's shutdown (its writer, its heartbeat) is over
+        when this returns, so its database may then be closed."""
+        for server, thread in self._servers:
+            server.should_exit = True
+            thread.join(timeout=10)
+        self._servers.clear()
 
 
 class Load:

@@ -25,7 +25,7 @@ from lightkeeper.testing import (
     wait_for,
     workspace,
 )
-from support import Load
+from support import Load, Served
 
 
 class PrivatePostgres:
@@ -79,7 +79,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.mark.postgres
 def test_serving_goes_on_while_postgres_is_down(
-    tmp_path: Path, mlflow_template: Path, serve
+    tmp_path: Path, mlflow_template: Path, serve: Served
 ) -> None:
     with private_postgres() as pg:
         project = credit_project(tmp_path)
@@ -92,20 +92,25 @@ def test_serving_goes_on_while_postgres_is_down(
             database_url=pg.url,
         )
         lk = workspace(home, database_url=pg.url)
-        app = lk.serving_app("credit-online", heartbeat=0.2)
-        writer = app.state.server.writer
-        base = serve(app)
-        with Load(base, clients=2) as load:
-            wait_for(lambda: writer.written > 20)
-            pg.stop()
-            during = len(load.answers)
-            wait_for(lambda: writer.failures > 0 and len(load.answers) > during + 50)
-            assert writer.last_error is not None and writer.pending > 0
-            pg.start()
-            wait_for(lambda: writer.last_error is None, timeout=30)
-        assert writer.flush(timeout=30)
-        assert load.failures == []
-        assert writer.dropped == 0
-        assert lk.stores.predictions.count("credit-online") == len(load.answers)
-        wait_for(lambda: lk.stores.signals.all()[0].alive(lk.clock.now()))
-        lk.close()
+        try:
+            app = lk.serving_app("credit-online", heartbeat=0.2)
+            writer = app.state.server.writer
+            base = serve(app)
+            with Load(base, clients=2) as load:
+                wait_for(lambda: writer.written > 20)
+                pg.stop()
+                during = len(load.answers)
+                wait_for(lambda: writer.failures > 0 and len(load.answers) > during + 50)
+                assert writer.last_error is not None and writer.pending > 0
+                pg.start()
+                wait_for(lambda: writer.last_error is None, timeout=30)
+            assert writer.flush(timeout=30)
+            assert load.failures == []
+            assert writer.dropped == 0
+            assert lk.stores.predictions.count("credit-online") == len(load.answers)
+            wait_for(lambda: lk.stores.signals.all()[0].alive(lk.clock.now()))
+        finally:
+            # The server's writer and heartbeat use the database until it has shut down:
+            # stop it first, then close the database, then the private server stops.
+            serve.stop()
+            lk.close()
