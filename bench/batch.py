@@ -62,7 +62,7 @@ from lightkeeper import Lightkeeper, Settings
 from lightkeeper.manifest import BatchInput, BatchOutput
 lk = Lightkeeper(Settings.load({"home": sys.argv[1]}, environ={}))
 started = time.perf_counter()
-run = lk.batch_run("bench-nightly", input=BatchInput(path=sys.argv[2]),
+run = lk.batch.run("bench-nightly", input=BatchInput(path=sys.argv[2]),
                    output=BatchOutput(path=sys.argv[3]), partition=sys.argv[4])
 print(run.rows_out, time.perf_counter() - started,
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -121,7 +121,7 @@ def main() -> None:
         del frame
 
         started = time.perf_counter()
-        run = lk.batch_run(
+        run = lk.batch.run(
             "bench-nightly",
             input=BatchInput(path=str(source)),
             output=BatchOutput(path=str(root / "scores")),

@@ -67,8 +67,8 @@ def main() -> None:
         root = Path(tmp)
         project = write_project(root, MANIFEST, features=args.features, trees=args.trees)
         lk = Lightkeeper(Settings.load({"home": root / "home"}, environ={}))
-        first = lk.train(project)
-        second = lk.train(project)
+        first = lk.training.train(project)
+        second = lk.training.train(project)
 
         rng = np.random.default_rng(7)
         gold = pd.DataFrame({f"x{i}": rng.normal(0, 1, args.rows) for i in range(args.features)})
@@ -77,7 +77,7 @@ def main() -> None:
         gold["segment"] = rng.choice(["a", "b", "c", "d"], args.rows)
         path = root / "gold.parquet"
         gold.to_parquet(path, index=False)
-        version, _ = lk.gold_add(
+        version, _ = lk.gold.add(
             "bench-gold",
             path,
             owner="o",
@@ -85,12 +85,12 @@ def main() -> None:
             segment_column="segment",
             project_dir=project,
         )
-        lk.gold_approve("bench-gold", version.version)
+        lk.gold.approve("bench-gold", version.version)
         # the first version is the champion of a deployment, so the gate compares with it
-        failed = lk.gate_run("bench", first.version).verdict == "failed"
-        lk.gate_accept("bench", first.version, override=failed, reason="bench: the champion")
-        lk.deployment_create("bench-online", model="bench", kind="online")
-        lk.release("bench-online", first.version, reason="bench: the champion")
+        failed = lk.gate.run("bench", first.version).verdict == "failed"
+        lk.gate.accept("bench", first.version, override=failed, reason="bench: the champion")
+        lk.releases.create("bench-online", model="bench", kind="online")
+        lk.releases.release("bench-online", first.version, reason="bench: the champion")
 
         features = [f"x{i}" for i in range(args.features)]
         bare = 0.0
@@ -102,7 +102,7 @@ def main() -> None:
             bare += time.perf_counter() - started
 
         started = time.perf_counter()
-        run = lk.gate_run("bench", second.version)
+        run = lk.gate.run("bench", second.version)
         total = time.perf_counter() - started
         lk.close()
 

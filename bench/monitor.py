@@ -121,10 +121,10 @@ def main() -> None:
             bare = time.perf_counter() - started
             del frame
             started = time.perf_counter()
-            result = lk.monitor_drift("bench-online", end=END)
+            result = lk.drift.run("bench-online", end=END)
             ours = time.perf_counter() - started
             tracemalloc.start()  # a second run for memory: tracing slows it down
-            lk.monitor_drift("bench-online", end=END)
+            lk.drift.run("bench-online", end=END)
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             drifted = ", ".join(result.result["features"]["drifted"])

@@ -63,18 +63,18 @@ def release(
     import numpy as np
     import pandas as pd
 
-    version = int(lk.train(project).version)
+    version = int(lk.training.train(project).version)
     rng = np.random.default_rng(7)
     gold = pd.DataFrame({f"x{i}": rng.normal(0, 1, 500) for i in range(features)})
     gold["label"] = (gold["x0"] > 0).astype(int)
     if key is not None:
         gold[key] = np.arange(len(gold))
-    gold_version, _ = lk.gold_add(
+    gold_version, _ = lk.gold.add(
         "bench-gold", gold, owner="o", label_column="label", project_dir=project
     )
-    lk.gold_approve("bench-gold", gold_version.version)
-    lk.gate_run("bench", version)
-    lk.gate_accept("bench", version)
-    lk.deployment_create(deployment, model="bench", kind=kind)
-    lk.release(deployment, version, reason="benchmark")
+    lk.gold.approve("bench-gold", gold_version.version)
+    lk.gate.run("bench", version)
+    lk.gate.accept("bench", version)
+    lk.releases.create(deployment, model="bench", kind=kind)
+    lk.releases.release(deployment, version, reason="benchmark")
     return version

@@ -15,15 +15,15 @@ FEATURES = (
     "gold",
     "gate",
     "releases",
-    "batch_runner",
+    "batch",
     "batch_watch",
-    "drift_monitor",
-    "performance_monitor",
-    "label_ingester",
+    "drift",
+    "performance",
+    "labels",
     "monitor_schedule",
     "watchdog",
     "dispatcher",
-    "alerts",
+    "alarms",
 )
 
 
@@ -31,7 +31,7 @@ def test_every_feature_is_built_once_with_the_workspace_parts(lk: Lightkeeper) -
     for name in FEATURES:
         feature = getattr(lk, name)
         assert getattr(lk, name) is feature, f"{name} is built again on each use"
-    assert lk.releases.deployments is lk.stores.deployments
+    assert lk.releases._deployments is lk.stores.deployments
     plane = lk.control_plane("up-test")
     assert [loop.name for loop in plane.loops] == [
         "rollout",
@@ -63,3 +63,24 @@ def test_building_the_object_and_a_feature_starts_neither_store(tmp_path: Path) 
     assert lk.gold is lk.gold  # the ops database opens; MLflow (seconds) waits for use
     assert not (tmp_path / "home" / "mlflow.db").exists()
     lk.close()
+
+
+def test_features_act_as_the_default_caller_when_no_one_is_named(lk: Lightkeeper) -> None:
+    """``by=`` left out: the local user acts as admin with auth off; with auth on and no
+    token the action is refused, naming what to do."""
+    from lightkeeper import Settings
+    from lightkeeper.errors import Unauthenticated
+
+    deployment_less = lk.alarms.find()
+    assert deployment_less == []
+    token, _ = lk.access.create("first", "admin")
+    assert token.created_by == lk.principal().name
+    secured = Lightkeeper(
+        Settings.load(
+            {"home": lk.settings.home, "database_url": lk.settings.database_url, "auth": True},
+            environ={},
+        )
+    )
+    with pytest.raises(Unauthenticated, match="no API token was given"):
+        secured.releases.create("nowhere", model="credit", kind="online")
+    secured.close()

@@ -36,14 +36,14 @@ def test_same_content_is_a_no_op_and_new_content_a_new_version(
         "project_dir": project,
         "by": OWNER,
     }
-    first, created = lk.gold_add("credit-gold", csv, **kwargs)
+    first, created = lk.gold.add("credit-gold", csv, **kwargs)
     assert created and (first.version, first.rows) == (1, 6)
     assert Path(first.path).is_file() and first.path.endswith(".parquet")
-    again, created = lk.gold_add("credit-gold", parquet, **kwargs)  # same rows, other format
+    again, created = lk.gold.add("credit-gold", parquet, **kwargs)  # same rows, other format
     assert not created and again.version == 1
     changed = rows()
     changed.loc[0, "defaulted"] = 1
-    second, created = lk.gold_add("credit-gold", changed, **kwargs)
+    second, created = lk.gold.add("credit-gold", changed, **kwargs)
     assert created and second.version == 2 and second.content_hash != first.content_hash
     assert [v.version for v in lk.stores.gold.versions("credit-gold")] == [2, 1]
     assert [g.version for g in lk.stores.gold.list()] == [2]
@@ -52,18 +52,18 @@ def test_same_content_is_a_no_op_and_new_content_a_new_version(
 
 
 def test_owner_approves_and_a_data_scientist_cannot(lk: Lightkeeper, project: Path) -> None:
-    gold, _ = lk.gold_add(
+    gold, _ = lk.gold.add(
         "g", rows(), owner="risk-desk", label_column="defaulted", project_dir=project, by=ANALYST
     )
     assert not gold.approved
     with pytest.raises(PermissionDenied, match="ana acts as data-scientist"):
-        lk.gold_approve("g", 1, by=ANALYST)
-    approved = lk.gold_approve("g", 1, note="checked against Q3 ledger", by=OWNER)
+        lk.gold.approve("g", 1, by=ANALYST)
+    approved = lk.gold.approve("g", 1, note="checked against Q3 ledger", by=OWNER)
     assert approved.approved and approved.approved_by == "bea"
     assert approved.approval_note == "checked against Q3 ledger"
     assert lk.stores.gold.latest_approved("g").version == 1
     with pytest.raises(GoldDatasetNotFound, match="has no version 5"):
-        lk.gold_approve("g", 5, by=OWNER)
+        lk.gold.approve("g", 5, by=OWNER)
     with pytest.raises(GoldDatasetNotFound, match="no gold dataset named 'nope'"):
         lk.stores.gold.get("nope")
 
@@ -93,7 +93,7 @@ def test_bad_gold_files_name_every_bad_column(
     path = tmp_path / "bad.csv"
     change(rows()).to_csv(path, index=False)
     with pytest.raises(GoldDatasetInvalid, match=match):
-        lk.gold_add("g", path, owner="o", label_column="defaulted", project_dir=project, by=OWNER)
+        lk.gold.add("g", path, owner="o", label_column="defaulted", project_dir=project, by=OWNER)
     assert lk.stores.gold.list() == []
     assert not (lk.settings.artifact_root / "gold" / "g").exists() or not any(
         (lk.settings.artifact_root / "gold" / "g").iterdir()
@@ -103,19 +103,19 @@ def test_bad_gold_files_name_every_bad_column(
 def test_unreadable_files_are_clear_errors(lk: Lightkeeper, project: Path, tmp_path: Path) -> None:
     kwargs = {"owner": "o", "label_column": "defaulted", "project_dir": project, "by": OWNER}
     with pytest.raises(GoldDatasetInvalid, match="no file at"):
-        lk.gold_add("g", tmp_path / "absent.csv", **kwargs)
+        lk.gold.add("g", tmp_path / "absent.csv", **kwargs)
     (tmp_path / "gold.xlsx").write_text("x")
     with pytest.raises(GoldDatasetInvalid, match="neither CSV nor Parquet"):
-        lk.gold_add("g", tmp_path / "gold.xlsx", **kwargs)
+        lk.gold.add("g", tmp_path / "gold.xlsx", **kwargs)
     (tmp_path / "broken.parquet").write_text("not parquet")
     with pytest.raises(GoldDatasetInvalid, match="cannot read"):
-        lk.gold_add("g", tmp_path / "broken.parquet", **kwargs)
+        lk.gold.add("g", tmp_path / "broken.parquet", **kwargs)
 
 
 def test_schema_from_a_registered_model(lk: Lightkeeper, tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    lk.train(project, by=ANALYST)
-    gold, created = lk.gold_add(
+    lk.training.train(project, by=ANALYST)
+    gold, created = lk.gold.add(
         "g", rows(), owner="o", label_column="defaulted", model="credit-risk", by=ANALYST
     )
     assert created and gold.rows == 6
@@ -123,9 +123,9 @@ def test_schema_from_a_registered_model(lk: Lightkeeper, tmp_path: Path) -> None
 
 def test_same_content_under_other_terms_is_refused(lk: Lightkeeper, project: Path) -> None:
     kwargs = {"label_column": "defaulted", "project_dir": project, "by": OWNER}
-    lk.gold_add("g", rows(), owner="risk-desk", **kwargs)
+    lk.gold.add("g", rows(), owner="risk-desk", **kwargs)
     with pytest.raises(GoldDatasetInvalid, match=r"already g version 1 with segment column None"):
-        lk.gold_add("g", rows(), owner="risk-desk", segment_column="region", **kwargs)
+        lk.gold.add("g", rows(), owner="risk-desk", segment_column="region", **kwargs)
 
 
 def test_csv_text_and_integer_categories_keep_their_form(lk: Lightkeeper, tmp_path: Path) -> None:

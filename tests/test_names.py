@@ -73,14 +73,14 @@ def test_the_manifest_uses_the_same_rule_for_the_model_name() -> None:
 
 @pytest.mark.both_databases
 def test_every_kind_of_name_is_checked_where_it_is_created(lk: Lightkeeper, project: Path) -> None:
-    version = lk.train(project, by=ADMIN)
+    version = lk.training.train(project, by=ADMIN)
     with pytest.raises(InvalidInput, match=r"^deployment name 'a b' is not a valid name"):
-        lk.deployment_create("a b", model="credit-risk", kind="online", by=ADMIN)
+        lk.releases.create("a b", model="credit-risk", kind="online", by=ADMIN)
     with pytest.raises(InvalidInput, match=r"^model name 'copy:1' is not a valid name"):
-        lk.register_uri("copy:1", version.source, by=ADMIN)
+        lk.training.register_uri("copy:1", version.source, by=ADMIN)
     frame = pd.DataFrame({"income": [1.0], "age": [30], "region": ["north"], "defaulted": [1]})
     with pytest.raises(InvalidInput, match=r"^gold dataset name '\.\./up' is not a valid name"):
-        lk.gold_add(
+        lk.gold.add(
             "../up", frame, owner="o", label_column="defaulted", project_dir=project, by=ADMIN
         )
     assert lk.stores.deployments.all() == [] and lk.stores.gold.list() == []

@@ -44,7 +44,7 @@ def test_params_reach_the_entrypoint_and_the_mlflow_run(
     lk: Lightkeeper, takes_params: Path
 ) -> None:
     given = parse_params(["C=0.25", "solver=lbfgs", "max_iter=200", "balanced=true"])
-    info = lk.train(takes_params, by=ANALYST, params=given)
+    info = lk.training.train(takes_params, by=ANALYST, params=given)
     assert json.loads((takes_params / "given.json").read_text()) == {
         "C": 0.25,
         "solver": "lbfgs",
@@ -58,7 +58,7 @@ def test_params_reach_the_entrypoint_and_the_mlflow_run(
         "max_iter": "200",
         "balanced": "True",
     }
-    lk.train(takes_params, by=ANALYST)  # no --param: an entrypoint with params gets {}
+    lk.training.train(takes_params, by=ANALYST)  # no --param: an entrypoint with params gets {}
     assert json.loads((takes_params / "given.json").read_text()) == {}
 
 
@@ -66,12 +66,12 @@ def test_an_entrypoint_without_params_trains_as_before_and_refuses_them(
     lk: Lightkeeper, project: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(InvalidInput, match=r"entrypoint train_\w+:train takes no params, so C=1"):
-        lk.train(project, by=ANALYST, params={"C": 1})
-    assert lk.models() == []  # refused before any MLflow run
-    assert lk.train(project, by=ANALYST).version == 1
+        lk.training.train(project, by=ANALYST, params={"C": 1})
+    assert lk.registry.list_models() == []  # refused before any MLflow run
+    assert lk.training.train(project, by=ANALYST).version == 1
     kwargs = make_project(tmp_path / "k", "kw", after=REMEMBER)
     with_signature(kwargs, "**kw", prelude="params = kw['params']")
-    lk.train(kwargs, by=ANALYST, params={"C": 2.0})
+    lk.training.train(kwargs, by=ANALYST, params={"C": 2.0})
     assert json.loads((kwargs / "given.json").read_text()) == {"C": 2.0}
 
 

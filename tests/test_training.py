@@ -18,7 +18,7 @@ BO = Principal("bo", "admin")
 
 def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) -> None:
     steps: list[str] = []
-    info = lk.train(project, by=ANALYST, on_step=steps.append)
+    info = lk.training.train(project, by=ANALYST, on_step=steps.append)
 
     assert (info.model, info.version, info.flavor) == ("credit-risk", 1, "sklearn")
     lineage = info.lineage
@@ -31,13 +31,13 @@ def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) 
     assert "lightkeeper.train_seconds" in info.metrics
     assert any("running" in s for s in steps)
 
-    again = lk.train(project, by=ANALYST)
+    again = lk.training.train(project, by=ANALYST)
     assert again.version == 2
     assert again.lineage.data_hash == lineage.data_hash  # same data, same fingerprint
 
-    [model] = lk.models()
+    [model] = lk.registry.list_models()
     assert (model.name, model.latest_version, model.versions) == ("credit-risk", 2, 2)
-    assert [v.version for v in lk.versions("credit-risk")] == [2, 1]
+    assert [v.version for v in lk.registry.list_versions("credit-risk")] == [2, 1]
 
     entries = lk.audit_entries(kind="version.registered")
     assert [(e.subject, e.actor) for e in entries] == [
@@ -47,7 +47,7 @@ def test_train_registers_a_version_with_lineage(lk: Lightkeeper, project: Path) 
 
 
 def test_profile_and_manifest_are_stored_with_the_version(lk: Lightkeeper, project: Path) -> None:
-    info = lk.train(project)
+    info = lk.training.train(project)
     profile = lk.registry.reference_profile(info.model, info.version)
     assert profile is not None
     assert profile["rows"] == 8
@@ -61,7 +61,7 @@ def test_profile_and_manifest_are_stored_with_the_version(lk: Lightkeeper, proje
 def test_loaded_version_predicts_from_records_and_frames(lk: Lightkeeper, project: Path) -> None:
     import pandas as pd
 
-    lk.train(project)
+    lk.training.train(project)
     predictor = lk.load("credit-risk", "latest")
     assert predictor.version == 1 and predictor.native
     one = predictor.predict({"income": 15.0, "age": 22, "region": "north"})
@@ -92,17 +92,17 @@ def test_code_version_is_recorded_inside_a_git_repository(lk: Lightkeeper, proje
     git("add", ".")
     git("commit", "-qm", "first")
     commit = git("rev-parse", "HEAD")
-    info = lk.train(project)
+    info = lk.training.train(project)
     assert (info.lineage.code_commit, info.lineage.code_dirty) == (commit, False)
     (project / "notes.txt").write_text("uncommitted")
-    assert lk.train(project).lineage.code_dirty is True
+    assert lk.training.train(project).lineage.code_dirty is True
 
 
 def test_a_train_entrypoint_that_raises_registers_nothing(lk: Lightkeeper, tmp_path: Path) -> None:
     project = make_project(tmp_path, body="raise RuntimeError('warehouse timed out')")
     with pytest.raises(TrainingFailed, match="raised RuntimeError: warehouse timed out"):
-        lk.train(project)
-    assert lk.models() == []
+        lk.training.train(project)
+    assert lk.registry.list_models() == []
     [entry] = lk.audit_entries(kind="training.failed")
     assert entry.subject == "model:credit-risk"
     assert "warehouse timed out" in entry.payload["error"]
@@ -115,8 +115,8 @@ def test_training_frame_without_a_schema_feature_is_refused(
 ) -> None:
     project = make_project(tmp_path, after="rows = rows.drop(columns=['age'])")
     with pytest.raises(TrainingFailed, match="lacks input_schema feature"):
-        lk.train(project)
-    assert lk.models() == []
+        lk.training.train(project)
+    assert lk.registry.list_models() == []
 
 
 @pytest.mark.parametrize(
@@ -134,23 +134,23 @@ def test_unusable_entrypoints_are_refused(
     project = make_project(tmp_path, module="broken_train")
     (project / "broken_train.py").write_text(source)
     with pytest.raises(TrainingFailed, match=match):
-        lk.train(project)
-    assert lk.models() == []
+        lk.training.train(project)
+    assert lk.registry.list_models() == []
 
 
 def test_invalid_manifest_names_the_line_and_field(lk: Lightkeeper, project: Path) -> None:
     manifest = project / "lightkeeper.yaml"
     manifest.write_text(manifest.read_text().replace("    type: int\n", "    type: integer\n", 1))
     with pytest.raises(ManifestError, match=r"lightkeeper.yaml:\d+: input_schema\[1\]\.type"):
-        lk.train(project)
+        lk.training.train(project)
 
 
 def test_unknown_model_and_version(lk: Lightkeeper, project: Path) -> None:
     with pytest.raises(ModelNotFound, match="no registered model named 'nope'"):
         lk.version("nope", 1)
     with pytest.raises(ModelNotFound, match="'nope'"):
-        lk.versions("nope")
-    lk.train(project)
+        lk.registry.list_versions("nope")
+    lk.training.train(project)
     with pytest.raises(VersionNotFound, match="has no version 7"):
         lk.version("credit-risk", 7)
     with pytest.raises(VersionNotFound, match="no version or alias 'champion'"):
@@ -180,7 +180,7 @@ def test_models_registered_with_plain_mlflow_are_listed_and_loadable(lk: Lightke
     client = mlflow.MlflowClient(lk.settings.tracking_uri)
     client.set_registered_model_alias("plain-mlflow", "champion", "1")
 
-    [summary] = lk.models()
+    [summary] = lk.registry.list_models()
     assert (summary.name, summary.latest_version, summary.aliases) == (
         "plain-mlflow",
         1,
@@ -225,7 +225,7 @@ def train():
 def test_a_pyfunc_python_model_is_registered_and_loaded(lk: Lightkeeper, tmp_path: Path) -> None:
     project = make_project(tmp_path, module="pyfunc_train")
     (project / "pyfunc_train.py").write_text(PYFUNC_TRAIN)
-    info = lk.train(project)
+    info = lk.training.train(project)
     assert info.flavor == "python_function"
     predictor = lk.load("credit-risk", info.version)
     assert not predictor.native
@@ -239,21 +239,21 @@ def test_a_model_the_entrypoint_logged_itself_is_registered(
 ) -> None:
     project = make_project(tmp_path, module="self_logged_train")
     (project / "self_logged_train.py").write_text(SELF_LOGGED_TRAIN)
-    info = lk.train(project)
+    info = lk.training.train(project)
     assert info.flavor == "sklearn" and info.lineage.data_rows == 2
     predictor = lk.load("credit-risk", info.version)
     assert predictor.predict([{"income": 3.0, "age": 20, "region": "south"}]).tolist() == [1]
 
 
 def test_register_by_uri_records_who_and_why(lk: Lightkeeper, project: Path) -> None:
-    first = lk.train(project)
-    info = lk.register_uri("credit-risk-copy", first.source, by=BO, reason="fork for A/B")
+    first = lk.training.train(project)
+    info = lk.training.register_uri("credit-risk-copy", first.source, by=BO, reason="fork for A/B")
     assert (info.model, info.version, info.lineage.registered_by) == ("credit-risk-copy", 1, "bo")
     [entry] = lk.audit_entries(subject="model:credit-risk-copy")
     assert (entry.actor, entry.reason) == ("bo", "fork for A/B")
     with pytest.raises(ModelLoadFailed, match="MLflow has no model at runs:/0123/model"):
-        lk.register_uri("credit-risk-copy", "runs:/0123/model")
-    assert [v.version for v in lk.versions("credit-risk-copy")] == [1]
+        lk.training.register_uri("credit-risk-copy", "runs:/0123/model")
+    assert [v.version for v in lk.registry.list_versions("credit-risk-copy")] == [1]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -261,8 +261,8 @@ def test_reads_from_the_store_tables_equal_mlflows_own(lk: Lightkeeper, project:
     """``models list|show`` read MLflow's tables without starting MLflow; same answers."""
     from lightkeeper.registry import Registry
 
-    lk.train(project, by=ANALYST)
-    lk.train(project, by=ANALYST)
+    lk.training.train(project, by=ANALYST)
+    lk.training.train(project, by=ANALYST)
     lk.registry.set_deployment_aliases("credit-risk", "risk-online", champion=1, challenger=2)
     fast = Registry(lk.registry.tracking_uri)
     slow = Registry(lk.registry.tracking_uri)

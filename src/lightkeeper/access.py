@@ -51,7 +51,7 @@ class Access:
             )
         return Principal(local_user(), "admin")
 
-    def create(self, name: str, role: Role, *, by: Principal | None) -> tuple[ApiToken, str]:
+    def create(self, name: str, role: Role, *, by: Principal | None = None) -> tuple[ApiToken, str]:
         """Create a token (admin only, except the very first one); returns the secret once."""
         if by is None and not self._settings.token and self._tokens.count() == 0:
             principal = Principal(local_user(), "admin")  # bootstrap: the very first token
@@ -62,13 +62,15 @@ class Access:
         self._publish(principal, token, "created")
         return token, secret
 
-    def list(self, *, by: Principal) -> list[ApiToken]:
+    def list(self, *, by: Principal | None = None) -> list[ApiToken]:
         """Every token record (admin only; never the secrets)."""
+        by = by or self.principal()
         by.require("tokens.manage")
         return self._tokens.list()
 
-    def revoke(self, token_id: int, *, by: Principal) -> ApiToken:
+    def revoke(self, token_id: int, *, by: Principal | None = None) -> ApiToken:
         """Revoke a token."""
+        by = by or self.principal()
         by.require("tokens.manage")
         token = self._tokens.revoke(token_id)
         self._publish(by, token, "revoked")

@@ -7,6 +7,7 @@ API token whose role is checked here, by the CLI and by the HTTP API alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -81,6 +82,13 @@ class Principal:
                 f"{self.name} acts as {self.role}, who may not {action.replace('.', ' ')}",
                 hint=f"this needs one of the roles: {allowed}",
             )
+
+
+#: The workspace's default caller, for actions where the caller names nobody (``by=None``):
+#: the ``token`` setting's owner, or the local user as admin with auth off. Each feature
+#: that acts receives one, so ``lk.gate.run(model, 3)`` works from a notebook as it does
+#: from the command line.
+Whoami = Callable[[], Principal]
 
 
 def parse_role(text: str) -> Role:

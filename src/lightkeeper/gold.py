@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.auth import Principal
+from lightkeeper.auth import Principal, Whoami
 from lightkeeper.errors import GoldDatasetInvalid, InvalidInput
 from lightkeeper.events import EventBus, GoldDatasetAdded, GoldDatasetApproved
 from lightkeeper.lineage import fingerprint_frame
@@ -315,11 +315,28 @@ def load_gold(version: GoldVersion) -> pd.DataFrame:
 class GoldDatasets:
     """Add gold dataset versions and record the business owner's sign-off."""
 
-    def __init__(self, *, gold: GoldStore, registry: Registry, bus: EventBus, folder: Path) -> None:
+    def __init__(
+        self, *, gold: GoldStore, registry: Registry, bus: EventBus, folder: Path, whoami: Whoami
+    ) -> None:
+        self._whoami = whoami
         self._store = gold
         self._registry = registry
         self._bus = bus
         self._folder = folder
+
+    def datasets(self) -> list[GoldVersion]:
+        """The newest version of every gold dataset."""
+        return self._store.list()
+
+    def versions(self, name: str) -> list[GoldVersion]:
+        """Every version of a gold dataset (:class:`~lightkeeper.errors.GoldDatasetNotFound`
+        if there is no such dataset)."""
+        self._store.get(name)
+        return self._store.versions(name)
+
+    def version(self, name: str, version: int | None = None) -> GoldVersion:
+        """One gold dataset version (default: the newest)."""
+        return self._store.get(name, version)
 
     def add(
         self,
@@ -331,13 +348,14 @@ class GoldDatasets:
         segment_column: str | None = None,
         project_dir: str | Path | None = None,
         model: str | None = None,
-        by: Principal,
+        by: Principal | None = None,
     ) -> tuple[GoldVersion, bool]:
         """Add a version from a file or frame; returns (version, created).
 
         The columns are checked against the input schema of ``project_dir``'s manifest,
         or of the manifest stored with ``model``'s newest version.
         """
+        by = by or self._whoami()
         by.require("gold.add")
         manifest = self._schema(project_dir, model)
         frame = data if not isinstance(data, str | Path) else read_table(Path(data), manifest)
@@ -385,8 +403,11 @@ class GoldDatasets:
             )
         return manifest
 
-    def approve(self, name: str, version: int, *, note: str = "", by: Principal) -> GoldVersion:
+    def approve(
+        self, name: str, version: int, *, note: str = "", by: Principal | None = None
+    ) -> GoldVersion:
         """Record the business owner's sign-off of a version."""
+        by = by or self._whoami()
         by.require("gold.approve")
         approved = self._store.approve(name, version, actor=by.name, note=note)
         self._bus.publish(

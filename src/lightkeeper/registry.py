@@ -35,6 +35,7 @@ from lightkeeper.errors import (
     VersionNotFound,
     first_line,
 )
+from lightkeeper.names import check_version
 from lightkeeper.predictor import Predictor
 
 if TYPE_CHECKING:
@@ -448,8 +449,9 @@ class Registry:
         return self._version_info(mv, with_run=True)
 
     def resolve_version(self, name: str, version: int | str) -> int:
-        """Turn ``3``, ``"3"``, ``"latest"`` or an alias into a version number."""
-        text = str(version)
+        """Turn ``3``, ``"3"``, ``"latest"`` or an alias into a version number
+        (:class:`~lightkeeper.errors.InvalidInput` for a number no version can have)."""
+        text = str(check_version(version))
         if text.isdigit():
             return int(text)
         if text == "latest":

@@ -262,7 +262,7 @@ def build_workspace(
         shutil.copy(mlflow_store, home / "mlflow.db")
     lk = workspace(home, database_url=database_url)
     try:
-        lk.gold_add(
+        lk.gold.add(
             "credit-gold",
             credit_gold(600) if gold is None else gold,
             owner="risk",
@@ -271,22 +271,22 @@ def build_workspace(
             project_dir=projects[0],
             by=OWNER,
         )
-        lk.gold_approve("credit-gold", 1, by=OWNER)
+        lk.gold.approve("credit-gold", 1, by=OWNER)
         model = ""
         for project in projects:
-            info = lk.train(project, by=ANALYST)
+            info = lk.training.train(project, by=ANALYST)
             model = info.model
             _accept(lk, model, info.version, broken=info.version in overridden)
         if deployment is not None:
-            lk.deployment_create(deployment, model=model, kind="online", by=OPERATOR)
-            lk.release(deployment, 1, reason="first release", by=OPERATOR)
+            lk.releases.create(deployment, model=model, kind="online", by=OPERATOR)
+            lk.releases.release(deployment, 1, reason="first release", by=OPERATOR)
     finally:
         lk.close()
     return home
 
 
 def _accept(lk: Lightkeeper, model: str, version: int, *, broken: bool) -> None:
-    run = lk.gate_run(model, version, by=ANALYST)
+    run = lk.gate.run(model, version, by=ANALYST)
     checks = run.result.get("checks", [])
     failed = [c["name"] for c in checks if c.get("status") in ("failed", "error")]
     # Raised, not asserted: the check must hold under ``python -O`` too.
@@ -296,9 +296,9 @@ def _accept(lk: Lightkeeper, model: str, version: int, *, broken: bool) -> None:
         raise AssertionError(f"{model} version {version} failed the gate: {failed}")
     if broken:
         reason = "a test recipe for a broken version"
-        lk.gate_accept(model, version, override=True, reason=reason, by=ADMIN)
+        lk.gate.accept(model, version, override=True, reason=reason, by=ADMIN)
     else:
-        lk.gate_accept(model, version, by=OPERATOR)
+        lk.gate.accept(model, version, by=OPERATOR)
 
 
 def copy_workspace(template: Path, home: Path) -> Path:

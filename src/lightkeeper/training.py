@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lightkeeper.auth import Principal
+from lightkeeper.auth import Principal, Whoami
 from lightkeeper.errors import InvalidInput, LightkeeperError, TrainingFailed
 from lightkeeper.events import EventBus, TrainingFailedEvent, VersionRegistered
 from lightkeeper.lineage import code_version, fingerprint_frame, text_hash
@@ -57,7 +57,8 @@ class TrainResult:
 class Training:
     """Train projects into new versions, or register models MLflow already holds."""
 
-    def __init__(self, *, registry: Registry, bus: EventBus) -> None:
+    def __init__(self, *, registry: Registry, bus: EventBus, whoami: Whoami) -> None:
+        self._whoami = whoami
         self._registry = registry
         self._bus = bus
 
@@ -65,11 +66,12 @@ class Training:
         self,
         project_dir: str | Path,
         *,
-        by: Principal,
+        by: Principal | None = None,
         on_step: Step | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> VersionInfo:
         """Train a project and register its model (see :func:`train_project`)."""
+        by = by or self._whoami()
         by.require("model.train")
         return train_project(
             Path(project_dir),
@@ -81,9 +83,10 @@ class Training:
         )
 
     def register_uri(
-        self, model: str, model_uri: str, *, by: Principal, reason: str = ""
+        self, model: str, model_uri: str, *, by: Principal | None = None, reason: str = ""
     ) -> VersionInfo:
         """Register a model MLflow already holds (any flavor, e.g. ``runs:/ID/model``)."""
+        by = by or self._whoami()
         by.require("model.register")
         check_name(model, "model")
         info = self._registry.register_uri(model, model_uri, lineage=Lineage(registered_by=by.name))

@@ -31,14 +31,14 @@ JIRA = "/rest/api/2/issue"
 
 def drifted_check(lk: Lightkeeper, hours: int) -> None:
     log_rows(lk, shifted(1500, hours), at=END + timedelta(hours=hours - 1))
-    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=hours), by=OPERATOR)
+    lk.drift.run("credit-online", window="1h", end=END + timedelta(hours=hours), by=OPERATOR)
 
 
 def test_drift_opens_one_alarm_that_every_sink_hears_and_a_clean_check_resolves(
     lk: Lightkeeper, hooks: Recorder, inbox: Inbox
 ) -> None:
     drifted_check(lk, 1)
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     assert (alarm.rule, alarm.state, alarm.severity, alarm.occurrences) == (
         "drift",
         "open",
@@ -78,13 +78,13 @@ def test_drift_opens_one_alarm_that_every_sink_hears_and_a_clean_check_resolves(
     assert mail["To"] == "oncall@example.com" and "LK-DRIFT" in mail.get_content()
     # the same problem again: counted, nobody paged twice
     drifted_check(lk, 2)
-    [again] = lk.alarms()
+    [again] = lk.alarms.find()
     assert (again.id, again.occurrences, len(again.deliveries)) == (alarm.id, 2, 5)
     assert len(hooks.requests) == 3 and len(inbox.messages) == 1
     # a clean window resolves it, and every sink hears that too
     log_rows(lk, credit_gold(1500, seed=40), at=END + timedelta(hours=2, minutes=5))
-    lk.monitor_drift("credit-online", window="1h", end=END + timedelta(hours=3), by=OPERATOR)
-    assert lk.alarms() == []
+    lk.drift.run("credit-online", window="1h", end=END + timedelta(hours=3), by=OPERATOR)
+    assert lk.alarms.find() == []
     done = lk.stores.alarms.get(alarm.id)
     assert done.state == "resolved" and done.resolved_by == "lightkeeper"
     assert done.resolution is not None and done.resolution.startswith("auto: no drift")
@@ -102,7 +102,7 @@ def test_a_threshold_on_the_share_of_drifted_features_keeps_a_rule_quiet(
     lk: Lightkeeper,
 ) -> None:
     drifted_check(lk, 1)  # one feature of three: the drift-most rule wants half
-    assert [a.rule for a in lk.alarms(state=None)] == ["drift"]
+    assert [a.rule for a in lk.alarms.find(state=None)] == ["drift"]
 
 
 def test_a_sink_that_is_down_keeps_the_message_pending_until_it_is_back(
@@ -110,12 +110,12 @@ def test_a_sink_that_is_down_keeps_the_message_pending_until_it_is_back(
 ) -> None:
     hooks.fail_with = 503
     drifted_check(lk, 1)
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     pending = {d.sink: d for d in alarm.deliveries if d.status == "pending"}
     assert set(pending) == {"hook", "chat", "tickets"} and alarm.pending == 3
     assert pending["hook"].attempts == 1 and "answered 503" in (pending["hook"].last_error or "")
     assert pending["hook"].next_attempt_at > datetime.now(UTC) + timedelta(seconds=20)
-    assert lk.alarm_deliver() == []  # not due yet: backing off
+    assert lk.alarms.deliver() == []  # not due yet: backing off
     code, text, _ = cli("alarms", "list")
     assert code == 0 and "Drift on credit-online" in text and text.rstrip().endswith("\t3")
     code, text, _ = cli("alarms", "deliver", "--all")
@@ -134,7 +134,7 @@ def test_a_missing_secret_is_named_and_the_delivery_kept(
 ) -> None:
     monkeypatch.delenv("LK_TEST_HOOK_SECRET")
     drifted_check(lk, 1)
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     [hook] = [d for d in alarm.deliveries if d.sink == "hook"]
     assert hook.status == "pending"
     assert "LK_TEST_HOOK_SECRET (secret_env of sink hook) is not set" in (hook.last_error or "")
@@ -142,7 +142,7 @@ def test_a_missing_secret_is_named_and_the_delivery_kept(
 
 def test_ack_and_resolve_by_hand_with_the_cli(lk: Lightkeeper, cli, hooks: Recorder) -> None:
     drifted_check(lk, 1)
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     code, text, _ = cli("alarms", "show", str(alarm.id))
     assert code == 0 and "LK-DRIFT" in text and "first action" in text and "tickets" in text
     code, text, _ = cli("alarms", "ack", str(alarm.id), "--note", "looking")
@@ -165,16 +165,16 @@ def test_ack_and_resolve_by_hand_with_the_cli(lk: Lightkeeper, cli, hooks: Recor
 
 def test_refusals(lk: Lightkeeper) -> None:
     drifted_check(lk, 1)
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     with pytest.raises(PermissionDenied, match="may not alarm manage"):
-        lk.alarm_ack(alarm.id, by=OWNER)
+        lk.alarms.acknowledge(alarm.id, by=OWNER)
     with pytest.raises(InvalidInput, match="needs a reason"):
-        lk.alarm_resolve(alarm.id, reason=" ", by=OPERATOR)
+        lk.alarms.resolve(alarm.id, reason=" ", by=OPERATOR)
     with pytest.raises(AlarmNotFound, match="no alarm 999"):
-        lk.alarm_ack(999, by=OPERATOR)
-    lk.alarm_resolve(alarm.id, reason="done", by=OPERATOR)
+        lk.alarms.acknowledge(999, by=OPERATOR)
+    lk.alarms.resolve(alarm.id, reason="done", by=OPERATOR)
     with pytest.raises(AlarmStateRefused, match="cannot be acknowledged"):
-        lk.alarm_ack(alarm.id, by=OPERATOR)
+        lk.alarms.acknowledge(alarm.id, by=OPERATOR)
 
 
 def test_a_failed_gate_opens_an_alarm_that_a_passed_gate_resolves(
@@ -182,17 +182,17 @@ def test_a_failed_gate_opens_an_alarm_that_a_passed_gate_resolves(
 ) -> None:
     common = {"actor": "ana", "model": "credit", "version": 1, "gate_run_id": 7}
     lk.bus.publish(GateFailed(**common, verdict="failed", failed_checks=["metric:accuracy"]))
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     assert (alarm.rule, alarm.deployment, alarm.model) == ("gate-failed", None, "credit")
     assert alarm.title == "Gate failed for credit v1: metric:accuracy"
     assert alarm.runbook is not None and alarm.runbook["code"] == "LK-MODEL-ERROR"
     lk.bus.publish(GatePassed(**common, verdict="passed"))
-    assert lk.alarms() == [] and len(hooks.bodies("/hook")) == 2
+    assert lk.alarms.find() == [] and len(hooks.bodies("/hook")) == 2
 
 
 def test_the_api_lists_shows_acks_and_resolves(lk: Lightkeeper, serve) -> None:
     drifted_check(lk, 1)
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     base = serve(build_api(lk))
     with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as http:
         [listed] = http.get("/alarms").json()["alarms"]
@@ -218,14 +218,14 @@ def test_performance_under_the_rules_level_alarms_and_recovery_resolves(lk: Ligh
     log_rows(lk, rows, at=at)
     ids = [f"r{at:%H%M}-{i}" for i in range(len(rows))]
     wrong = pd.DataFrame({"request_id": ids, "defaulted": 1 - rows["defaulted"]})
-    lk.labels_ingest("credit-online", wrong, by=OPERATOR)
-    lk.monitor_performance("credit-online", window="2h", end=END, by=OPERATOR)
-    [alarm] = [a for a in lk.alarms() if a.rule == "accuracy-low"]
+    lk.labels.ingest("credit-online", wrong, by=OPERATOR)
+    lk.performance.run("credit-online", window="2h", end=END, by=OPERATOR)
+    [alarm] = [a for a in lk.alarms.find() if a.rule == "accuracy-low"]
     assert alarm.severity == "critical" and "(measured)" in alarm.title
     right = wrong.assign(defaulted=rows["defaulted"])
-    lk.labels_ingest("credit-online", right, by=OPERATOR)
-    lk.monitor_performance("credit-online", window="2h", end=END, by=OPERATOR)
-    assert [a for a in lk.alarms() if a.rule == "accuracy-low"] == []
+    lk.labels.ingest("credit-online", right, by=OPERATOR)
+    lk.performance.run("credit-online", window="2h", end=END, by=OPERATOR)
+    assert [a for a in lk.alarms.find() if a.rule == "accuracy-low"] == []
 
 
 def test_a_rolled_back_canary_and_a_failed_batch_run_alarm(lk: Lightkeeper) -> None:
@@ -243,7 +243,7 @@ def test_a_rolled_back_canary_and_a_failed_batch_run_alarm(lk: Lightkeeper) -> N
     )
     failed = {"actor": "olga", "deployment": "credit-online", "run_id": 4, "partition": "p"}
     lk.bus.publish(BatchRunFailed(**failed, error="InputUnavailable: gone", resumable=True))
-    by_rule = {a.rule: a for a in lk.alarms()}
+    by_rule = {a.rule: a for a in lk.alarms.find()}
     assert set(by_rule) == {"canary-back", "batch-failed"}
     assert by_rule["canary-back"].title == "Canary v1 of credit-online rolled back"
     summary = by_rule["canary-back"].evidence["summary"]
@@ -253,4 +253,4 @@ def test_a_rolled_back_canary_and_a_failed_batch_run_alarm(lk: Lightkeeper) -> N
     lk.bus.publish(
         BatchRunFinished(**done, partition="p", rows_in=1, rows_out=1, rows_rejected=0, versions={})
     )
-    assert [a.rule for a in lk.alarms()] == ["canary-back"]  # resolved by hand only
+    assert [a.rule for a in lk.alarms.find()] == ["canary-back"]  # resolved by hand only

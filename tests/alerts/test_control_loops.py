@@ -52,14 +52,14 @@ def test_a_silent_server_opens_an_alarm_once_and_its_return_resolves_it(
     assert (late.payload["deployment"], late.payload["instances"]) == ("credit-online", ["serve-a"])
     [again] = watchdog.check()  # said once
     assert again.outcome == "skipped"
-    [alarm] = lk.alarms()
+    [alarm] = lk.alarms.find()
     assert (alarm.rule, alarm.severity) == ("silent", "critical")
     assert alarm.title == "credit-online: every serve instance is silent"
     assert json.loads(hooks.bodies("/hook")[0])["alarm"]["title"] == alarm.title
     beat(lk, "serve-b", clock.now())  # a new instance answers for the deployment
     [back] = watchdog.check()
     assert back == Decision.ran("credit-online", "resumed: a serve instance is heard")
-    assert lk.alarms() == [] and lk.stores.alarms.get(alarm.id).resolution is not None
+    assert lk.alarms.find() == [] and lk.stores.alarms.get(alarm.id).resolution is not None
     kinds = [e.kind for e in lk.audit_entries() if e.kind.startswith("signal.")]
     assert sorted(kinds) == ["signal.late", "signal.resumed"]
 
@@ -71,8 +71,8 @@ def test_the_dispatch_loop_delivers_what_is_due_after_the_backoff(
     lk.clock = clock
     hooks.fail_with = 502
     log_rows(lk, shifted(1200, 3), at=T0 - timedelta(minutes=30))
-    lk.monitor_drift("credit-online", window="1h", end=T0, by=OPERATOR)
-    [alarm] = lk.alarms()
+    lk.drift.run("credit-online", window="1h", end=T0, by=OPERATOR)
+    [alarm] = lk.alarms.find()
     assert alarm.pending == 3
     hooks.fail_with = None
     assert lk.dispatcher.round() == [Decision.skipped("alarm deliveries", "nothing due")]

@@ -50,7 +50,7 @@ def home(batch_workspace: Path, tmp_path: Path) -> Path:
 def lk(settings: Settings) -> Iterator[Lightkeeper]:
     """The application object of the copied workspace, with a released batch deployment."""
     app = Lightkeeper(settings)
-    app.deployment_create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
-    app.release("credit-nightly", 1, reason="first nightly", by=OPERATOR)
+    app.releases.create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
+    app.releases.release("credit-nightly", 1, reason="first nightly", by=OPERATOR)
     yield app
     app.close()

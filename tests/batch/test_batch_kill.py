@@ -49,10 +49,10 @@ def test_a_killed_run_is_taken_over_and_every_row_lands_once(
     process.wait()
     taken = len(list(staged.glob("*/out/part-*.parquet")))
     assert 3 <= taken < n // 1000
-    [killed] = lk.batch_runs_of("credit-nightly")
+    [killed] = lk.batch.runs("credit-nightly")
     assert killed.status == "running"  # nobody closed it: the process died
 
-    done = lk.batch_run(
+    done = lk.batch.run(
         "credit-nightly",
         input=BatchInput(path=str(tmp_path / "in.parquet")),
         output=BatchOutput(path=str(out)),

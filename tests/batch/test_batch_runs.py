@@ -34,7 +34,7 @@ def files(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> Batc
 
 
 def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, partition: str = DAY, **kw):  # type: ignore[no-untyped-def]
-    return lk.batch_run(
+    return lk.batch.run(
         "credit-nightly", input=source, output=sink, partition=partition, by=OPERATOR, **kw
     )
 
@@ -82,9 +82,9 @@ def test_a_rerun_replaces_its_partition_and_another_partition_adds(
     today = out[out["partition"].astype(str) == DAY]
     assert set(today["run_id"]) == {again.id} and today["customer_id"].is_unique
     assert first.id != again.id != other.id
-    listed = lk.batch_runs_of("credit-nightly")
+    listed = lk.batch.runs("credit-nightly")
     assert [r.id for r in listed] == [other.id, again.id, first.id]
-    assert [r.id for r in lk.batch_runs_of("credit-nightly", partition=DAY)] == [again.id, first.id]
+    assert [r.id for r in lk.batch.runs("credit-nightly", partition=DAY)] == [again.id, first.id]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -138,7 +138,7 @@ def test_too_many_rejects_fail_the_run_and_publish_nothing(lk: Lightkeeper, tmp_
     rows.loc[rows.index[:100], "income"] = -5.0  # 10% > max_reject_share 5%
     with pytest.raises(TooManyRejects, match=r"100 of 1,000 rows \(10.00%\) were rejected"):
         run(lk, files(tmp_path, rows, "bad.parquet"), sink)
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert failed.status == "failed" and "TooManyRejects" in (failed.error or "")
     out = pd.read_parquet(tmp_path / "scores")
     assert set(out["run_id"]) == {good.id} and len(out) == 1000  # the old partition stands
@@ -172,7 +172,9 @@ def test_holdout_share_is_binomial_and_stable_per_key(lk: Lightkeeper, tmp_path:
 
 
 def test_canary_scores_a_share_of_keys_with_the_challenger(lk: Lightkeeper, tmp_path: Path) -> None:
-    lk.release("credit-nightly", 2, strategy="canary", percent=30, reason="canary", by=OPERATOR)
+    lk.releases.release(
+        "credit-nightly", 2, strategy="canary", percent=30, reason="canary", by=OPERATOR
+    )
     n = 4000
     done = run(lk, files(tmp_path, customers(n)), BatchOutput(path=str(tmp_path / "scores")))
     out = pd.read_parquet(tmp_path / "scores")
@@ -186,9 +188,9 @@ def test_canary_scores_a_share_of_keys_with_the_challenger(lk: Lightkeeper, tmp_
 def test_rollback_then_rerun_uses_the_previous_version(lk: Lightkeeper, tmp_path: Path) -> None:
     sink = BatchOutput(path=str(tmp_path / "scores"))
     source = files(tmp_path, customers(1200))
-    lk.release("credit-nightly", 2, reason="v2", by=OPERATOR)
+    lk.releases.release("credit-nightly", 2, reason="v2", by=OPERATOR)
     assert run(lk, source, sink).versions == {"2": 1200}
-    lk.rollback("credit-nightly", reason="v2 looks off", by=OPERATOR)
+    lk.releases.rollback("credit-nightly", reason="v2 looks off", by=OPERATOR)
     assert run(lk, source, sink).versions == {"1": 1200}
     out = pd.read_parquet(tmp_path / "scores")
     assert set(out["model_version"]) == {1} and len(out) == 1200
@@ -199,12 +201,12 @@ def test_a_model_that_raises_fails_the_run_and_keeps_the_old_partition(
 ) -> None:
     sink = BatchOutput(path=str(tmp_path / "scores"))
     run(lk, files(tmp_path, customers(1500)), sink)
-    lk.release("credit-nightly", 3, reason="v3", by=OPERATOR)
+    lk.releases.release("credit-nightly", 3, reason="v3", by=OPERATOR)
     rows = customers(1500)
     rows.loc[1200, "income"] = 123.456  # version 3 raises on this value (second chunk)
     with pytest.raises(ZeroDivisionError):
         run(lk, files(tmp_path, rows, "boom.parquet"), sink)
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert failed.status == "failed" and failed.chunks == 1  # the first chunk was staged
     assert set(pd.read_parquet(tmp_path / "scores")["model_version"]) == {1}
     [event] = lk.audit_entries(kind="batch.failed")
@@ -215,15 +217,15 @@ def test_refusals_name_the_problem(lk: Lightkeeper, tmp_path: Path) -> None:
     source = files(tmp_path, customers(10))
     sink = BatchOutput(path=str(tmp_path / "scores"))
     with pytest.raises(ReleaseRefused, match="shadow copies live traffic"):
-        lk.release("credit-nightly", 2, strategy="shadow", reason="s", by=OPERATOR)
-    lk.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
+        lk.releases.release("credit-nightly", 2, strategy="shadow", reason="s", by=OPERATOR)
+    lk.releases.create("credit-online", model="credit", kind="online", by=OPERATOR)
     with pytest.raises(InvalidInput, match="credit-online is an online deployment"):
-        lk.batch_run("credit-online", input=source, output=sink, by=OPERATOR)
-    lk.deployment_create("credit-later", model="credit", kind="batch", by=OPERATOR)
+        lk.batch.run("credit-online", input=source, output=sink, by=OPERATOR)
+    lk.releases.create("credit-later", model="credit", kind="batch", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match="credit-later has no release yet"):
-        lk.batch_run("credit-later", input=source, output=sink, by=OPERATOR)
+        lk.batch.run("credit-later", input=source, output=sink, by=OPERATOR)
     with pytest.raises(InvalidInput, match="no input for credit-nightly"):
-        lk.batch_run("credit-nightly", output=sink, by=OPERATOR)
+        lk.batch.run("credit-nightly", output=sink, by=OPERATOR)
     with pytest.raises(InvalidInput, match="not a usable partition name"):
         run(lk, source, sink, partition="../etc")
     with pytest.raises(InvalidInput, match="the input has no column age"):
@@ -248,7 +250,7 @@ def test_an_input_file_broken_midway_fails_the_run_and_publishes_nothing(
     sink = BatchOutput(path=str(tmp_path / "scores"))
     with pytest.raises(InvalidInput, match=r"b\.parquet"):
         run(lk, BatchInput(path=str(folder)), sink)
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert failed.status == "failed" and not (tmp_path / "scores" / f"partition={DAY}").exists()
 
 
@@ -260,7 +262,7 @@ def test_a_csv_broken_midway_fails_while_reading_ahead(lk: Lightkeeper, tmp_path
     sink = BatchOutput(path=str(tmp_path / "scores"))
     with pytest.raises(InvalidInput, match=r"in\.csv: Error tokenizing data"):
         run(lk, BatchInput(path=str(tmp_path / "in.csv")), sink)
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert failed.status == "failed" and failed.chunks == 2
     assert not (tmp_path / "scores" / f"partition={DAY}").exists()
 
@@ -340,7 +342,7 @@ def test_an_output_table_in_a_schema_that_does_not_exist_is_invalid_input(
     with pytest.raises(InvalidInput, match="names the schema 'nowhere', which does not exist") as e:
         run(lk, files(tmp_path, customers(10)), sink)
     assert "CREATE SCHEMA nowhere" in e.value.hint
-    [failed] = lk.batch_runs_of("credit-nightly")
+    [failed] = lk.batch.runs("credit-nightly")
     assert failed.status == "failed" and "InvalidInput" in (failed.error or "")
 
 
@@ -369,7 +371,7 @@ def test_a_run_logs_its_scored_rows_for_the_monitors(lk: Lightkeeper, tmp_path: 
     first = logged[0]
     assert set(first.inputs) == {"customer_id", "income", "age", "region"}
     assert first.output == out[first.inputs["customer_id"]] and first.version == 1
-    result = lk.monitor_drift("credit-nightly", by=OPERATOR)
+    result = lk.drift.run("credit-nightly", by=OPERATOR)
     assert (result.status, result.rows) == ("ok", 2500)
     again = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
     relogged = lk.predictions("credit-nightly", limit=5000)  # the partition's sample replaced
@@ -404,12 +406,12 @@ def test_labels_join_batch_scores_by_entity_key_and_time(lk: Lightkeeper, tmp_pa
         }
     )
     outcomes.loc[0, "observed_at"] = "2020-01-01T00:00:00Z"  # before any score: no match
-    joined = lk.labels_ingest("credit-nightly", outcomes, at="observed_at", by=OPERATOR)
+    joined = lk.labels.ingest("credit-nightly", outcomes, at="observed_at", by=OPERATOR)
     assert (joined.joined_by, joined.matched, joined.unmatched) == ("entity key", 1199, 1)
     assert joined.examples == ["key 1 at or before 2020-01-01 00:00"]
-    result = lk.monitor_performance("credit-nightly", by=OPERATOR)
+    result = lk.performance.run("credit-nightly", by=OPERATOR)
     assert result.rows == 1199 and "accuracy" in result.result["measured"]["all"]["metrics"]
     with pytest.raises(InvalidInput, match="not dates or times"):
-        lk.labels_ingest(
+        lk.labels.ingest(
             "credit-nightly", outcomes.assign(observed_at="soon"), at="observed_at", by=OPERATOR
         )

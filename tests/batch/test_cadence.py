@@ -51,7 +51,7 @@ def test_the_watch_records_a_late_run_once_and_a_success_clears_it(
     assert event.payload["last_success"] == "never"
 
     customers(100).to_parquet(tmp_path / "in.parquet")
-    later.batch_run(
+    later.batch.run(
         "credit-nightly",
         input=BatchInput(path=str(tmp_path / "in.parquet")),
         output=BatchOutput(path=str(tmp_path / "scores")),
@@ -70,8 +70,8 @@ def test_the_watch_records_a_late_run_once_and_a_success_clears_it(
 
 def test_batch_check_exits_1_and_names_the_late_deployment(lk: Lightkeeper, cli) -> None:
     past = Lightkeeper(lk.settings, clock=FixedClock(lk.clock.now() - timedelta(days=3)))
-    past.deployment_create("credit-weekly", model="credit", kind="batch", by=OPERATOR)
-    past.release("credit-weekly", 1, reason="released three days ago", by=OPERATOR)
+    past.releases.create("credit-weekly", model="credit", kind="batch", by=OPERATOR)
+    past.releases.release("credit-weekly", 1, reason="released three days ago", by=OPERATOR)
     past.close()
     code, text, _ = cli("batch", "check", "--json")
     statuses = {s["deployment"]: s for s in json.loads(text)["batch"]}

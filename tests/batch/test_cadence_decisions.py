@@ -19,8 +19,8 @@ def test_a_round_reports_a_late_run_once_and_says_why_it_skips(
     start = lk.clock.now().replace(hour=0, minute=0)  # released today: count from tomorrow
     clock = FixedClock(start + timedelta(days=2, hours=6, minutes=31))
     later = Lightkeeper(lk.settings, clock=clock)
-    later.deployment_create("credit-unreleased", model="credit", kind="batch", by=OPERATOR)
-    later.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
+    later.releases.create("credit-unreleased", model="credit", kind="batch", by=OPERATOR)
+    later.releases.create("credit-online", model="credit", kind="online", by=OPERATOR)
     watch = later.batch_watch
 
     decisions = {d.subject: d for d in watch.tick()}
@@ -36,7 +36,7 @@ def test_a_round_reports_a_late_run_once_and_says_why_it_skips(
     assert len(later.audit_entries(kind="batch.late")) == 1
 
     customers(100).to_parquet(tmp_path / "in.parquet")
-    later.batch_run(
+    later.batch.run(
         "credit-nightly",
         input=BatchInput(path=str(tmp_path / "in.parquet")),
         output=BatchOutput(path=str(tmp_path / "scores")),

@@ -23,7 +23,7 @@ DAY = "2026-11-27"
 
 
 def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, **kw: Any) -> BatchRun:
-    return lk.batch_run(
+    return lk.batch.run(
         "credit-nightly", input=source, output=sink, partition=DAY, by=OPERATOR, **kw
     )
 
@@ -99,7 +99,7 @@ def test_duplicates_count_toward_the_reject_share(lk: Lightkeeper, tmp_path: Pat
     rows.loc[rows.index[:60], "customer_id"] = rows["customer_id"].iloc[60:120].to_numpy()
     with pytest.raises(TooManyRejects, match=r"120 of 1,000 rows \(12.00%\) were rejected"):
         run(lk, parquet(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert failed.summary["duplicate_keys"] == {
         "policy": "reject",
         "keys": 60,
@@ -128,10 +128,10 @@ def keep_last(lk: Lightkeeper, tmp_path: Path) -> int:
     """A version of the credit model whose manifest says ``duplicate_keys: keep_last``,
     released to credit-nightly."""
     append = BATCH.format(chunk_rows=1000) + "  duplicate_keys: keep_last\n"
-    version = lk.train(credit_project(tmp_path, append=append), by=ANALYST).version
-    lk.gate_run("credit", version, by=ANALYST)
-    lk.gate_accept("credit", version, by=OPERATOR)
-    lk.release("credit-nightly", version, reason="keep the last row of a key", by=OPERATOR)
+    version = lk.training.train(credit_project(tmp_path, append=append), by=ANALYST).version
+    lk.gate.run("credit", version, by=ANALYST)
+    lk.gate.accept("credit", version, by=OPERATOR)
+    lk.releases.release("credit-nightly", version, reason="keep the last row of a key", by=OPERATOR)
     return version
 
 

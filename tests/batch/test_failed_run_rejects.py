@@ -21,7 +21,7 @@ DAY = "2026-11-27"
 
 
 def run(lk: Lightkeeper, source: BatchInput, sink: BatchOutput, **kw: Any) -> BatchRun:
-    return lk.batch_run(
+    return lk.batch.run(
         "credit-nightly", input=source, output=sink, partition=DAY, by=OPERATOR, **kw
     )
 
@@ -50,7 +50,7 @@ def test_a_parquet_output_keeps_them_under_the_run_apart_from_every_partition(
     bad_rows().to_parquet(customers_in)
     with pytest.raises(TooManyRejects) as failure:
         run(lk, BatchInput(path=str(customers_in)), sink)
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     kept = tmp_path / "scores" / "_rejects" / "_failed" / f"run={failed.id}"
     assert f"nothing was published; the rejected rows are kept in {kept}" in str(failure.value)
     assert failed.summary["rejects_kept"] == str(kept) and str(kept) in (failed.error or "")
@@ -86,7 +86,7 @@ def test_a_sql_output_keeps_them_with_the_run_id_and_no_partition(
     good = run(lk, BatchInput(url=warehouse, table="good"), sink)
     with pytest.raises(TooManyRejects, match=r"kept in table scores_rejects at .*, run_id \d+"):
         run(lk, BatchInput(url=warehouse, table="bad"), sink)
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert f"run_id {failed.id} (partition NULL)" in failed.summary["rejects_kept"]
     again = run(lk, BatchInput(url=warehouse, table="good"), sink)  # replaces DAY's rejects
     query = "SELECT run_id, partition, COUNT(*) FROM scores_rejects GROUP BY 1, 2 ORDER BY 1"
@@ -120,7 +120,7 @@ def test_rejects_that_cannot_be_kept_are_said_so_and_nothing_is_published(
         match=r"the rejected rows could not be kept \(the table scores_rejects has no column",
     ):
         run(lk, BatchInput(url=url, table="bad"), BatchOutput(url=url, table="scores"))
-    failed = lk.batch_runs_of("credit-nightly")[0]
+    failed = lk.batch.runs("credit-nightly")[0]
     assert failed.status == "failed" and "rejects_kept" not in failed.summary
     with db.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())

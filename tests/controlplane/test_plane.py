@@ -53,7 +53,9 @@ def lk(home: Path) -> Iterator[Lightkeeper]:
 
 def test_each_loop_records_its_round_and_its_decisions(lk: Lightkeeper) -> None:
     plane = lk.control_plane("up-1")
-    lk.release("credit-online", 2, strategy="canary", percent=10, reason="try v2", by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=10, reason="try v2", by=OPERATOR
+    )
     results = {loop.name: loop.round() for loop in plane.loops}
     assert {name: r.state for name, r in results.items()} == {
         "rollout": "working",
@@ -99,7 +101,9 @@ def test_a_second_control_plane_stands_by_and_says_so(lk: Lightkeeper) -> None:
 def test_serve_leaves_the_canary_to_a_running_control_plane(lk: Lightkeeper) -> None:
     from lightkeeper.controlplane.plane import serve_rollout
 
-    lk.release("credit-online", 2, strategy="canary", percent=10, reason="try v2", by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=10, reason="try v2", by=OPERATOR
+    )
     stores = lk.stores
 
     def judge(mode: str) -> Callable[[], object]:

@@ -67,8 +67,13 @@ def releasing(start: Callable[[], object], url: str, who: str, offset: int) -> d
     db = Database(url)
     clock = SystemClock()
     registry = AliasRecorder()
+    operator = Principal(who, "operator")
     releases = Releases(
-        DeployStore(db, clock), GateStore(db, clock), registry, EventBus(AuditStore(db, clock))
+        deployments=DeployStore(db, clock),
+        gates=GateStore(db, clock),
+        registry=registry,
+        bus=EventBus(AuditStore(db, clock)),
+        whoami=lambda: operator,
     )
     start()
     try:

@@ -28,7 +28,7 @@ def add_gold(
     if data is None:
         data = tmp_path / "gold.csv"
         credit_gold().to_csv(data, index=False)
-    version, _ = lk.gold_add(
+    version, _ = lk.gold.add(
         "credit-gold",
         data,
         owner="risk-desk",
@@ -38,7 +38,7 @@ def add_gold(
         by=OWNER,
     )
     if approve:
-        lk.gold_approve("credit-gold", version.version, by=OWNER)
+        lk.gold.approve("credit-gold", version.version, by=OWNER)
 
 
 def champion(lk: Lightkeeper, version: int, deployment: str = "credit-online") -> None:
@@ -48,7 +48,7 @@ def champion(lk: Lightkeeper, version: int, deployment: str = "credit-online") -
     the gate reads each deployment's champion from its desired state.
     """
     if deployment not in {d.name for d in lk.stores.deployments.all()}:
-        lk.deployment_create(deployment, model="credit", kind="online", by=OPERATOR)
+        lk.releases.create(deployment, model="credit", kind="online", by=OPERATOR)
     newest = lk.stores.deployments.history(deployment, limit=1)
     lk.stores.deployments.add(
         deployment,
@@ -72,11 +72,11 @@ def checks(run) -> dict[str, dict]:
 def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: Path) -> None:
     project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    first = lk.train(project, by=ANALYST)
+    first = lk.training.train(project, by=ANALYST)
     champion(lk, first.version)
-    second = lk.train(project, by=ANALYST)
+    second = lk.training.train(project, by=ANALYST)
 
-    run = lk.gate_run("credit", second.version, by=ANALYST)
+    run = lk.gate.run("credit", second.version, by=ANALYST)
     assert run.verdict == "passed", [c for c in run.result["checks"] if c["status"] == "failed"]
     by_name = checks(run)
     assert by_name["smoke:load-and-predict"]["status"] == "passed"
@@ -117,12 +117,12 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
     assert tags["lightkeeper.gate.run_id"] == str(run.id)
 
     with pytest.raises(GateNotAccepted, match="is not accepted"):
-        lk.require_accepted("credit", second.version)
+        lk.gate.require_accepted("credit", second.version)
     with pytest.raises(PermissionDenied, match="data-scientist, who may not gate accept"):
-        lk.gate_accept("credit", second.version, by=ANALYST)
-    accepted = lk.gate_accept("credit", second.version, by=OPERATOR)
+        lk.gate.accept("credit", second.version, by=ANALYST)
+    accepted = lk.gate.accept("credit", second.version, by=OPERATOR)
     assert accepted.signoff is not None and accepted.signoff.decision == "accepted"
-    assert lk.require_accepted("credit", second.version).actor == "olga"
+    assert lk.gate.require_accepted("credit", second.version).actor == "olga"
     kinds = [e.kind for e in lk.audit_entries(subject="model:credit")]
     assert kinds[:2] == ["gate.signed_off", "gate.passed"]
 
@@ -130,8 +130,8 @@ def test_a_good_model_passes_and_an_operator_accepts(lk: Lightkeeper, tmp_path: 
 def test_metrics_equal_scikit_learn(lk: Lightkeeper, tmp_path: Path) -> None:
     project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     gold = credit_gold()
     predictor = lk.load("credit", info.version)
     predicted = predictor.predict(gold)
@@ -152,10 +152,10 @@ def test_a_model_worse_than_the_champion_fails(
 ) -> None:
     project = credit_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
     add_gold(lk, project, tmp_path)
-    champion(lk, lk.train(project, by=ANALYST).version)
+    champion(lk, lk.training.train(project, by=ANALYST).version)
     monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.45")
-    worse = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", worse.version, by=ANALYST)
+    worse = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", worse.version, by=ANALYST)
     assert run.verdict == "failed"
     check = checks(run)["non-inferiority:accuracy"]
     assert check["status"] == "failed"
@@ -163,12 +163,12 @@ def test_a_model_worse_than_the_champion_fails(
     assert "allowed drop 0.020" in check["message"] or "0.02" in check["message"]
 
     with pytest.raises(GateSignoffRefused, match=r"failed .*non-inferiority:accuracy"):
-        lk.gate_accept("credit", worse.version, by=OPERATOR)
+        lk.gate.accept("credit", worse.version, by=OPERATOR)
     with pytest.raises(GateSignoffRefused, match="an override needs a reason"):
-        lk.gate_accept("credit", worse.version, override=True, by=OPERATOR)
+        lk.gate.accept("credit", worse.version, override=True, by=OPERATOR)
     with pytest.raises(PermissionDenied):
-        lk.gate_accept("credit", worse.version, override=True, reason="urgent", by=ANALYST)
-    overridden = lk.gate_accept(
+        lk.gate.accept("credit", worse.version, override=True, reason="urgent", by=ANALYST)
+    overridden = lk.gate.accept(
         "credit",
         worse.version,
         override=True,
@@ -176,7 +176,7 @@ def test_a_model_worse_than_the_champion_fails(
         by=OPERATOR,
     )
     assert overridden.signoff.decision == "overridden"
-    assert lk.require_accepted("credit", worse.version).reason.startswith("regulator deadline")
+    assert lk.gate.require_accepted("credit", worse.version).reason.startswith("regulator deadline")
     [entry] = lk.audit_entries(kind="gate.signed_off")
     assert (entry.actor, entry.reason) == ("olga", "regulator deadline; retrain Monday")
 
@@ -195,8 +195,8 @@ def test_a_model_that_fails_in_a_fresh_process_fails_smoke_with_a_report(
     )
     project = credit_project(tmp_path, extra=extra)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     smoke = checks(run)["smoke:load-and-predict"]
     assert smoke["status"] == "failed"
@@ -222,9 +222,9 @@ def test_a_model_that_needs_notebook_state_fails_smoke(lk: Lightkeeper, tmp_path
     )
     project = credit_project(tmp_path, extra=extra)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
     (helper / "notebook_cell.py").unlink()
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     smoke = checks(run)["smoke:load-and-predict"]
     assert run.verdict == "failed" and smoke["status"] == "failed"
     assert "load failed" in smoke["message"] and "notebook_cell" in smoke["message"]
@@ -241,16 +241,16 @@ def test_project_code_ships_with_the_model(lk: Lightkeeper, tmp_path: Path) -> N
         "    def transform(self, X):\n        return X\n"
     )
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     assert checks(run)["smoke:load-and-predict"]["status"] == "passed"
 
 
 def test_a_project_without_runbook_fails_the_checklist(lk: Lightkeeper, tmp_path: Path) -> None:
     project = credit_project(tmp_path, drop=("runbook", "alarms"))
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     runbook = checks(run)["handover:runbook"]
     assert runbook["status"] == "failed"
@@ -263,8 +263,8 @@ def test_a_project_without_runbook_fails_the_checklist(lk: Lightkeeper, tmp_path
 def test_unapproved_gold_and_latency_budget_fail(lk: Lightkeeper, tmp_path: Path) -> None:
     project = credit_project(tmp_path, latency=0.000001)
     add_gold(lk, project, tmp_path, approve=False)
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     assert checks(run)["gold:approved"]["status"] == "failed"
     assert "lightkeeper gold approve credit-gold 1" in checks(run)["gold:approved"]["hint"]
     assert checks(run)["latency:p99"]["status"] == "failed"
@@ -273,8 +273,8 @@ def test_unapproved_gold_and_latency_budget_fail(lk: Lightkeeper, tmp_path: Path
 
 def test_missing_gold_dataset_is_a_failed_check(lk: Lightkeeper, tmp_path: Path) -> None:
     project = credit_project(tmp_path)
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     assert "lightkeeper gold add credit-gold" in checks(run)["gold:dataset"]["hint"]
 
@@ -282,17 +282,17 @@ def test_missing_gold_dataset_is_a_failed_check(lk: Lightkeeper, tmp_path: Path)
 def test_a_newer_failed_run_withdraws_the_acceptance(lk: Lightkeeper, tmp_path: Path) -> None:
     project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
-    lk.gate_run("credit", info.version, by=ANALYST)
-    lk.gate_accept("credit", info.version, by=OPERATOR)
-    assert lk.require_accepted("credit", info.version).decision == "accepted"
+    info = lk.training.train(project, by=ANALYST)
+    lk.gate.run("credit", info.version, by=ANALYST)
+    lk.gate.accept("credit", info.version, by=OPERATOR)
+    assert lk.gate.require_accepted("credit", info.version).decision == "accepted"
     # the business corrects its gold set; the new labels make the model fail its threshold
     wrong = credit_gold().assign(defaulted=lambda f: 1 - f["defaulted"])
     add_gold(lk, project, tmp_path, frame=wrong)
-    rerun = lk.gate_run("credit", info.version, by=ANALYST)
+    rerun = lk.gate.run("credit", info.version, by=ANALYST)
     assert rerun.verdict == "failed"
     with pytest.raises(GateNotAccepted, match=r"newest gate run .* failed\) .* is not accepted"):
-        lk.require_accepted("credit", info.version)
+        lk.gate.require_accepted("credit", info.version)
 
 
 def test_a_champion_that_cannot_be_scored_fails_the_comparison(
@@ -311,10 +311,10 @@ def test_a_champion_that_cannot_be_scored_fails_the_comparison(
     )
     broken = credit_project(tmp_path / "a", extra=extra)
     add_gold(lk, broken, tmp_path)
-    champion(lk, lk.train(broken, by=ANALYST).version)
+    champion(lk, lk.training.train(broken, by=ANALYST).version)
     (helper / "cell2.py").unlink()
-    candidate = lk.train(credit_project(tmp_path / "b"), by=ANALYST)
-    run = lk.gate_run("credit", candidate.version, by=ANALYST)
+    candidate = lk.training.train(credit_project(tmp_path / "b"), by=ANALYST)
+    run = lk.gate.run("credit", candidate.version, by=ANALYST)
     check = checks(run)["non-inferiority:accuracy"]
     assert run.verdict == "failed" and check["status"] == "failed"
     assert "could not be scored" in check["message"] and "cell2" in check["message"]
@@ -325,12 +325,12 @@ def test_a_segment_minimum_that_cannot_be_computed_fails(lk: Lightkeeper, tmp_pa
     manifest = project / "lightkeeper.yaml"
     manifest.write_text(manifest.read_text().replace("      accuracy: 0.5", "      roc_auc: 0.5"))
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
     gold = credit_gold()
     # one region where every gold row has the same label: roc_auc is undefined there
     gold.loc[gold["region"] == "east", "defaulted"] = 0
     add_gold(lk, project, tmp_path, frame=gold)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     check = checks(run)["segment:region:roc_auc"]
     assert (
         check["status"] == "failed"
@@ -355,8 +355,8 @@ def test_gold_that_lacks_a_feature_of_the_version_fails_cleanly(
         .read_text()
         .replace("return model, rows", "rows['tenure'] = 1\n    return model, rows")
     )
-    info = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", info.version, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", info.version, by=ANALYST)
     assert run.verdict == "failed"
     assert "lacks column(s) tenure" in checks(run)["gold:schema"]["message"]
 
@@ -367,10 +367,10 @@ def test_a_better_model_than_the_champion_passes_with_a_positive_interval(
     project = credit_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
     add_gold(lk, project, tmp_path)
     monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.4")
-    champion(lk, lk.train(project, by=ANALYST).version)
+    champion(lk, lk.training.train(project, by=ANALYST).version)
     monkeypatch.delenv("CREDIT_LABEL_NOISE")
-    better = lk.train(project, by=ANALYST)
-    run = lk.gate_run("credit", better.version, by=ANALYST)
+    better = lk.training.train(project, by=ANALYST)
+    run = lk.gate.run("credit", better.version, by=ANALYST)
     comparison = run.result["comparison"]
     assert run.verdict == "passed"
     assert comparison["improvement"] > 0 and comparison["low"] > 0
@@ -393,11 +393,13 @@ def test_a_slow_model_fails_the_latency_budget_and_a_fast_one_passes(
     )
     fast_project = credit_project(tmp_path / "fast", latency=100)
     add_gold(lk, fast_project, tmp_path)
-    fast = lk.train(fast_project, by=ANALYST)
-    slow_version = lk.train(credit_project(tmp_path / "slow", latency=100, extra=slow), by=ANALYST)
+    fast = lk.training.train(fast_project, by=ANALYST)
+    slow_version = lk.training.train(
+        credit_project(tmp_path / "slow", latency=100, extra=slow), by=ANALYST
+    )
 
-    fast_check = checks(lk.gate_run("credit", fast.version, by=ANALYST))["latency:p99"]
-    slow_run = lk.gate_run("credit", slow_version.version, by=ANALYST)
+    fast_check = checks(lk.gate.run("credit", fast.version, by=ANALYST))["latency:p99"]
+    slow_run = lk.gate.run("credit", slow_version.version, by=ANALYST)
     slow_check = checks(slow_run)["latency:p99"]
     assert fast_check["status"] == "passed", fast_check["message"]
     assert slow_check["status"] == "failed", slow_check["message"]
@@ -411,15 +413,15 @@ def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
 ) -> None:
     project = credit_project(tmp_path, min_accuracy=0.3, segment_min=0.0)
     add_gold(lk, project, tmp_path)
-    good = lk.train(project, by=ANALYST).version
+    good = lk.training.train(project, by=ANALYST).version
     monkeypatch.setenv("CREDIT_LABEL_NOISE", "0.45")
-    noisy = lk.train(project, by=ANALYST).version
-    candidate = lk.train(project, by=ANALYST).version  # as noisy as the online champion
+    noisy = lk.training.train(project, by=ANALYST).version
+    candidate = lk.training.train(project, by=ANALYST).version  # as noisy as the online champion
     champion(lk, noisy, "credit-online")
     champion(lk, good, "credit-batch")
-    lk.deployment_create("credit-stream", model="credit", kind="stream", by=OPERATOR)  # none yet
+    lk.releases.create("credit-stream", model="credit", kind="stream", by=OPERATOR)  # none yet
 
-    everywhere = lk.gate_run("credit", candidate, by=ANALYST)
+    everywhere = lk.gate.run("credit", candidate, by=ANALYST)
     check = checks(everywhere)["non-inferiority:accuracy"]
     assert everywhere.verdict == "failed" and check["status"] == "failed"
     assert check["message"].startswith(f"champion v{good} (credit-batch): ")
@@ -440,7 +442,7 @@ def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
     assert "credit-stream: no champion yet" in report
     assert "Other deployments' champions" in report
 
-    online = lk.gate_run("credit", candidate, deployment="credit-online", by=ANALYST)
+    online = lk.gate.run("credit", candidate, deployment="credit-online", by=ANALYST)
     assert checks(online)["non-inferiority:accuracy"]["status"] == "passed"
     [compared] = online.result["champions"]
     assert (compared["version"], compared["deployments"]) == (noisy, ["credit-online"])
@@ -454,10 +456,10 @@ def test_each_deployment_has_its_own_champion_and_the_strictest_decides(
     assert not online.compared_with("credit-online", latest)
 
     with pytest.raises(DeploymentNotFound, match="no deployment named 'nope'"):
-        lk.gate_run("credit", candidate, deployment="nope", by=ANALYST)
+        lk.gate.run("credit", candidate, deployment="nope", by=ANALYST)
     lk.stores.deployments.create("other-online", "other-model", "online", actor="olga")
     with pytest.raises(InvalidInput, match="runs model 'other-model', not 'credit'"):
-        lk.gate_run("credit", candidate, deployment="other-online", by=ANALYST)
+        lk.gate.run("credit", candidate, deployment="other-online", by=ANALYST)
     assert len(lk.stores.gates.list(model="credit", version=candidate)) == 2  # refused: no run
 
 
@@ -466,9 +468,9 @@ def test_the_version_that_is_a_deployments_champion_is_not_compared_with_itself(
 ) -> None:
     project = credit_project(tmp_path)
     add_gold(lk, project, tmp_path)
-    info = lk.train(project, by=ANALYST)
+    info = lk.training.train(project, by=ANALYST)
     champion(lk, info.version, "credit-online")
-    run = lk.gate_run("credit", info.version, deployment="credit-online", by=ANALYST)
+    run = lk.gate.run("credit", info.version, deployment="credit-online", by=ANALYST)
     check = checks(run)["non-inferiority:accuracy"]
     assert check["status"] == "skipped" and "is itself the champion" in check["message"]
     assert run.result["champions"] == [] and run.verdict == "passed"

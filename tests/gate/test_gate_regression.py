@@ -76,13 +76,13 @@ def test_regression_gate_with_a_custom_metric(lk: Lightkeeper, tmp_path: Path) -
     gold = pd.DataFrame(
         {"size": size, "rooms": rooms, "price": 2.0 * size + 15 * rooms + rng.normal(0, 10, 800)}
     )
-    lk.gold_add(
+    lk.gold.add(
         "prices-gold", gold, owner="pricing", label_column="price", project_dir=project, by=ADMIN
     )
-    lk.gold_approve("prices-gold", 1, by=ADMIN)
-    info = lk.train(project, by=ADMIN)
+    lk.gold.approve("prices-gold", 1, by=ADMIN)
+    info = lk.training.train(project, by=ADMIN)
 
-    run = lk.gate_run("prices", info.version, by=ADMIN)
+    run = lk.gate.run("prices", info.version, by=ADMIN)
     assert run.verdict == "passed", [c for c in run.result["checks"] if c["status"] != "passed"]
     metrics = run.result["metrics"]
     predicted = lk.load("prices", info.version).predict(gold)
@@ -110,10 +110,10 @@ def test_custom_metrics_come_from_the_code_shipped_with_the_version(
     gold = pd.DataFrame(
         {"size": [50.0, 100.0, 200.0], "rooms": [1, 2, 3], "price": [115.0, 230.0, 445.0]}
     )
-    lk.gold_add("prices-gold", gold, owner="o", label_column="price", project_dir=project, by=ADMIN)
-    lk.gold_approve("prices-gold", 1, by=ADMIN)
-    info = lk.train(project, by=ADMIN)
+    lk.gold.add("prices-gold", gold, owner="o", label_column="price", project_dir=project, by=ADMIN)
+    lk.gold.approve("prices-gold", 1, by=ADMIN)
+    info = lk.training.train(project, by=ADMIN)
     shutil.rmtree(project)
-    run = lk.gate_run("prices", info.version, by=ADMIN)
+    run = lk.gate.run("prices", info.version, by=ADMIN)
     assert "within_10pct" in run.result["metrics"]
     assert {c["name"]: c["status"] for c in run.result["checks"]}["metric:within_10pct"] == "passed"

@@ -32,9 +32,9 @@ def test_labels_by_request_id_give_the_measured_and_an_estimated_accuracy(
 ) -> None:
     rows = credit_gold(900, seed=50)
     log_rows(lk, rows, at=AT)
-    done = lk.labels_ingest("credit-online", outcomes(rows), by=OPERATOR)
+    done = lk.labels.ingest("credit-online", outcomes(rows), by=OPERATOR)
     assert (done.joined_by, done.matched, done.unmatched) == ("request id", 900, 0)
-    result = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
+    result = lk.performance.run("credit-online", end=END, by=OPERATOR)
     predicted = lk.load("credit", 1).predict(rows[["income", "age", "region"]])
     expected = accuracy_score(rows["defaulted"], predicted)
     measured = result.result["measured"]
@@ -56,20 +56,20 @@ def test_labels_by_request_id_give_the_measured_and_an_estimated_accuracy(
 def test_wrong_outcomes_degrade_and_labelling_again_replaces(lk: Lightkeeper) -> None:
     rows = credit_gold(600, seed=51)
     log_rows(lk, rows, at=AT)
-    lk.labels_ingest("credit-online", outcomes(rows, flip=True), by=OPERATOR)
-    worse = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
+    lk.labels.ingest("credit-online", outcomes(rows, flip=True), by=OPERATOR)
+    worse = lk.performance.run("credit-online", end=END, by=OPERATOR)
     assert worse.status == "degraded" and worse.value is not None and worse.value < 0.5
-    again = lk.labels_ingest("credit-online", outcomes(rows), by=OPERATOR)
+    again = lk.labels.ingest("credit-online", outcomes(rows), by=OPERATOR)
     assert again.matched == 600 and lk.stores.labels.count("credit-online") == 600
-    assert lk.monitor_performance("credit-online", end=END, by=OPERATOR).status == "ok"
+    assert lk.performance.run("credit-online", end=END, by=OPERATOR).status == "ok"
 
 
 def test_without_labels_the_estimate_is_the_value_and_says_so(lk: Lightkeeper) -> None:
     log_rows(lk, credit_gold(500, seed=52), at=AT)
-    result = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
+    result = lk.performance.run("credit-online", end=END, by=OPERATOR)
     assert result.rows == 0 and result.result["value_is_estimate"]
     assert result.value == pytest.approx(result.result["estimated"]["accuracy"])
-    empty = lk.monitor_performance("credit-online", window="30m", end=END, by=OPERATOR)
+    empty = lk.performance.run("credit-online", window="30m", end=END, by=OPERATOR)
     assert (empty.status, empty.value) == ("no data", None)
 
 
@@ -78,15 +78,15 @@ def test_labels_that_cannot_be_joined_are_refused_or_counted(lk: Lightkeeper) ->
     log_rows(lk, rows, at=AT)
     labels = outcomes(rows)
     with pytest.raises(InvalidInput, match="no column 'outcome'"):
-        lk.labels_ingest("credit-online", labels, label="outcome", by=OPERATOR)
+        lk.labels.ingest("credit-online", labels, label="outcome", by=OPERATOR)
     with pytest.raises(InvalidInput, match="no request_id column"):
-        lk.labels_ingest("credit-online", labels.drop(columns="request_id"), by=OPERATOR)
+        lk.labels.ingest("credit-online", labels.drop(columns="request_id"), by=OPERATOR)
     stray = labels.assign(request_id=[f"x{i}" for i in range(50)])
     with pytest.raises(InvalidInput, match="none of the 50 labels matched"):
-        lk.labels_ingest("credit-online", stray, by=OPERATOR)
+        lk.labels.ingest("credit-online", stray, by=OPERATOR)
     partly = pd.concat([labels.iloc[:40], stray.iloc[40:]], ignore_index=True)
     partly.loc[0, "defaulted"] = None
-    done = lk.labels_ingest("credit-online", partly, by=OPERATOR)
+    done = lk.labels.ingest("credit-online", partly, by=OPERATOR)
     assert (done.matched, done.unmatched, done.missing_label) == (39, 10, 1)
     assert done.examples[0] == "request x40 row 0"
 
@@ -138,12 +138,12 @@ def test_labels_take_the_type_of_the_outputs_and_repeats_are_counted(lk: Lightke
     labels = outcomes(rows)
     labels["defaulted"] = labels["defaulted"].map({0: "0", 1: "1"})  # text from a CSV export
     repeated = pd.concat([labels, labels.iloc[:5]], ignore_index=True)
-    done = lk.labels_ingest("credit-online", repeated, by=OPERATOR)
+    done = lk.labels.ingest("credit-online", repeated, by=OPERATOR)
     assert (done.matched, done.unmatched, done.duplicates) == (120, 0, 5)
-    result = lk.monitor_performance("credit-online", end=END, by=OPERATOR)
+    result = lk.performance.run("credit-online", end=END, by=OPERATOR)
     assert result.status in ("ok", "degraded") and result.result["measured"]["all"]["metrics"]
     with pytest.raises(InvalidInput, match="cannot be compared with the model's outputs"):
-        lk.labels_ingest("credit-online", labels.assign(defaulted="yes"), by=OPERATOR)
+        lk.labels.ingest("credit-online", labels.assign(defaulted="yes"), by=OPERATOR)
 
 
 def test_date_keys_match_however_they_are_written() -> None:

@@ -21,7 +21,7 @@ END = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 def test_a_shifted_feature_is_found_with_the_output_and_stored(lk: Lightkeeper) -> None:
     log_rows(lk, shifted(3000, 5), at=END - timedelta(hours=5))
     log_rows(lk, credit_gold(500, seed=6), at=END - timedelta(days=3))  # outside the window
-    result = lk.monitor_drift("credit-online", end=END, by=OPERATOR)
+    result = lk.drift.run("credit-online", end=END, by=OPERATOR)
     assert (result.status, result.rows, result.version) == ("drift", 3000, 1)
     assert result.window_start == END - timedelta(days=1) and result.window_end == END
     features = result.result["features"]
@@ -41,11 +41,11 @@ def test_a_shifted_feature_is_found_with_the_output_and_stored(lk: Lightkeeper) 
 def test_unchanged_traffic_is_quiet_and_a_rerun_replaces_the_window(lk: Lightkeeper) -> None:
     log_rows(lk, credit_gold(2500, seed=7), at=END - timedelta(hours=2))
     log_rows(lk, shifted(400, seed=8), at=END - timedelta(hours=3), arm="shadow")  # not served
-    first = lk.monitor_drift("credit-online", window="6h", end=END, by=OPERATOR)
+    first = lk.drift.run("credit-online", window="6h", end=END, by=OPERATOR)
     assert (first.status, first.rows) == ("ok", 2500)
     assert first.result["features"]["drifted"] == [] and not first.result["outputs"]["1"]["drifted"]
-    again = lk.monitor_drift("credit-online", window="6h", end=END, by=OPERATOR)
-    other = lk.monitor_drift("credit-online", window="1h", end=END, by=OPERATOR)
+    again = lk.drift.run("credit-online", window="6h", end=END, by=OPERATOR)
+    other = lk.drift.run("credit-online", window="1h", end=END, by=OPERATOR)
     assert other.status == "no data" and other.rows == 0 and other.value is None
     assert [r.id for r in lk.monitor_results("credit-online")] == [other.id, again.id]
 
@@ -53,21 +53,21 @@ def test_unchanged_traffic_is_quiet_and_a_rerun_replaces_the_window(lk: Lightkee
 def test_each_served_version_is_compared_with_its_own_reference(lk: Lightkeeper) -> None:
     log_rows(lk, credit_gold(800, seed=9), at=END - timedelta(hours=4), version=1)
     log_rows(lk, credit_gold(800, seed=10), at=END - timedelta(hours=3), version=2)
-    result = lk.monitor_drift("credit-online", end=END, by=OPERATOR)
+    result = lk.drift.run("credit-online", end=END, by=OPERATOR)
     assert result.result["versions"] == {"1": 800, "2": 800}
     assert set(result.result["outputs"]) == {"1", "2"} and result.status == "ok"
 
 
 def test_bad_requests_are_refused_and_nothing_is_stored(lk: Lightkeeper) -> None:
     with pytest.raises(InvalidInput, match="'1x' is not a duration"):
-        lk.monitor_drift("credit-online", window="1x", by=OPERATOR)
+        lk.drift.run("credit-online", window="1x", by=OPERATOR)
     with pytest.raises(DeploymentNotFound, match="nowhere"):
-        lk.monitor_drift("nowhere", by=OPERATOR)
-    lk.deployment_create("credit-empty", model="credit", kind="online", by=OPERATOR)
+        lk.drift.run("nowhere", by=OPERATOR)
+    lk.releases.create("credit-empty", model="credit", kind="online", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match="no release yet"):
-        lk.monitor_drift("credit-empty", by=OPERATOR)
+        lk.drift.run("credit-empty", by=OPERATOR)
     with pytest.raises(PermissionDenied, match="may not monitor run"):
-        lk.monitor_drift("credit-online", by=OWNER)
+        lk.drift.run("credit-online", by=OWNER)
     assert lk.monitor_results("credit-online") == []
 
 

@@ -49,6 +49,6 @@ def home(credit_workspace: Path, tmp_path: Path) -> Path:
 def lk(settings: Settings) -> Iterator[Lightkeeper]:
     """The application object of the copied workspace, with an online deployment."""
     app = Lightkeeper(settings)
-    app.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
+    app.releases.create("credit-online", model="credit", kind="online", by=OPERATOR)
     yield app
     app.close()

@@ -20,7 +20,7 @@ BAD_VALUES = ["null", '"x"', "[1]", '{"a": 1}', "1e308", "true", NESTED, "-1e39"
 
 @pytest.fixture
 def served(lk: Lightkeeper, serve) -> str:
-    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     return serve(lk.serving_app("credit-online", rollout="off"))
 
 
@@ -87,8 +87,10 @@ def test_megabytes_of_empty_rows_are_refused_before_parsing_and_probes_stay_answ
 def test_a_flood_of_bad_requests_on_challenger_keys_leaves_the_canary_running(
     lk: Lightkeeper, serve
 ) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPERATOR
+    )
     base = serve(lk.serving_app("credit-online"))  # with its rollout controller
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 2)
     keys = [str(i) for i in range(2000) if bucket(str(i)) < 50][:300]
@@ -109,8 +111,10 @@ def test_a_flood_of_bad_requests_on_challenger_keys_leaves_the_canary_running(
 def test_model_errors_on_flagged_rows_do_not_count_against_the_challenger(
     lk: Lightkeeper,
 ) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    release = lk.release("credit-online", 2, strategy="canary", percent=50, reason="2", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    release = lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=50, reason="2", by=OPERATOR
+    )
     at = release.at + timedelta(seconds=1)
 
     def record(i: int, *, error: str | None, flags: list[str] | None) -> PredictionRecord:

@@ -17,13 +17,13 @@ def served_version(base: str) -> int | None:
 
 
 def test_no_request_fails_across_repeated_releases_and_rollbacks(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
     base = serve(lk.serving_app("credit-online", rollout="off"))
     with Load(base) as load:
         for round_ in range(3):
-            lk.release("credit-online", 2, reason=f"round {round_}", by=OPERATOR)
+            lk.releases.release("credit-online", 2, reason=f"round {round_}", by=OPERATOR)
             wait_for(lambda: served_version(base) == 2)
-            lk.rollback("credit-online", reason=f"round {round_} back", by=OPERATOR)
+            lk.releases.rollback("credit-online", reason=f"round {round_} back", by=OPERATOR)
             wait_for(lambda: served_version(base) == 1)
     assert load.failures == []
     versions = Counter(answer["version"] for _, answer in load.answers)
@@ -31,10 +31,10 @@ def test_no_request_fails_across_repeated_releases_and_rollbacks(lk: Lightkeeper
 
 
 def test_a_version_that_fails_warm_up_is_not_swapped_in(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
     base = serve(lk.serving_app("credit-online", rollout="off"))
     with Load(base, clients=2) as load:
-        lk.release("credit-online", 4, reason="the broken one", by=OPERATOR)
+        lk.releases.release("credit-online", 4, reason="the broken one", by=OPERATOR)
         wait_for(lambda: "not applied" in httpx.get(f"{base}/readyz").json()["detail"])
     ready = httpx.get(f"{base}/readyz").json()
     assert ready["ready"] and ready["version"] == 1
@@ -48,8 +48,10 @@ def test_a_version_that_fails_warm_up_is_not_swapped_in(lk: Lightkeeper, serve) 
 
 
 def test_canary_share_is_binomial_and_sticky_per_key(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    lk.release("credit-online", 2, strategy="canary", percent=30, reason="canary", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=30, reason="canary", by=OPERATOR
+    )
     base = serve(lk.serving_app("credit-online", rollout="off"))
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 2)
     n = 600
@@ -73,8 +75,8 @@ def test_canary_share_is_binomial_and_sticky_per_key(lk: Lightkeeper, serve) -> 
 
 
 def test_shadow_scores_a_copy_off_the_response_path_and_logs_both(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    lk.release("credit-online", 2, strategy="shadow", reason="shadow", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release("credit-online", 2, strategy="shadow", reason="shadow", by=OPERATOR)
     app = lk.serving_app("credit-online", rollout="off")
     base = serve(app)
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 2)
@@ -92,8 +94,10 @@ def test_shadow_scores_a_copy_off_the_response_path_and_logs_both(lk: Lightkeepe
 
 
 def test_a_failing_challenger_is_rolled_back_by_itself(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    lk.release("credit-online", 3, strategy="canary", percent=50, reason="try 3", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 3, strategy="canary", percent=50, reason="try 3", by=OPERATOR
+    )
     base = serve(lk.serving_app("credit-online"))
     wait_for(lambda: httpx.get(f"{base}/readyz").json()["versions"].get("challenger") == 3)
     with Load(base, clients=2, body={**ROW, "income": BOOM_INCOME}) as load:
@@ -110,11 +114,13 @@ def test_a_failing_challenger_is_rolled_back_by_itself(lk: Lightkeeper, serve) -
 
 
 def test_a_healthy_challenger_is_promoted_after_observation(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
     # gated against this deployment's champion: otherwise the controller never promotes
-    lk.gate_run("credit", 2, deployment="credit-online", by=OPERATOR)
-    lk.gate_accept("credit", 2, by=OPERATOR)
-    lk.release("credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPERATOR)
+    lk.gate.run("credit", 2, deployment="credit-online", by=OPERATOR)
+    lk.gate.accept("credit", 2, by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=50, reason="try 2", by=OPERATOR
+    )
     base = serve(lk.serving_app("credit-online"))
     with Load(base, clients=2) as load:
         wait_for(lambda: lk.releases.current("credit-online").champion == 2, timeout=30)

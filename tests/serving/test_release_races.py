@@ -10,8 +10,10 @@ from lightkeeper.testing import OPERATOR
 
 
 def test_a_stale_decision_is_refused_by_the_store(lk: Lightkeeper) -> None:
-    first = lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    lk.release("credit-online", 2, strategy="canary", percent=10, reason="canary", by=OPERATOR)
+    first = lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=10, reason="canary", by=OPERATOR
+    )
     with pytest.raises(ReleaseRefused, match=r"changed while this was decided"):
         lk.stores.deployments.add(
             "credit-online",
@@ -29,9 +31,11 @@ def test_a_stale_decision_is_refused_by_the_store(lk: Lightkeeper) -> None:
 
 
 def test_the_controller_cannot_undo_an_operators_promotion(lk: Lightkeeper) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
-    canary = lk.release("credit-online", 2, strategy="canary", percent=10, reason="c", by=OPERATOR)
-    lk.promote("credit-online", reason="the operator was faster", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
+    canary = lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=10, reason="c", by=OPERATOR
+    )
+    lk.releases.promote("credit-online", reason="the operator was faster", by=OPERATOR)
     with pytest.raises(ReleaseRefused, match=f"changed since release {canary.id} was judged"):
         lk.releases.rollback(
             "credit-online", reason="late verdict", by=CONTROLLER, expected=canary.id

@@ -14,11 +14,13 @@ from support import ROW
 def test_a_round_waits_skips_without_the_lease_and_rolls_back_with_a_reason(
     lk: Lightkeeper,
 ) -> None:
-    lk.release("credit-online", 1, reason="first", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="first", by=OPERATOR)
     controller = lk.rollout_controller(holder="a")
     other = lk.rollout_controller(holder="b")
     assert controller.tick() == []  # no challenger: nothing to decide
-    release = lk.release("credit-online", 2, strategy="canary", percent=50, reason="2", by=OPERATOR)
+    release = lk.releases.release(
+        "credit-online", 2, strategy="canary", percent=50, reason="2", by=OPERATOR
+    )
 
     [waiting] = controller.tick()
     assert waiting.subject == "credit-online" and waiting.outcome == "skipped"

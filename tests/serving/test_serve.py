@@ -16,7 +16,7 @@ from support import BOOM_INCOME, ROW
 
 @pytest.fixture
 def served(lk: Lightkeeper, serve) -> str:
-    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     return serve(lk.serving_app("credit-online"))
 
 
@@ -149,7 +149,7 @@ def test_predictions_are_logged_and_counted_in_metrics(lk: Lightkeeper, served) 
 
 
 def test_heartbeats_name_the_instance_and_its_versions(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     base = serve(lk.serving_app("credit-online", heartbeat=0.2))
     httpx.post(f"{base}/predict", json=ROW, timeout=30)
     deadline = time.monotonic() + 10
@@ -164,7 +164,7 @@ def test_heartbeats_name_the_instance_and_its_versions(lk: Lightkeeper, serve) -
 
 
 def test_a_champion_that_raises_is_a_500_with_the_request_id_logged(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 3, reason="v3 raises on one income", by=OPERATOR)
+    lk.releases.release("credit-online", 3, reason="v3 raises on one income", by=OPERATOR)
     app = lk.serving_app("credit-online", rollout="off")
     base = serve(app)
     with httpx.Client(base_url=base, timeout=30) as http:

@@ -16,7 +16,7 @@ from support import ROW
 
 
 def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeeper, cli) -> None:
-    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     env = {
         **os.environ,
         "LIGHTKEEPER_HOME": str(lk.settings.home),
@@ -73,7 +73,7 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
 def test_a_port_in_use_is_one_clear_error_before_anything_starts(lk: Lightkeeper, cli) -> None:
     import socket
 
-    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -87,7 +87,7 @@ def test_a_port_in_use_is_one_clear_error_before_anything_starts(lk: Lightkeeper
 
 
 def test_serve_refuses_a_batch_deployment(lk: Lightkeeper, cli) -> None:
-    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
+    lk.releases.create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
     code, _, err = cli("serve", "credit-nightly")
     assert code == 2 and "is a batch deployment; serve runs online ones" in err
     assert "lightkeeper batch run credit-nightly" in err

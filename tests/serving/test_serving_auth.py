@@ -18,8 +18,8 @@ def secured(home, database_url) -> Iterator[Lightkeeper]:
     """The credit workspace with auth on and an online deployment released."""
     settings = Settings.load({"home": home, "database_url": database_url, "auth": True}, environ={})
     app = Lightkeeper(settings)
-    app.deployment_create("credit-online", model="credit", kind="online", by=OPERATOR)
-    app.release("credit-online", 1, reason="go", by=OPERATOR)
+    app.releases.create("credit-online", model="credit", kind="online", by=OPERATOR)
+    app.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     yield app
     app.close()
 
@@ -27,9 +27,9 @@ def secured(home, database_url) -> Iterator[Lightkeeper]:
 def test_scoring_and_metrics_need_a_serving_token_and_probes_stay_open(
     secured: Lightkeeper, serve
 ) -> None:
-    _, client = secured.token_create("web-shop", "predict", by=ADMIN)
-    _, analyst = secured.token_create("ana", "data-scientist", by=ADMIN)
-    _, operator = secured.token_create("olga", "operator", by=ADMIN)
+    _, client = secured.access.create("web-shop", "predict", by=ADMIN)
+    _, analyst = secured.access.create("ana", "data-scientist", by=ADMIN)
+    _, operator = secured.access.create("olga", "operator", by=ADMIN)
     base = serve(secured.serving_app("credit-online", rollout="off"))
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.get("/healthz").status_code == 200
@@ -61,16 +61,16 @@ def test_a_revoked_token_stops_working(secured: Lightkeeper, serve, monkeypatch)
     from lightkeeper.serving import access
 
     monkeypatch.setattr(access, "RECHECK_SECONDS", 0.0)
-    token, secret = secured.token_create("web-shop", "predict", by=ADMIN)
+    token, secret = secured.access.create("web-shop", "predict", by=ADMIN)
     base = serve(secured.serving_app("credit-online", rollout="off"))
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.post("/predict", json=ROW, headers=_bearer(secret)).status_code == 200
-        secured.token_revoke(token.id, by=ADMIN)
+        secured.access.revoke(token.id, by=ADMIN)
         assert http.post("/predict", json=ROW, headers=_bearer(secret)).status_code == 401
 
 
 def test_with_auth_off_no_token_is_asked(lk: Lightkeeper, serve) -> None:
-    lk.release("credit-online", 1, reason="go", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="go", by=OPERATOR)
     base = serve(lk.serving_app("credit-online", rollout="off"))
     assert httpx.post(f"{base}/predict", json=ROW, timeout=30).status_code == 200
     with httpx.Client(base_url=base, timeout=30) as http:  # /docs works offline here too
@@ -79,7 +79,7 @@ def test_with_auth_off_no_token_is_asked(lk: Lightkeeper, serve) -> None:
 
 
 def test_serve_refuses_a_deployment_that_is_not_online(lk: Lightkeeper) -> None:
-    lk.deployment_create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
+    lk.releases.create("credit-nightly", model="credit", kind="batch", by=OPERATOR)
     with pytest.raises(InvalidInput, match="is a batch deployment; serve runs online ones"):
         lk.serving_app("credit-nightly")
 

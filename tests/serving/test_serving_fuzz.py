@@ -14,7 +14,7 @@ from support import ROW
 def test_the_model_server_answers_every_generated_request_as_documented(
     lk: Lightkeeper, serve
 ) -> None:
-    lk.release("credit-online", 1, reason="fuzz", by=OPERATOR)
+    lk.releases.release("credit-online", 1, reason="fuzz", by=OPERATOR)
     base = serve(lk.serving_app("credit-online"))
     spec = httpx.get(f"{base}/openapi.json", timeout=30).json()
     for path in ("/predict", "/invocations"):

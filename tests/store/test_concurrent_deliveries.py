@@ -74,7 +74,7 @@ def delivering(start: Callable[[], object], home: str, url: str, everything: boo
     try:
         start()
         while lk.stores.alarms.pending_count() and time.monotonic() < deadline:
-            outcomes = lk.alarm_deliver(everything=everything)
+            outcomes = lk.alarms.deliver(everything=everything)
             assert all(o.delivered for o in outcomes), outcomes
             made += [o.delivery_id for o in outcomes]
             if not outcomes:
@@ -115,7 +115,7 @@ def test_overlapping_delivery_runs_send_each_message_once(
         assert received == {str(i): 1 for i in queued}, f"sent per process: {made}"
         assert sorted(made[0] + made[1]) == sorted(queued)
         assert lk.stores.alarms.pending_count() == 0
-        for alarm in lk.alarms(state=None, limit=MESSAGES):
+        for alarm in lk.alarms.find(state=None, limit=MESSAGES):
             [delivery] = alarm.deliveries
             assert (delivery.status, delivery.attempts, delivery.claimed_until) == (
                 "delivered",

@@ -20,7 +20,7 @@ BO = Principal("bo", "admin")
 
 @pytest.mark.both_databases
 def test_health_models_versions_and_audit(lk: Lightkeeper, project: Path, serve) -> None:
-    lk.train(project, by=ANALYST)
+    lk.training.train(project, by=ANALYST)
     base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=30) as http:
         health = http.get("/api/v1/health").json()
@@ -45,7 +45,7 @@ def test_health_models_versions_and_audit(lk: Lightkeeper, project: Path, serve)
 
 
 def test_errors_are_json_with_code_and_hint(lk: Lightkeeper, project: Path, serve) -> None:
-    lk.train(project)
+    lk.training.train(project)
     base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=30) as http:
         missing = http.get("/api/v1/models/nope")
@@ -86,8 +86,8 @@ def test_auth_on_needs_a_token_and_roles_are_checked(
         {"home": home, "database_url": database_url}, environ={"LIGHTKEEPER_AUTH": "true"}
     )
     lk = Lightkeeper(settings)
-    _, admin = lk.token_create("root", "admin")  # the first token needs none
-    _, scientist = lk.token_create("ana", "data-scientist", by=lk.principal(admin))
+    _, admin = lk.access.create("root", "admin")  # the first token needs none
+    _, scientist = lk.access.create("ana", "data-scientist", by=lk.principal(admin))
     base = serve(build_api(lk))
     with httpx.Client(base_url=base, timeout=60) as http:
         anonymous = http.get("/api/v1/models")
@@ -152,7 +152,7 @@ def test_lightkeeper_up_serves_the_api(home: Path, tmp_path: Path) -> None:
 def test_limits_and_malformed_requests_are_client_errors_in_the_documented_shape(
     lk: Lightkeeper, project: Path, serve
 ) -> None:
-    lk.train(project, by=ANALYST)
+    lk.training.train(project, by=ANALYST)
     huge = str(2**64 + 1)  # beyond 64 bits: SQLite and MLflow used to raise OverflowError
     with httpx.Client(base_url=serve(build_api(lk)), timeout=30) as http:
         for path in (

@@ -18,14 +18,14 @@ def test_gold_gate_and_sign_off_over_http(
         {"home": home, "database_url": database_url}, environ={"LIGHTKEEPER_AUTH": "true"}
     )
     lk = Lightkeeper(settings)
-    _, root = lk.token_create("root", "admin")
+    _, root = lk.access.create("root", "admin")
     admin = lk.principal(root)
     secrets = {
-        name: lk.token_create(name, role, by=admin)[1]
+        name: lk.access.create(name, role, by=admin)[1]
         for name, role in [("ana", "data-scientist"), ("olga", "operator"), ("bea", "owner")]
     }
     project = credit_project(tmp_path)
-    lk.train(project, by=ANALYST)
+    lk.training.train(project, by=ANALYST)
     base = serve(build_api(lk))
 
     def auth(name: str) -> dict[str, str]:

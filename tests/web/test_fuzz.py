@@ -31,15 +31,15 @@ def _known(path: str) -> dict[str, Any] | None:
 def test_the_control_plane_api_answers_every_generated_request_as_documented(
     lk: Lightkeeper, project: Path, serve
 ) -> None:
-    lk.train(project, by=ADMIN)
+    lk.training.train(project, by=ADMIN)
     frame = pd.DataFrame(
         {"income": [10.0, 80.0], "age": [30, 50], "region": ["north", "south"], "defaulted": [1, 0]}
     )
-    lk.gold_add(
+    lk.gold.add(
         "credit-gold", frame, owner="risk", label_column="defaulted", project_dir=project, by=ADMIN
     )
-    lk.deployment_create("credit-risk-online", model="credit-risk", kind="online", by=ADMIN)
-    lk.token_create("fuzz", "operator", by=ADMIN)
+    lk.releases.create("credit-risk-online", model="credit-risk", kind="online", by=ADMIN)
+    lk.access.create("fuzz", "operator", by=ADMIN)
     base = serve(build_api(lk))
 
     failures, seconds = fuzz(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lightkeeper.alerts.dispatch import Dispatcher, Outcome
-from lightkeeper.auth import Principal
+from lightkeeper.auth import Principal, Whoami
 from lightkeeper.errors import InvalidInput
 from lightkeeper.events import AlarmAcknowledged, AlarmResolved, EventBus
 from lightkeeper.store.alarms import Alarm, AlarmStore
@@ -14,7 +14,10 @@ STATES = ("active", "open", "acknowledged", "resolved")
 class Alarms:
     """What operators do with alarms; every change is published (audit trail, sinks)."""
 
-    def __init__(self, *, alarms: AlarmStore, bus: EventBus, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, *, alarms: AlarmStore, bus: EventBus, dispatcher: Dispatcher, whoami: Whoami
+    ) -> None:
+        self._whoami = whoami
         self._store = alarms
         self._bus = bus
         self._dispatcher = dispatcher
@@ -30,15 +33,21 @@ class Alarms:
             )
         return self._store.find(state=state, deployment=deployment, limit=limit)
 
-    def acknowledge(self, alarm_id: int, *, note: str = "", by: Principal) -> Alarm:
+    def get(self, alarm_id: int) -> Alarm:
+        """One alarm with its deliveries."""
+        return self._store.get(alarm_id)
+
+    def acknowledge(self, alarm_id: int, *, note: str = "", by: Principal | None = None) -> Alarm:
         """Take an open alarm on."""
+        by = by or self._whoami()
         by.require("alarm.manage")
         alarm = self._store.acknowledge(alarm_id, by=by.name, note=note)
         self._bus.publish(AlarmAcknowledged(actor=by.name, reason=note, alarm_id=alarm_id))
         return alarm
 
-    def resolve(self, alarm_id: int, *, reason: str, by: Principal) -> Alarm:
+    def resolve(self, alarm_id: int, *, reason: str, by: Principal | None = None) -> Alarm:
         """Close an alarm by hand; its sinks hear of it."""
+        by = by or self._whoami()
         by.require("alarm.manage")
         if not reason.strip():
             raise InvalidInput(
@@ -51,10 +60,11 @@ class Alarms:
         self._dispatcher.deliver([d for d in alarm.deliveries if d.status == "pending"])
         return self._store.get(alarm_id)
 
-    def deliver(self, *, everything: bool = False, by: Principal) -> list[Outcome]:
+    def deliver(self, *, everything: bool = False, by: Principal | None = None) -> list[Outcome]:
         """Attempt the pending deliveries that are due (all of them with ``everything``).
 
         An operator action: it sends with the sinks' secrets.
         """
+        by = by or self._whoami()
         by.require("alarm.deliver")
         return self._dispatcher.deliver_due(everything=everything)

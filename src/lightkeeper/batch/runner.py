@@ -41,7 +41,7 @@ from lightkeeper.split import buckets
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.auth import Principal
+    from lightkeeper.auth import Principal, Whoami
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
     from lightkeeper.manifest import BatchInput, BatchOutput, Manifest
@@ -84,9 +84,11 @@ class BatchRunner:
         registry: Registry,
         bus: EventBus,
         clock: Clock,
+        whoami: Whoami,
     ) -> None:
+        self._whoami = whoami
         self.deployments = deployments
-        self.runs = batch_runs
+        self.run_store = batch_runs
         self.leases = leases
         self.predictions = predictions
         self.signals = signals
@@ -98,7 +100,7 @@ class BatchRunner:
         self,
         deployment: str,
         *,
-        by: Principal,
+        by: Principal | None = None,
         input: BatchInput | None = None,
         output: BatchOutput | None = None,
         partition: str | None = None,
@@ -112,6 +114,7 @@ class BatchRunner:
             TooManyRejects: more rejected rows than ``batch.max_reject_share``.
             InvalidInput: no input or output, unreadable input, missing columns.
         """
+        by = by or self._whoami()
         by.require("batch.run")
         target = self.deployments.get(deployment)
         if target.kind != "batch":
@@ -151,12 +154,12 @@ class BatchRunner:
             arms = {v: self._arm(target.model, v, probabilities) for v in versions}
             fence = stack.enter_context(self._lease(deployment, partition))
             instance_id = fence.holder
-            previous = self.runs.list(deployment, partition=partition, limit=1)
+            previous = self.run_store.list(deployment, partition=partition, limit=1)
             if previous and previous[0].status == "running":  # its process died: close it
-                self.runs.finish(
+                self.run_store.finish(
                     previous[0].id, "failed", error="interrupted (the process stopped)"
                 )
-            record = self.runs.start(
+            record = self.run_store.start(
                 deployment,
                 partition,
                 release_id=release.id,
@@ -178,6 +181,13 @@ class BatchRunner:
             heartbeat.start()
             stack.callback(heartbeat.stop)
             return job.run(fresh=fresh)
+
+    def runs(
+        self, deployment: str, *, partition: str | None = None, limit: int = 50
+    ) -> list[BatchRun]:
+        """Runs of a batch deployment, newest first."""
+        self.deployments.get(deployment)
+        return self.run_store.list(deployment, partition=partition, limit=limit)
 
     @contextmanager
     def _lease(self, deployment: str, partition: str) -> Iterator[_Fence]:
@@ -307,7 +317,7 @@ class _Job:
         fence: _Fence,
         progress: Progress | None,
     ) -> None:
-        self.runs = runner.runs
+        self.run_store = runner.run_store
         self.predictions = runner.predictions
         self.bus = runner.bus
         self.clock = runner.clock
@@ -389,7 +399,7 @@ class _Job:
                 except Exception as cleanup:  # the failure itself matters more
                     log.warning("%s: cannot discard the stage: %s", record.deployment, cleanup)
             message = f"{type(exc).__name__}: {first_line(exc)}"
-            self.runs.finish(
+            self.run_store.finish(
                 record.id,
                 "failed",
                 error=message,
@@ -408,7 +418,7 @@ class _Job:
                 )
             )
             raise
-        finished = self.runs.finish(
+        finished = self.run_store.finish(
             record.id, "succeeded", summary=self._summary(), **self._counters()
         )
         self.bus.publish(
@@ -515,7 +525,7 @@ class _Job:
                     self.rows_rejected += len(rejects)
                     self._add(output)
                 self.chunks = index + 1
-                self.runs.update(self.run_record.id, **self._counters())
+                self.run_store.update(self.run_record.id, **self._counters())
                 if self.progress is not None:
                     self.progress(self.rows_in, self.total)
             if pending is not None:
@@ -568,7 +578,7 @@ class _Job:
                 zip(inputs, outputs, rows[_VERSION].tolist(), strict=True)
             )
         ]
-        earlier = self.runs.list(run.deployment, partition=run.partition, limit=1000)
+        earlier = self.run_store.list(run.deployment, partition=run.partition, limit=1000)
         replaced = [f"batch-{r.id}" for r in earlier if r.id != run.id]
         self.predictions.replace(run.deployment, replaced, records)
 

@@ -36,7 +36,9 @@ def list_(
 ) -> None:
     """Alarms, most recently raised first, with undelivered messages counted."""
     lk = cli_state(ctx).lk()
-    found = lk.alarms(state=None if state == "all" else state, deployment=deployment, limit=limit)
+    found = lk.alarms.find(
+        state=None if state == "all" else state, deployment=deployment, limit=limit
+    )
     if json:
         print_json({"alarms": [a.to_dict() for a in found]})
         return
@@ -66,7 +68,7 @@ def show(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """One alarm: evidence, owner, runbook entry, and every delivery with its attempts."""
-    alarm = cli_state(ctx).lk().alarm(alarm_id)
+    alarm = cli_state(ctx).lk().alarms.get(alarm_id)
     if json:
         print_json(alarm.to_dict())
         return
@@ -80,7 +82,7 @@ def ack(
     note: str = typer.Option("", "--note", help="What you are doing about it."),
 ) -> None:
     """Take an open alarm on (operator, data scientist)."""
-    alarm = cli_state(ctx).lk().alarm_ack(alarm_id, note=note)
+    alarm = cli_state(ctx).lk().alarms.acknowledge(alarm_id, note=note)
     console.print(f"alarm {alarm.id} acknowledged by {escape(alarm.acknowledged_by or '')}")
 
 
@@ -91,7 +93,7 @@ def resolve(
     reason: str = typer.Option(..., "--reason", help="What fixed it, for the audit trail."),
 ) -> None:
     """Close an alarm by hand; its sinks are told."""
-    alarm = cli_state(ctx).lk().alarm_resolve(alarm_id, reason=reason)
+    alarm = cli_state(ctx).lk().alarms.resolve(alarm_id, reason=reason)
     console.print(f"alarm {alarm.id} resolved: {escape(alarm.resolution or '')}")
     _deliveries(alarm, "resolved")
 
@@ -107,7 +109,7 @@ def deliver(
 
     Exits 1 when some still failed; they stay pending.
     """
-    outcomes = cli_state(ctx).lk().alarm_deliver(everything=everything)
+    outcomes = cli_state(ctx).lk().alarms.deliver(everything=everything)
     for o in outcomes:
         status = (
             "[green]delivered[/green]"

@@ -54,7 +54,7 @@ def run(
     source = _input(lk, deployment, input, query, table_name)
     sink = _output(lk, deployment, output, output_table)
     if json:
-        done = lk.batch_run(deployment, input=source, output=sink, partition=partition, fresh=fresh)
+        done = lk.batch.run(deployment, input=source, output=sink, partition=partition, fresh=fresh)
         print_json(done.to_dict())
         return
     from rich.progress import (
@@ -84,7 +84,7 @@ def run(
             rate = f"{rows / elapsed:,.0f}/s" if elapsed > 0 else ""
             bar.update(task, completed=rows, total=total, rate=rate)
 
-        done = lk.batch_run(
+        done = lk.batch.run(
             deployment,
             input=source,
             output=sink,
@@ -120,7 +120,7 @@ def runs(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Runs of a batch deployment: status, rows in/out/rejected, versions, time."""
-    found = state(ctx).lk().batch_runs_of(deployment, partition=partition, limit=limit)
+    found = state(ctx).lk().batch.runs(deployment, partition=partition, limit=limit)
     if json:
         print_json({"deployment": deployment, "runs": [r.to_dict() for r in found]})
         return
@@ -158,7 +158,7 @@ def check(
     Each batch deployment whose manifest has ``batch.cadence`` is judged; a late one is
     recorded as a ``batch.late`` event (once per due time) and exits with status 1.
     """
-    statuses = state(ctx).lk().batch_check()
+    statuses = state(ctx).lk().batch_watch.check()
     if json:
         print_json({"batch": [s.to_dict() for s in statuses]})
     else:
@@ -198,11 +198,11 @@ def _manifest_batch(lk: Lightkeeper, deployment: str) -> Any:
     """The batch section of the current champion's manifest (for partial overrides)."""
     from lightkeeper.manifest import Batch
 
-    target = lk.deployment(deployment)
-    current = lk.current_release(deployment)
+    target = lk.releases.deployment(deployment)
+    current = lk.releases.current(deployment)
     if current is None or current.champion is None:
         return Batch()
-    manifest = lk.manifest(target.model, current.champion)
+    manifest = lk.registry.manifest(target.model, current.champion)
     return manifest.batch if manifest else Batch()
 
 

@@ -68,7 +68,7 @@ def demo(
             console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {escape(message)}")
             status.update(message)
 
-        info = lk.train(project, on_step=step)
+        info = lk.training.train(project, on_step=step)
         console.print(
             f"[bold green]registered[/bold green] {info.model} version {info.version} "
             f"({info.lineage.data_rows:,} training rows)"
@@ -76,7 +76,7 @@ def demo(
         gold_path = project / "gold_2015.csv"
         if not gold_path.exists():
             _example_module(project).gold_days().to_csv(gold_path, index=False)
-        gold, _ = lk.gold_add(
+        gold, _ = lk.gold.add(
             "seattle-weather-gold",
             gold_path,
             owner="weather-desk@example.com",
@@ -85,9 +85,9 @@ def demo(
             project_dir=project,
         )
         if not gold.approved:
-            lk.gold_approve(gold.name, gold.version, note="demo: the weather desk signs off 2015")
+            lk.gold.approve(gold.name, gold.version, note="demo: the weather desk signs off 2015")
         step(f"gold dataset {gold.name} version {gold.version}: {gold.rows} days, approved")
-        run = lk.gate_run(info.model, info.version, on_step=step)
+        run = lk.gate.run(info.model, info.version, on_step=step)
     failed = [c["name"] for c in run.result["checks"] if c["status"] in ("failed", "error")]
     checks = run.result["checks"]
     verdict = (
@@ -100,7 +100,7 @@ def demo(
         f"passed" + (f"; failed: {', '.join(failed)}" if failed else "")
     )
     if run.verdict == "passed":
-        lk.gate_accept(info.model, info.version, reason="demo hand-over to operations")
+        lk.gate.accept(info.model, info.version, reason="demo hand-over to operations")
         console.print(
             f"[bold green]accepted[/bold green] {info.model} version {info.version}: "
             "ready to release"
@@ -159,10 +159,10 @@ def _production(lk: Lightkeeper, project: Path, directory: Path, version: int) -
     from lightkeeper.manifest import BatchInput, BatchOutput
 
     try:
-        lk.deployment(DEPLOYMENT)
+        lk.releases.deployment(DEPLOYMENT)
     except DeploymentNotFound:
-        lk.deployment_create(DEPLOYMENT, model="seattle-weather", kind="batch")
-    lk.release(DEPLOYMENT, version, reason="demo: the daily weather batch")
+        lk.releases.create(DEPLOYMENT, model="seattle-weather", kind="batch")
+    lk.releases.release(DEPLOYMENT, version, reason="demo: the daily weather batch")
     console.print(f"[bold green]released[/bold green] version {version} to {DEPLOYMENT} (batch)")
     hot = _example_module(project).gold_days().drop(columns=["weather"])
     hot[["temp_max", "temp_min"]] += HOT
@@ -176,7 +176,7 @@ def _production(lk: Lightkeeper, project: Path, directory: Path, version: int) -
     with _Receiver() as receiver:
         os.environ["OPS_WEBHOOK_URL"] = receiver.url
         os.environ["OPS_WEBHOOK_SECRET"] = receiver.secret = secrets.token_hex(16)
-        done = lk.batch_run(
+        done = lk.batch.run(
             DEPLOYMENT,
             input=BatchInput(path=str(source)),
             output=BatchOutput(path=str(directory / "scores")),
@@ -186,7 +186,7 @@ def _production(lk: Lightkeeper, project: Path, directory: Path, version: int) -
             f"scored a year {HOT:g} degrees warmer than training: {done.rows_out:,} days "
             f"published to {directory / 'scores'}"
         )
-        result = lk.monitor_drift(DEPLOYMENT)
+        result = lk.drift.run(DEPLOYMENT)
         report = directory / "drift.html"
         from lightkeeper.files import write_atomic
         from lightkeeper.monitor.report import render_result
@@ -203,7 +203,7 @@ def _production(lk: Lightkeeper, project: Path, directory: Path, version: int) -
                 f"{HOT:g} degrees warmer",
                 hint=f"the report shows each feature: {report}",
             )
-        for alarm in lk.alarms(deployment=DEPLOYMENT):
+        for alarm in lk.alarms.find(deployment=DEPLOYMENT):
             console.print(
                 f"[bold]alarm {alarm.id}[/bold] ({alarm.severity}, seen {alarm.occurrences}x): "
                 f"{escape(alarm.title)}"
@@ -215,7 +215,7 @@ def _production(lk: Lightkeeper, project: Path, directory: Path, version: int) -
             console.print(f"webhook received [bold]{event}[/bold] on 127.0.0.1 ({mark})")
         undelivered = [
             d
-            for alarm in lk.alarms(deployment=DEPLOYMENT)
+            for alarm in lk.alarms.find(deployment=DEPLOYMENT)
             for d in alarm.deliveries
             if d.status == "pending"
         ]

@@ -51,7 +51,7 @@ def serve(
     from lightkeeper.serving.run import serve as run
 
     lk = state(ctx).lk()
-    servable(lk.deployment(deployment))  # a wrong name or kind fails here, once, clearly
+    servable(lk.releases.deployment(deployment))  # a wrong name or kind fails here, once, clearly
     lk.close()
 
     def announce() -> None:
@@ -90,7 +90,7 @@ def create(
     kind: str = typer.Option("online", "--kind", help="online, batch or stream."),
 ) -> None:
     """Create a deployment (operator)."""
-    deployment = state(ctx).lk(create=True).deployment_create(name, model=model, kind=kind)
+    deployment = state(ctx).lk(create=True).releases.create(name, model=model, kind=kind)
     console.print(
         f"[bold green]created[/bold green] {escape(deployment.name)} ({deployment.kind}) for "
         f"{escape(deployment.model)}; next: lightkeeper release {escape(deployment.name)} VERSION "
@@ -105,8 +105,8 @@ def list_deployments(
     """Every deployment with what it should serve now."""
     lk = state(ctx).lk()
     rows = []
-    for deployment in lk.deployments():
-        current = lk.current_release(deployment.name)
+    for deployment in lk.releases.deployments():
+        current = lk.releases.current(deployment.name)
         rows.append({**deployment.to_dict(), "state": current.to_dict() if current else None})
     if json:
         print_json({"deployments": rows})
@@ -148,7 +148,9 @@ def release(
 ) -> None:
     """Put a version into a deployment; refused without an accepted gate run (operator)."""
     lk = state(ctx).lk()
-    record = lk.release(deployment, version, strategy=strategy, percent=percent, reason=reason)
+    record = lk.releases.release(
+        deployment, version, strategy=strategy, percent=percent, reason=reason
+    )
     _print_state("released", record.to_dict())
 
 
@@ -158,7 +160,7 @@ def promote(
     reason: str = typer.Option("promoted by hand", "--reason", help="Why."),
 ) -> None:
     """Make the challenger the champion (operator)."""
-    _print_state("promoted", state(ctx).lk().promote(deployment, reason=reason).to_dict())
+    _print_state("promoted", state(ctx).lk().releases.promote(deployment, reason=reason).to_dict())
 
 
 def rollback(
@@ -167,7 +169,9 @@ def rollback(
     reason: str = typer.Option("rollback", "--reason", help="Why."),
 ) -> None:
     """One step back: drop the challenger, or return to the previous champion (operator)."""
-    _print_state("rolled back", state(ctx).lk().rollback(deployment, reason=reason).to_dict())
+    _print_state(
+        "rolled back", state(ctx).lk().releases.rollback(deployment, reason=reason).to_dict()
+    )
 
 
 def releases(
@@ -177,7 +181,7 @@ def releases(
 ) -> None:
     """The release history of a deployment: who, when, why, which gate run."""
     lk = state(ctx).lk()
-    history = lk.release_history(deployment)
+    history = lk.releases.history(deployment)
     if json:
         print_json({"deployment": deployment, "releases": [r.to_dict() for r in history]})
         return

@@ -44,7 +44,7 @@ def run(
     lk = state(ctx).lk()
     started = time.perf_counter()
     if json:
-        result = lk.gate_run(model, version, deployment=deployment)
+        result = lk.gate.run(model, version, deployment=deployment)
         print_json(result.to_dict())
     else:
         with console.status("running the gate", spinner="dots") as status:
@@ -55,7 +55,7 @@ def run(
                 )
                 status.update(message)
 
-            result = lk.gate_run(model, version, deployment=deployment, on_step=step)
+            result = lk.gate.run(model, version, deployment=deployment, on_step=step)
         _print_run(result.to_dict())
     raise typer.Exit(0 if result.verdict == "passed" else 1)
 
@@ -70,7 +70,7 @@ def show(
     """The newest gate run of a version: checks, metrics, verdict, sign-off."""
     lk = state(ctx).lk()
     number = lk.version(model, version).version  # an unknown model is named as such
-    result = lk.gate_run_latest(model, number)
+    result = lk.gate.latest(model, number)
     if json:
         print_json(result.to_dict())
         return
@@ -88,7 +88,7 @@ def accept(
     reason: str = typer.Option("", "--reason", help="Why, for the audit trail."),
 ) -> None:
     """Hand-over: an operator accepts the newest gate run of a version."""
-    result = state(ctx).lk().gate_accept(model, version, override=override, reason=reason)
+    result = state(ctx).lk().gate.accept(model, version, override=override, reason=reason)
     signoff = result.signoff
     assert signoff is not None
     console.print(

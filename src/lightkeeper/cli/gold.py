@@ -44,7 +44,7 @@ def add(
 ) -> None:
     """Add a gold dataset version; the same content again is a no-op."""
     lk = state(ctx).lk(create=True)
-    version, created = lk.gold_add(
+    version, created = lk.gold.add(
         name,
         file,
         owner=owner,
@@ -79,7 +79,7 @@ def approve(
     note: str = typer.Option("", "--note", help="Why, for the audit trail."),
 ) -> None:
     """Record the business owner's sign-off of a version (role owner or admin)."""
-    approved = state(ctx).lk().gold_approve(name, version, note=note)
+    approved = state(ctx).lk().gold.approve(name, version, note=note)
     console.print(
         f"[bold green]approved[/bold green] {escape(approved.name)} version {approved.version} "
         f"by {escape(approved.approved_by or '')}"
@@ -91,7 +91,7 @@ def list_gold(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every gold dataset with its newest version."""
-    datasets = state(ctx).lk().gold_datasets()
+    datasets = state(ctx).lk().gold.datasets()
     if json:
         print_json({"gold": [d.to_dict() for d in datasets]})
         return
@@ -122,7 +122,7 @@ def show(
     """A gold dataset's versions, or one version with its columns."""
     lk = state(ctx).lk()
     if version is None:
-        versions = lk.gold_versions(name)  # an unknown name raises the not-found error
+        versions = lk.gold.versions(name)  # an unknown name raises the not-found error
         if json:
             print_json({"name": name, "versions": [v.to_dict() for v in versions]})
             return
@@ -143,7 +143,7 @@ def show(
             ],
         )
         return
-    gold = lk.gold_version(name, version)
+    gold = lk.gold.version(name, version)
     if json:
         print_json(gold.to_dict())
         return

@@ -54,7 +54,7 @@ def ingest(
 
         assert file is not None
         frame = _read(file)
-    done = state(ctx).lk().labels_ingest(deployment, frame, label=label, at=at)
+    done = state(ctx).lk().labels.ingest(deployment, frame, label=label, at=at)
     if json:
         print_json(done.to_dict())
     else:

@@ -21,7 +21,7 @@ def list_models(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every registered model with its newest version and aliases."""
-    models = state(ctx).lk().models()
+    models = state(ctx).lk().registry.list_models()
     if json:
         print_json({"models": [m.to_dict() for m in models]})
         return
@@ -56,7 +56,7 @@ def show(
     """A model's versions, or one version with its lineage, params and metrics."""
     lk = state(ctx).lk()
     if version is None:
-        versions = lk.versions(model)
+        versions = lk.registry.list_versions(model)
         if json:
             print_json({"model": model, "versions": [v.to_dict() for v in versions]})
             return
@@ -114,7 +114,7 @@ def register_uri(
     json: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
 ) -> None:
     """Register a model already logged to MLflow (any flavor) as a new version."""
-    info = state(ctx).lk(create=True).register_uri(model, model_uri, reason=reason)
+    info = state(ctx).lk(create=True).training.register_uri(model, model_uri, reason=reason)
     if json:
         print_json(info.to_dict())
         return

@@ -46,7 +46,7 @@ def drift(
     from lightkeeper.monitor.monitors import window_end
 
     lk = state(ctx).lk()
-    result = lk.monitor_drift(deployment, window=window, end=window_end(end, lk.clock.now()))
+    result = lk.drift.run(deployment, window=window, end=window_end(end, lk.clock.now()))
     _show(result, json=json, html=html)
     if result.status == "drift":
         raise typer.Exit(1)
@@ -67,7 +67,7 @@ def performance(
     from lightkeeper.monitor.monitors import window_end
 
     lk = state(ctx).lk()
-    result = lk.monitor_performance(deployment, window=window, end=window_end(end, lk.clock.now()))
+    result = lk.performance.run(deployment, window=window, end=window_end(end, lk.clock.now()))
     if json:
         print_json(result.to_dict())
     else:

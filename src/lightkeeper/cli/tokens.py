@@ -29,7 +29,7 @@ def create(
     """Create a token (admin; the first token of a workspace needs none). Shown once."""
     from lightkeeper.auth import parse_role
 
-    token, secret = state(ctx).lk(create=True).token_create(name, parse_role(role))
+    token, secret = state(ctx).lk(create=True).access.create(name, parse_role(role))
     if json:
         print_json({**token.to_dict(), "token": secret})
         return
@@ -47,7 +47,7 @@ def list_tokens(
     ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Every token (never the secrets)."""
-    tokens = state(ctx).lk().token_list()
+    tokens = state(ctx).lk().access.list()
     if json:
         print_json({"tokens": [t.to_dict() for t in tokens]})
         return
@@ -67,5 +67,5 @@ def revoke(
     token_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Token id."),
 ) -> None:
     """Revoke a token; it stops working at once."""
-    token = state(ctx).lk().token_revoke(token_id)
+    token = state(ctx).lk().access.revoke(token_id)
     console.print(f"revoked token {token.id} ({escape(token.name)}, {token.role})")

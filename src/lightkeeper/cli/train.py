@@ -60,7 +60,7 @@ def train(
     lk = state(ctx).lk(create=True)
     started = time.perf_counter()
     if json:
-        info = lk.train(project_dir, params=params)
+        info = lk.training.train(project_dir, params=params)
         print_json(info.to_dict())
         return
     with console.status("training", spinner="dots") as status:
@@ -69,7 +69,7 @@ def train(
             console.print(f"[dim]{time.perf_counter() - started:6.1f}s[/dim]  {escape(message)}")
             status.update(message)
 
-        info = lk.train(project_dir, on_step=step, params=params)
+        info = lk.training.train(project_dir, on_step=step, params=params)
     lineage = info.lineage
     console.print(
         f"[bold green]registered[/bold green] {info.model} version {info.version} "

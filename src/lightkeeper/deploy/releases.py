@@ -11,10 +11,9 @@ with its own champion.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from lightkeeper.auth import Principal
+from lightkeeper.auth import Principal, Whoami
 from lightkeeper.errors import GateRunNotFound, InvalidInput, ReleaseRefused
 from lightkeeper.events import DesiredStateChanged, EventBus
 from lightkeeper.names import check_name, check_version
@@ -28,25 +27,41 @@ Strategy = Literal["direct", "canary", "shadow"]
 STRATEGIES: tuple[Strategy, ...] = ("direct", "canary", "shadow")
 
 
-@dataclass
 class Releases:
-    """Release, promote and roll back deployments."""
+    """Deployments and their releases: create, release, promote, roll back, and read.
 
-    deployments: DeployStore
-    gates: GateStore
-    registry: Registry
-    bus: EventBus
+    Acting methods take ``by=``, the caller; without it the workspace's default caller
+    acts (see :data:`~lightkeeper.auth.Whoami`).
+    """
 
-    def create(self, name: str, *, model: str, kind: str, by: Principal) -> Deployment:
+    def __init__(
+        self,
+        *,
+        deployments: DeployStore,
+        gates: GateStore,
+        registry: Registry,
+        bus: EventBus,
+        whoami: Whoami,
+    ) -> None:
+        self._deployments = deployments
+        self._gates = gates
+        self._registry = registry
+        self._bus = bus
+        self._whoami = whoami
+
+    def create(
+        self, name: str, *, model: str, kind: str, by: Principal | None = None
+    ) -> Deployment:
         """A named place for a model to run: kind online, batch or stream."""
+        by = by or self._whoami()
         by.require("deploy.create")
         if kind not in ("online", "batch", "stream"):
             raise InvalidInput(
                 f"{kind!r} is not a deployment kind", hint="use online, batch or stream"
             )
         check_name(name, "deployment")
-        self.registry.get_model(model)
-        return self.deployments.create(name, model, kind, actor=by.name)
+        self._registry.get_model(model)
+        return self._deployments.create(name, model, kind, actor=by.name)
 
     def release(
         self,
@@ -56,12 +71,13 @@ class Releases:
         strategy: str = "direct",
         percent: float | None = None,
         reason: str,
-        by: Principal,
+        by: Principal | None = None,
     ) -> Release:
         """Put a version into a deployment; refused without an accepted gate run."""
+        by = by or self._whoami()
         by.require("deploy.release")
         version = check_version(version)
-        target = self.deployments.get(deployment)
+        target = self._deployments.get(deployment)
         if strategy not in STRATEGIES:
             raise InvalidInput(
                 f"{strategy!r} is not a release strategy", hint="use direct, canary or shadow"
@@ -80,13 +96,13 @@ class Releases:
             # a version gated but not accepted is refused from the ops database alone,
             # without starting the model store (seconds of MLflow start-up)
             try:
-                self.gates.latest(target.model, int(version))
+                self._gates.latest(target.model, int(version))
             except GateRunNotFound:
                 pass  # unknown here: the model store says whether it exists at all
             else:
-                self.gates.accepted(target.model, int(version))
-        number = self.registry.get_version(target.model, version).version
-        signoff = self.gates.accepted(target.model, number)
+                self._gates.accepted(target.model, int(version))
+        number = self._registry.get_version(target.model, version).version
+        signoff = self._gates.accepted(target.model, number)
         current = self.current(deployment)
         champion = current.champion if current else None
         state: dict[str, Any]
@@ -123,12 +139,18 @@ class Releases:
         )
 
     def promote(
-        self, deployment: str, *, reason: str, by: Principal, expected: int | None = None
+        self,
+        deployment: str,
+        *,
+        reason: str,
+        by: Principal | None = None,
+        expected: int | None = None,
     ) -> Release:
         """The challenger becomes the champion (only if the newest release is still
         ``expected``, when given)."""
+        by = by or self._whoami()
         by.require("deploy.release")
-        target = self.deployments.get(deployment)
+        target = self._deployments.get(deployment)
         current = self.current(deployment)
         _check_expected(deployment, current, expected)
         if current is None or current.challenger is None:
@@ -145,12 +167,18 @@ class Releases:
         return self._record(deployment, target.model, "promote", state, reason, by, current.id)
 
     def rollback(
-        self, deployment: str, *, reason: str, by: Principal, expected: int | None = None
+        self,
+        deployment: str,
+        *,
+        reason: str = "rollback",
+        by: Principal | None = None,
+        expected: int | None = None,
     ) -> Release:
         """One step back: drop the challenger, or else return to the previous champion."""
+        by = by or self._whoami()
         by.require("deploy.rollback")
-        target = self.deployments.get(deployment)
-        history = self.deployments.history(deployment)
+        target = self._deployments.get(deployment)
+        history = self._deployments.history(deployment)
         if not history:
             raise ReleaseRefused(f"{deployment} has never been released", hint="nothing to undo")
         current = history[0]
@@ -178,9 +206,22 @@ class Releases:
             }
         return self._record(deployment, target.model, "rollback", state, reason, by, current.id)
 
+    def deployments(self) -> list[Deployment]:
+        """Every deployment."""
+        return self._deployments.all()
+
+    def deployment(self, name: str) -> Deployment:
+        """One deployment (:class:`~lightkeeper.errors.DeploymentNotFound` if none)."""
+        return self._deployments.get(name)
+
     def current(self, deployment: str) -> Release | None:
         """The desired state: the newest release record, ``None`` before the first release."""
-        return self.deployments.current(deployment)
+        return self._deployments.current(deployment)
+
+    def history(self, deployment: str, *, limit: int = 1000) -> list[Release]:
+        """A deployment's releases, newest first."""
+        self._deployments.get(deployment)
+        return self._deployments.history(deployment, limit=limit)
 
     def _record(
         self,
@@ -194,7 +235,7 @@ class Releases:
         *,
         gate_run_id: int | None = None,
     ) -> Release:
-        record = self.deployments.add(
+        record = self._deployments.add(
             deployment,
             based_on=based_on,
             action=action,
@@ -206,7 +247,7 @@ class Releases:
         # the aliases and the audit entry describe the record this call inserted (the
         # store returns exactly that one, even when other processes release meanwhile)
         self._mirror_aliases(model, deployment, record)
-        self.bus.publish(
+        self._bus.publish(
             DesiredStateChanged(
                 actor=record.actor,
                 reason=record.reason,
@@ -225,7 +266,7 @@ class Releases:
     def _mirror_aliases(self, model: str, deployment: str, record: Release) -> None:
         """The deployment's MLflow aliases show the same truth to other tools."""
         try:
-            self.registry.set_deployment_aliases(
+            self._registry.set_deployment_aliases(
                 model, deployment, champion=record.champion, challenger=record.challenger
             )
         except Exception as exc:  # the release stands; the mirror is best effort, and said

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lightkeeper.auth import Principal
+from lightkeeper.auth import Principal, Whoami
 from lightkeeper.gate.runner import GateContext, run_gate
 from lightkeeper.gate.signoff import sign_off
 from lightkeeper.names import check_version
@@ -15,8 +15,9 @@ class Gate:
     """Run the gate on versions, record operators' hand-over decisions, and say whether a
     version may go into production."""
 
-    def __init__(self, context: GateContext) -> None:
+    def __init__(self, context: GateContext, *, whoami: Whoami) -> None:
         self._ctx = context
+        self._whoami = whoami
 
     def run(
         self,
@@ -24,10 +25,11 @@ class Gate:
         version: int | str,
         *,
         deployment: str | None = None,
-        by: Principal,
+        by: Principal | None = None,
         on_step: Callable[[str], None] | None = None,
     ) -> GateRun:
         """Evaluate a version and store the run (see :func:`~lightkeeper.gate.runner.run_gate`)."""
+        by = by or self._whoami()
         by.require("gate.run")
         check_version(version)
         return run_gate(
@@ -41,9 +43,10 @@ class Gate:
         *,
         override: bool = False,
         reason: str = "",
-        by: Principal,
+        by: Principal | None = None,
     ) -> GateRun:
         """Hand-over: accept the newest run of a version (or override a failed one)."""
+        by = by or self._whoami()
         number = self._ctx.registry.resolve_version(model, check_version(version))
         return sign_off(
             self._ctx.gates,
@@ -60,3 +63,17 @@ class Gate:
         :class:`~lightkeeper.errors.GateNotAccepted`."""
         number = self._ctx.registry.resolve_version(model, check_version(version))
         return self._ctx.gates.accepted(model, number)
+
+    def runs(
+        self, *, model: str | None = None, version: int | None = None, limit: int = 50
+    ) -> list[GateRun]:
+        """Gate runs, newest first."""
+        return self._ctx.gates.list(model=model, version=version, limit=limit)
+
+    def get(self, run_id: int) -> GateRun:
+        """One gate run (:class:`~lightkeeper.errors.GateRunNotFound` if none)."""
+        return self._ctx.gates.get(run_id)
+
+    def latest(self, model: str, version: int) -> GateRun:
+        """The newest gate run of a version."""
+        return self._ctx.gates.latest(model, version)

@@ -23,7 +23,7 @@ from lightkeeper.store.labels import Label
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.auth import Principal
+    from lightkeeper.auth import Principal, Whoami
     from lightkeeper.events import EventBus
     from lightkeeper.registry import Registry
     from lightkeeper.store.deploy import DeployStore
@@ -73,7 +73,9 @@ class LabelIngester:
         predictions: PredictionStore,
         labels: LabelStore,
         bus: EventBus,
+        whoami: Whoami,
     ) -> None:
+        self._whoami = whoami
         self.deployments = deployments
         self.registry = registry
         self.predictions = predictions
@@ -87,13 +89,14 @@ class LabelIngester:
         *,
         label: str | None = None,
         at: str | None = None,
-        by: Principal,
+        by: Principal | None = None,
     ) -> Ingested:
         """Join ``frame``'s outcomes to the deployment's logged predictions and store them.
 
         Raises:
             InvalidInput: no label column, no way to join, or not one row matched.
         """
+        by = by or self._whoami()
         by.require("monitor.run")
         _target, _version, manifest = champion(
             self.deployments, self.registry, deployment, "no prediction to label"

@@ -23,7 +23,7 @@ from lightkeeper.profile import Profile
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.auth import Principal
+    from lightkeeper.auth import Principal, Whoami
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
     from lightkeeper.manifest import Manifest
@@ -77,7 +77,9 @@ class DriftMonitor:
         registry: Registry,
         bus: EventBus,
         clock: Clock,
+        whoami: Whoami,
     ) -> None:
+        self._whoami = whoami
         self.deployments = deployments
         self.predictions = predictions
         self.monitors = monitors
@@ -91,7 +93,7 @@ class DriftMonitor:
         *,
         window: str | None = None,
         end: datetime | None = None,
-        by: Principal,
+        by: Principal | None = None,
     ) -> MonitorResult:
         """Drift of the features and the output over the window ending at ``end`` (now).
 
@@ -100,6 +102,7 @@ class DriftMonitor:
             ReleaseRefused: nothing was ever released to it (no reference to compare with).
             InvalidInput: a bad window, or a champion version without a reference profile.
         """
+        by = by or self._whoami()
         by.require("monitor.run")
         target, version, manifest = champion(
             self.deployments, self.registry, deployment, "no reference to compare with"

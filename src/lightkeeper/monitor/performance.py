@@ -26,7 +26,7 @@ from lightkeeper.monitor.monitors import Window, champion
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from lightkeeper.auth import Principal
+    from lightkeeper.auth import Principal, Whoami
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
     from lightkeeper.manifest import Manifest
@@ -57,7 +57,9 @@ class PerformanceMonitor:
         registry: Registry,
         bus: EventBus,
         clock: Clock,
+        whoami: Whoami,
     ) -> None:
+        self._whoami = whoami
         self.deployments = deployments
         self.labels = labels
         self.predictions = predictions
@@ -73,13 +75,14 @@ class PerformanceMonitor:
         *,
         window: str | None = None,
         end: datetime | None = None,
-        by: Principal,
+        by: Principal | None = None,
     ) -> MonitorResult:
         """Performance of the predictions made in the window ending at ``end`` (now).
 
         Raises:
             InvalidInput: the model has no target (nothing to measure against).
         """
+        by = by or self._whoami()
         from lightkeeper.metrics import compute_metrics
 
         by.require("monitor.run")

@@ -24,7 +24,19 @@ from lightkeeper.store.predictions import PredictionStore
 from lightkeeper.store.signals import SignalStore
 from lightkeeper.store.tokens import TokenStore
 
-__all__ = ["AuditEntry", "AuditStore", "Database", "Stores"]
+__all__ = ["AuditEntry", "AuditStore", "Database", "Stores", "migrate"]
+
+
+def migrate(db: Database, clock: Clock, *, actor: str) -> tuple[str | None, str]:
+    """Migrate ``db`` to the newest schema; returns (from_revision, to_revision). A change
+    of schema is an audit entry by ``actor``."""
+    from lightkeeper.events import DatabaseUpgraded
+
+    before, after = db.upgrade()
+    if before != after:
+        upgraded = DatabaseUpgraded(actor=actor, from_revision=before, to_revision=after)
+        AuditStore(db, clock).append(upgraded)
+    return before, after
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,9 @@ def alarms_list(
     deployment: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    found = lk.alarms(state=None if state == "all" else state, deployment=deployment, limit=limit)
+    found = lk.alarms.find(
+        state=None if state == "all" else state, deployment=deployment, limit=limit
+    )
     return {"alarms": [a.to_dict() for a in found]}
 
 
@@ -46,7 +48,7 @@ def alarms_list(
     responses=NOT_FOUND,
 )
 def alarm_show(alarm_id: Id, lk: LK, _who: Reader) -> dict[str, Any]:
-    return lk.alarm(alarm_id).to_dict()
+    return lk.alarms.get(alarm_id).to_dict()
 
 
 @router.post(
@@ -54,7 +56,7 @@ def alarm_show(alarm_id: Id, lk: LK, _who: Reader) -> dict[str, Any]:
 )
 def alarm_ack(alarm_id: Id, lk: LK, who: Who, body: AlarmNote | None = None) -> dict[str, Any]:
     note = body.note if body is not None else ""
-    return lk.alarm_ack(alarm_id, note=note, by=who).to_dict()
+    return lk.alarms.acknowledge(alarm_id, note=note, by=who).to_dict()
 
 
 @router.post(
@@ -63,4 +65,4 @@ def alarm_ack(alarm_id: Id, lk: LK, who: Who, body: AlarmNote | None = None) -> 
     responses=NOT_FOUND_OR_REFUSED,
 )
 def alarm_resolve(alarm_id: Id, body: AlarmResolution, lk: LK, who: Who) -> dict[str, Any]:
-    return lk.alarm_resolve(alarm_id, reason=body.reason, by=who).to_dict()
+    return lk.alarms.resolve(alarm_id, reason=body.reason, by=who).to_dict()

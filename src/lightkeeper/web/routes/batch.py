@@ -24,5 +24,5 @@ def batch_runs(
     partition: str | None = None,
     limit: int = Query(50, ge=1, le=1000),
 ) -> dict[str, Any]:
-    found = lk.batch_runs_of(name, partition=partition, limit=limit)
+    found = lk.batch.runs(name, partition=partition, limit=limit)
     return {"deployment": name, "runs": [r.to_dict() for r in found]}

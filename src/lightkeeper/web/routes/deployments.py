@@ -45,14 +45,14 @@ class Reason(BaseModel):
 
 def _with_state(lk: Lightkeeper, name: str) -> dict[str, Any]:
     """A deployment with its desired state (``None`` before the first release)."""
-    deployment = lk.deployment(name)
-    current = lk.current_release(name)
+    deployment = lk.releases.deployment(name)
+    current = lk.releases.current(name)
     return {**deployment.to_dict(), "state": current.to_dict() if current else None}
 
 
 @router.get("/deployments", summary="Deployments with their desired state")
 def deployments(lk: LK, _who: Reader) -> dict[str, Any]:
-    return {"deployments": [_with_state(lk, d.name) for d in lk.deployments()]}
+    return {"deployments": [_with_state(lk, d.name) for d in lk.releases.deployments()]}
 
 
 @router.post(
@@ -62,7 +62,7 @@ def deployments(lk: LK, _who: Reader) -> dict[str, Any]:
     responses=NOT_FOUND_OR_REFUSED,
 )
 def deployment_create(body: DeploymentRequest, lk: LK, who: Who) -> dict[str, Any]:
-    lk.deployment_create(body.name, model=body.model, kind=body.kind, by=who)
+    lk.releases.create(body.name, model=body.model, kind=body.kind, by=who)
     return _with_state(lk, body.name)
 
 
@@ -72,7 +72,7 @@ def deployment_create(body: DeploymentRequest, lk: LK, who: Who) -> dict[str, An
     responses=NOT_FOUND,
 )
 def deployment(name: str, lk: LK, _who: Reader) -> dict[str, Any]:
-    history = lk.release_history(name)
+    history = lk.releases.history(name)
     return {**_with_state(lk, name), "releases": [r.to_dict() for r in history]}
 
 
@@ -83,7 +83,7 @@ def deployment(name: str, lk: LK, _who: Reader) -> dict[str, Any]:
     responses=NOT_FOUND_OR_REFUSED,
 )
 def release(name: str, body: ReleaseRequest, lk: LK, who: Who) -> dict[str, Any]:
-    record = lk.release(
+    record = lk.releases.release(
         name,
         body.version,
         strategy=body.strategy,
@@ -100,11 +100,11 @@ def release(name: str, body: ReleaseRequest, lk: LK, who: Who) -> dict[str, Any]
     responses=NOT_FOUND_OR_REFUSED,
 )
 def promote(name: str, body: Reason, lk: LK, who: Who) -> dict[str, Any]:
-    return lk.promote(name, reason=body.reason, by=who).to_dict()
+    return lk.releases.promote(name, reason=body.reason, by=who).to_dict()
 
 
 @router.post(
     "/deployments/{name}/rollback", summary="One step back", responses=NOT_FOUND_OR_REFUSED
 )
 def rollback(name: str, body: Reason, lk: LK, who: Who) -> dict[str, Any]:
-    return lk.rollback(name, reason=body.reason, by=who).to_dict()
+    return lk.releases.rollback(name, reason=body.reason, by=who).to_dict()

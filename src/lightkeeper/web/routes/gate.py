@@ -42,7 +42,7 @@ def gate_run(
         "deployment's champion of the model; the strictest decides)",
     ),
 ) -> dict[str, Any]:
-    return lk.gate_run(name, version, deployment=deployment, by=who).to_dict()
+    return lk.gate.run(name, version, deployment=deployment, by=who).to_dict()
 
 
 @router.get(
@@ -52,7 +52,7 @@ def gate_run(
 )
 def gate_latest(name: str, version: str, lk: LK, _who: Reader) -> dict[str, Any]:
     number = lk.version(name, version).version
-    return lk.gate_run_latest(name, number).to_dict()
+    return lk.gate.latest(name, number).to_dict()
 
 
 @router.post(
@@ -61,7 +61,7 @@ def gate_latest(name: str, version: str, lk: LK, _who: Reader) -> dict[str, Any]
     responses=NOT_FOUND_OR_REFUSED,
 )
 def gate_accept(name: str, version: str, body: Acceptance, lk: LK, who: Who) -> dict[str, Any]:
-    run = lk.gate_accept(name, version, override=body.override, reason=body.reason, by=who)
+    run = lk.gate.accept(name, version, override=body.override, reason=body.reason, by=who)
     return run.to_dict()
 
 
@@ -73,7 +73,7 @@ def gate_runs(
     version: int | None = Query(None, ge=1, le=MAX_ID),
     limit: int = Query(50, ge=1, le=1000),
 ) -> dict[str, Any]:
-    runs = lk.gate_runs(model=model, version=version, limit=limit)
+    runs = lk.gate.runs(model=model, version=version, limit=limit)
     return {"runs": [r.to_dict() for r in runs]}
 
 
@@ -83,7 +83,7 @@ def gate_runs(
     responses=NOT_FOUND,
 )
 def gate_get(run_id: Id, lk: LK, _who: Reader) -> dict[str, Any]:
-    return lk.gate_run_get(run_id).to_dict()
+    return lk.gate.get(run_id).to_dict()
 
 
 @router.get(
@@ -93,7 +93,7 @@ def gate_get(run_id: Id, lk: LK, _who: Reader) -> dict[str, Any]:
     responses=NOT_FOUND,
 )
 def gate_report(run_id: Id, lk: LK, _who: Reader) -> HTMLResponse:
-    run = lk.gate_run_get(run_id)
+    run = lk.gate.get(run_id)
     if not run.report_path or not Path(run.report_path).is_file():
         raise GateRunNotFound(
             f"the report of gate run {run_id} is not on this machine",

@@ -35,19 +35,19 @@ class Approval(BaseModel):
 
 @router.get("/gold", summary="Gold datasets (newest version of each)")
 def gold_list(lk: LK, _who: Reader) -> dict[str, Any]:
-    return {"gold": [g.to_dict() for g in lk.gold_datasets()]}
+    return {"gold": [g.to_dict() for g in lk.gold.datasets()]}
 
 
 @router.get("/gold/{name}", summary="Every version of a gold dataset", responses=NOT_FOUND)
 def gold_versions(name: str, lk: LK, _who: Reader) -> dict[str, Any]:
-    return {"name": name, "versions": [g.to_dict() for g in lk.gold_versions(name)]}
+    return {"name": name, "versions": [g.to_dict() for g in lk.gold.versions(name)]}
 
 
 @router.get(
     "/gold/{name}/versions/{version}", summary="One gold dataset version", responses=NOT_FOUND
 )
 def gold_version(name: str, version: Number, lk: LK, _who: Reader) -> dict[str, Any]:
-    return lk.gold_version(name, version).to_dict()
+    return lk.gold.version(name, version).to_dict()
 
 
 @router.post(
@@ -59,7 +59,7 @@ def gold_version(name: str, version: Number, lk: LK, _who: Reader) -> dict[str, 
 def gold_add(body: GoldUpload, lk: LK, who: Who) -> dict[str, Any]:
     import pandas as pd
 
-    gold, created = lk.gold_add(
+    gold, created = lk.gold.add(
         body.name,
         pd.DataFrame.from_records(body.rows),
         owner=body.owner,
@@ -77,4 +77,4 @@ def gold_add(body: GoldUpload, lk: LK, who: Who) -> dict[str, Any]:
     responses=NOT_FOUND_OR_REFUSED,
 )
 def gold_approve(name: str, version: Number, body: Approval, lk: LK, who: Who) -> dict[str, Any]:
-    return lk.gold_approve(name, version, note=body.note, by=who).to_dict()
+    return lk.gold.approve(name, version, note=body.note, by=who).to_dict()

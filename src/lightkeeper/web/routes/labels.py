@@ -34,5 +34,5 @@ def labels_ingest(name: str, body: LabelRows, lk: LK, who: Who) -> dict[str, Any
     import pandas as pd
 
     frame = pd.DataFrame.from_records(body.rows)
-    done = lk.labels_ingest(name, frame, label=body.label, at=body.at, by=who)
+    done = lk.labels.ingest(name, frame, label=body.label, at=body.at, by=who)
     return done.to_dict()

@@ -14,15 +14,18 @@ router = APIRouter()
 
 @router.get("/models", summary="Registered models")
 def models(lk: LK, _who: Reader) -> dict[str, Any]:
-    return {"models": [m.to_dict() for m in lk.models()]}
+    return {"models": [m.to_dict() for m in lk.registry.list_models()]}
 
 
 @router.get(
     "/models/{name}", summary="One model with its versions, newest first", responses=NOT_FOUND
 )
 def model(name: str, lk: LK, _who: Reader) -> dict[str, Any]:
-    summary = lk.model(name)
-    return {**summary.to_dict(), "version_list": [v.to_dict() for v in lk.versions(name)]}
+    summary = lk.registry.get_model(name)
+    return {
+        **summary.to_dict(),
+        "version_list": [v.to_dict() for v in lk.registry.list_versions(name)],
+    }
 
 
 @router.get(

@@ -45,8 +45,8 @@ def monitor_results(
 )
 def monitor_drift(name: str, lk: LK, who: Who, body: MonitorCheck | None = None) -> dict[str, Any]:
     check = body or MonitorCheck(kind="drift", window=None, end=None)
-    run = lk.monitor_performance if check.kind == "performance" else lk.monitor_drift
-    return run(name, window=check.window, end=check.end, by=who).to_dict()
+    monitor = lk.performance if check.kind == "performance" else lk.drift
+    return monitor.run(name, window=check.window, end=check.end, by=who).to_dict()
 
 
 @router.get(

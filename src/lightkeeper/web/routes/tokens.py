@@ -24,15 +24,15 @@ class TokenRequest(BaseModel):
 
 @router.get("/tokens", summary="API tokens (never their secrets)")
 def tokens_list(lk: LK, who: Who) -> dict[str, Any]:
-    return {"tokens": [t.to_dict() for t in lk.token_list(by=who)]}
+    return {"tokens": [t.to_dict() for t in lk.access.list(by=who)]}
 
 
 @router.post("/tokens", status_code=201, summary="Create a token; the secret is returned once")
 def tokens_create(body: TokenRequest, lk: LK, who: Who) -> dict[str, Any]:
-    token, secret = lk.token_create(body.name, body.role, by=who)
+    token, secret = lk.access.create(body.name, body.role, by=who)
     return {**token.to_dict(), "token": secret}
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token")
 def tokens_revoke(token_id: Id, lk: LK, who: Who) -> dict[str, Any]:
-    return lk.token_revoke(token_id, by=who).to_dict()
+    return lk.access.revoke(token_id, by=who).to_dict()
