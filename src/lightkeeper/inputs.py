@@ -20,17 +20,45 @@ gate's contract check, which sends every kind of mistake through it).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lightkeeper.errors import InvalidInput, PayloadTooLarge
 
-if TYPE_CHECKING:
-    from lightkeeper.manifest import InputField, Manifest
-
 FLOAT_LIMIT = 3.4e38  # float32's largest finite value is 3.4028e38
 MISSING = "missing"  # ``impute: missing``: the model gets a missing value
+
+
+class Field(Protocol):
+    """What the rules read of an input field: a manifest's
+    :class:`~lightkeeper.manifest.InputField` (the manifest checks its own ``impute``
+    values with these rules, so this module does not import it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def min(self) -> Any: ...
+    @property
+    def max(self) -> Any: ...
+    @property
+    def categories(self) -> list[Any] | None: ...
+    @property
+    def on_invalid(self) -> str: ...
+    @property
+    def impute(self) -> Any: ...
+
+
+class Schema(Protocol):
+    """What :class:`RowValidator` reads of a manifest."""
+
+    @property
+    def input_schema(self) -> Sequence[Field]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +69,7 @@ class Problem:
     usable: bool
 
 
-def problem(field: InputField, value: Any, categories: set[str] | None = None) -> Problem | None:
+def problem(field: Field, value: Any, categories: set[str] | None = None) -> Problem | None:
     """The problem with ``value`` for ``field``, ``None`` when it satisfies the schema.
 
     ``categories`` is the field's categories as text (pass it precomputed on hot paths).
@@ -64,9 +92,9 @@ def problem(field: InputField, value: Any, categories: set[str] | None = None) -
             )
         if kind == "int" and not (isinstance(value, int) or number.is_integer()):
             return Problem(f"{_show(value)} is not a whole number", usable=False)
-        if field.min is not None and number < field.min:  # type: ignore[operator]  # numeric bounds on numeric fields (manifest check)
+        if field.min is not None and number < field.min:
             return Problem(f"{_show(value)} is below the minimum {field.min}", usable=True)
-        if field.max is not None and number > field.max:  # type: ignore[operator]
+        if field.max is not None and number > field.max:
             return Problem(f"{_show(value)} is above the maximum {field.max}", usable=True)
         return None
     if kind == "bool":
@@ -91,12 +119,12 @@ def problem(field: InputField, value: Any, categories: set[str] | None = None) -
     return None
 
 
-def impute_value(field: InputField) -> Any:
+def impute_value(field: Field) -> Any:
     """The value the model gets in place of one it cannot take (``None`` for ``missing``)."""
     return None if field.impute == MISSING else field.impute
 
 
-def expected(field: InputField) -> str:
+def expected(field: Field) -> str:
     """What the field takes, for an error's hint."""
     parts: list[str] = [field.type]
     if field.min is not None or field.max is not None:
@@ -147,8 +175,8 @@ class RowValidator:
     Built once per loaded version (category sets included), used on every request.
     """
 
-    def __init__(self, manifest: Manifest | None, features: list[str] | None) -> None:
-        self.fields = manifest.input_schema if manifest is not None else []
+    def __init__(self, manifest: Schema | None, features: list[str] | None) -> None:
+        self.fields: Sequence[Field] = manifest.input_schema if manifest is not None else []
         self.categories = {
             f.name: {str(c) for c in f.categories} for f in self.fields if f.categories is not None
         }

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from lightkeeper.errors import ManifestError
+from lightkeeper.inputs import MISSING, problem
 from lightkeeper.names import NAME_PATTERN, NAME_RULE
 
 MANIFEST_FILE = "lightkeeper.yaml"
@@ -182,8 +183,6 @@ class InputField(_Model):
         return self
 
     def _check_impute(self) -> None:
-        from lightkeeper.inputs import MISSING, problem
-
         if self.impute is None or self.impute == MISSING:
             if self.impute is not None and self.on_invalid != "flag":
                 raise _Invalid("impute applies to on_invalid: flag", "impute")

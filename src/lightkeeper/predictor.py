@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lightkeeper.registry import VersionInfo
+    from lightkeeper.lineage import VersionInfo
 
 
 class Predictor:

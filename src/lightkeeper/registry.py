@@ -21,7 +21,6 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -35,6 +34,7 @@ from lightkeeper.errors import (
     VersionNotFound,
     first_line,
 )
+from lightkeeper.lineage import TAG, Lineage, ModelSummary, VersionInfo
 from lightkeeper.names import check_version
 from lightkeeper.predictor import Predictor
 
@@ -45,10 +45,11 @@ if TYPE_CHECKING:
     from lightkeeper.manifest import Manifest
     from lightkeeper.registry_tables import MlflowTables
 
+__all__ = ["TAG", "Lineage", "ModelSummary", "Registry", "VersionInfo", "deployment_alias"]
+
 log = logging.getLogger(__name__)
 _FLUENT_LOCK = threading.RLock()
 
-TAG = "lightkeeper."
 PROFILE_ARTIFACT = "lightkeeper/reference_profile.json"
 OUTPUT_PROFILE_ARTIFACT = "lightkeeper/output_profile.json"  # the model's training predictions
 MANIFEST_ARTIFACT = "lightkeeper/lightkeeper.yaml"
@@ -56,122 +57,6 @@ LINEAGE_ARTIFACT = "lightkeeper/lineage.json"
 ALIAS_ROLES = ("champion", "challenger")
 _MAX_ALIAS = 255  # MLflow's limit on an alias name
 _MANIFESTS_KEPT = 256  # parsed manifests cached per process
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """Where a version came from: data, code, manifest and person."""
-
-    data_hash: str | None = None
-    data_rows: int | None = None
-    data_columns: list[str] = field(default_factory=list)
-    code_commit: str | None = None
-    code_dirty: bool | None = None
-    manifest_hash: str | None = None
-    project: str | None = None
-    registered_by: str | None = None
-
-    def tags(self) -> dict[str, str]:
-        """The lineage as MLflow version tags (values are strings, absent ones left out)."""
-        values = {
-            "data.hash": self.data_hash,
-            "data.rows": self.data_rows,
-            "data.columns": ",".join(self.data_columns) if self.data_columns else None,
-            "code.commit": self.code_commit,
-            "code.dirty": None if self.code_dirty is None else str(self.code_dirty).lower(),
-            "manifest.hash": self.manifest_hash,
-            "project": self.project,
-            "registered_by": self.registered_by,
-        }
-        return {TAG + k: str(v)[:5000] for k, v in values.items() if v is not None}
-
-    @classmethod
-    def from_tags(cls, tags: Mapping[str, str]) -> Lineage:
-        """Read lineage back from version tags; missing tags stay ``None``."""
-
-        def get(key: str) -> str | None:
-            return tags.get(TAG + key)
-
-        rows, dirty, columns = get("data.rows"), get("code.dirty"), get("data.columns")
-        return cls(
-            data_hash=get("data.hash"),
-            data_rows=int(rows) if rows else None,
-            data_columns=columns.split(",") if columns else [],
-            code_commit=get("code.commit"),
-            code_dirty=None if dirty is None else dirty == "true",
-            manifest_hash=get("manifest.hash"),
-            project=get("project"),
-            registered_by=get("registered_by"),
-        )
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One registered model version with its lineage, params and metrics."""
-
-    model: str
-    version: int
-    created_at: datetime
-    status: str
-    source: str
-    run_id: str | None
-    aliases: list[str]
-    lineage: Lineage
-    flavor: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        lineage = self.lineage
-        return {
-            "model": self.model,
-            "version": self.version,
-            "created_at": self.created_at.isoformat(),
-            "status": self.status,
-            "source": self.source,
-            "run_id": self.run_id,
-            "aliases": self.aliases,
-            "flavor": self.flavor,
-            "registered_by": lineage.registered_by,
-            "lineage": {
-                "data": {
-                    "hash": lineage.data_hash,
-                    "rows": lineage.data_rows,
-                    "columns": lineage.data_columns,
-                },
-                "code": {"commit": lineage.code_commit, "dirty": lineage.code_dirty},
-                "manifest_hash": lineage.manifest_hash,
-                "project": lineage.project,
-            },
-            "params": self.params,
-            "metrics": self.metrics,
-            "tags": self.tags,
-        }
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    """A registered model: its newest version and aliases."""
-
-    name: str
-    description: str
-    latest_version: int | None
-    versions: int
-    aliases: dict[str, int]
-    updated_at: datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "latest_version": self.latest_version,
-            "versions": self.versions,
-            "aliases": self.aliases,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-        }
 
 
 def deployment_alias(role: str, deployment: str) -> str:
