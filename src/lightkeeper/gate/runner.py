@@ -6,8 +6,6 @@ import json
 import logging
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from lightkeeper.events import EventBus, GateFailed, GatePassed
 from lightkeeper.gate import champions as champs
 from lightkeeper.gate import evaluate
 from lightkeeper.gate.checks import Check, failed, handover_checks, latency_check, passed, timed
+from lightkeeper.gate.zygote import run_worker
 from lightkeeper.gold import load_gold
 from lightkeeper.manifest import Gate, Manifest
 from lightkeeper.registry import TAG, Registry, VersionInfo
@@ -495,31 +494,26 @@ def _run_worker(job: dict[str, Any], out: Path) -> dict[str, Any] | Check:
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "lightkeeper.gate.worker", str(job_path)],
-            capture_output=True,
-            text=True,
-            timeout=WORKER_TIMEOUT_S,
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+    worker_log = out / "worker.log"
+    code = run_worker(job_path, worker_log, env, WORKER_TIMEOUT_S)
+    if code is None:
         return Check(
             "smoke:load-and-predict",
             "smoke",
             "error",
-            f"scoring did not finish within {WORKER_TIMEOUT_S} s",
+            f"scoring did not finish within {WORKER_TIMEOUT_S:.0f} s",
             "check the model's predict time on the gold set",
         )
     result_path = out / "result.json"
-    if done.returncode != 0 or not result_path.is_file():
-        tail = (done.stderr or "").strip().splitlines()[-5:]
+    if code != 0 or not result_path.is_file():
+        text = worker_log.read_text(errors="replace") if worker_log.is_file() else ""
+        log.info("the gate's scoring process (exit %s) wrote:\n%s", code, text[-20000:])
+        tail = text.strip().splitlines()[-5:]
         return Check(
             "smoke:load-and-predict",
             "smoke",
             "error",
-            f"the scoring process died (exit {done.returncode}): {' | '.join(tail)}",
+            f"the scoring process died (exit {code}): {' | '.join(tail)}",
             "run `lightkeeper gate run` with -v to see the full log; a model that crashes "
             "the process (for example a native extension) fails here",
         )

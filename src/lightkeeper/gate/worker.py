@@ -1,9 +1,11 @@
 """The gate's fresh process: load versions the way serving will, predict, time, try the contract.
 
-Run as ``python -m lightkeeper.gate.worker JOB.json``. A model that only works inside
-the notebook that trained it fails here. Everything the parent needs is written to the
-job's output folder: ``result.json`` and one Parquet file of predictions per version.
-Errors are recorded, not raised, so the gate run always completes with a report.
+Run as ``python -m lightkeeper.gate.worker JOB.json``, or forked per job from
+``python -m lightkeeper.gate.zygote``, which has done the imports once. A model that only
+works inside the notebook that trained it fails here. Everything the parent needs is
+written to the job's output folder: ``result.json`` and one Parquet file of predictions
+per version. Errors are recorded, not raised, so the gate run always completes with a
+report.
 
 Latency is measured the way it can be repeated: in several rounds (the parent judges the
 median round's p99, so one noisy round on a busy machine does not decide), with the
