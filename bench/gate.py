@@ -10,7 +10,9 @@ metric, a 1,000-resample paired bootstrap, segments, the report and the records.
 Prints the gate's total wall time, the time spent inside model predict (as measured in
 the fresh process), the overhead (total - predict) and its ratio to predict. The goal is
 overhead <= 1.5x predict. For reference it also times a bare in-process ``predict`` of
-both versions on the same rows.
+both versions on the same rows, and the same gate run once more in a plain fresh
+process instead of one forked from the zygote (the zygote busy, as when two gate runs
+overlap), to show what the zygote saves.
 """
 
 from __future__ import annotations
@@ -104,6 +106,13 @@ def main() -> None:
         started = time.perf_counter()
         run = lk.gate.run("bench", second.version)
         total = time.perf_counter() - started
+
+        from lightkeeper.gate import zygote
+
+        with zygote._lock:  # the zygote is busy: the gate starts a plain process
+            started = time.perf_counter()
+            lk.gate.run("bench", second.version)
+            plain = time.perf_counter() - started
         lk.close()
 
     predict = run.result["timings"]["predict_s"]
@@ -118,6 +127,7 @@ def main() -> None:
     print(f"bare predict (ref)   {bare:7.2f} s  (in-process predict+proba of both versions)")
     ratio = overhead / predict
     print(f"overhead             {overhead:7.2f} s  = {ratio:.2f}x predict (goal <= 1.5x)")
+    print(f"plain fresh process  {plain:7.2f} s  = {plain / total:.2f}x the gate from the zygote")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ settings, the default caller); features never see this object. The features *are
 Python API, and the CLI and the HTTP API call the same objects::
 
     lk = Lightkeeper(Settings.load({"home": tmp_path}))
-    version = lk.training.train("examples/seattle_weather")
-    run = lk.gate.run(version.name, version.version)
-    lk.releases.release("weather", version.version, reason="first release")
+    v = lk.training.train("examples/seattle_weather")
+    if lk.gate.run(v.model, v.version).verdict == "passed":
+        lk.gate.accept(v.model, v.version)  # the hand-over
+        lk.releases.release("weather-daily", v.version, reason="retrained on May")
 
 The features: ``lk.training`` (train, register), ``lk.gold`` (gold datasets),
 ``lk.gate`` (run, accept, the release rule, runs), ``lk.releases`` (deployments: create,
