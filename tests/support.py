@@ -239,7 +239,7 @@ def log_rows(
             zip(features.to_dict(orient="records"), outputs, strict=True)
         )
     ]
-    lk.stores.predictions.add_many(records)
+    lk.logs.add_many(records)
 
 
 def shifted(n: int, seed: int) -> pd.DataFrame:

@@ -39,6 +39,7 @@ def test_every_feature_is_built_once_with_the_workspace_parts(lk: Lightkeeper) -
         "watchdog",
         "monitors",
         "alarm-dispatch",
+        "log-compaction",
     ]
 
 

@@ -15,11 +15,11 @@ The features: ``lk.training`` (train, register), ``lk.gold`` (gold datasets),
 ``lk.gate`` (run, accept, the release rule, runs), ``lk.releases`` (deployments: create,
 release, promote, roll back, history), ``lk.batch`` and ``lk.batch_watch`` (runs, the
 dead-man's switch), ``lk.drift``, ``lk.performance`` and ``lk.labels`` (monitoring),
-``lk.alarms`` (find, acknowledge, resolve, deliver), ``lk.access`` (callers, tokens) and
-``lk.registry`` (models, versions, manifests). Acting methods take ``by=`` (a
-:class:`~lightkeeper.auth.Principal`); without it the caller is the ``token`` setting's
-owner, or the local user as admin with auth off. Reads that span features (predictions,
-monitor results, the audit trail, life signals, the loops) are methods of this object.
+``lk.alarms`` (find, acknowledge, resolve, deliver), ``lk.access`` (callers, tokens),
+``lk.logs`` (prediction logs) and ``lk.registry`` (models, versions, manifests). Acting
+methods take ``by=`` (a :class:`~lightkeeper.auth.Principal`); without it the caller is
+the ``token`` setting's owner, or the local user as admin with auth off. Reads that
+span features (monitor results, audit trail, life signals, loops) are methods here.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from lightkeeper.events import EventBus
     from lightkeeper.gate.gate import Gate
     from lightkeeper.gold import GoldDatasets
+    from lightkeeper.logstore import LogStore
     from lightkeeper.monitor.labels import LabelIngester
     from lightkeeper.monitor.monitors import DriftMonitor
     from lightkeeper.monitor.performance import PerformanceMonitor
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
     from lightkeeper.store import AuditEntry, Database, Stores
     from lightkeeper.store.loops import LoopDecision, LoopStatus
     from lightkeeper.store.monitors import MonitorResult
-    from lightkeeper.store.predictions import PredictionRecord
     from lightkeeper.store.signals import LifeSignal
     from lightkeeper.training import Training
 
@@ -98,6 +98,15 @@ class Lightkeeper:
         return Stores.open(self.database, self.clock)
 
     @cached_property
+    def logs(self) -> LogStore:
+        """The prediction logs (``<home>/logs``); older ones in the database move in."""
+        from lightkeeper.logstore import LogStore
+
+        logs = LogStore(self.database, self.clock, self.settings.logs_root)
+        logs.migrate()
+        return logs
+
+    @cached_property
     def registry(self) -> Registry:
         """The MLflow model store."""
         from lightkeeper.registry import Registry
@@ -123,10 +132,10 @@ class Lightkeeper:
         """Build ``feature`` with the collaborators its keyword parameters name.
 
         A parameter named like a store (a field of :class:`~lightkeeper.store.Stores`:
-        ``deployments``, ``predictions``...) gets that store; ``registry``, ``bus``,
-        ``clock`` and ``settings`` get the workspace's, ``whoami`` its default caller
-        (:meth:`principal`); ``given`` adds the rest. So each feature's constructor says
-        exactly what it uses, and this is the only place that knows where it comes from.
+        ``deployments``, ``gates``...) gets that store; ``registry``, ``bus``, ``clock``
+        and ``settings`` get the workspace's, ``predictions`` the logs, ``whoami`` the
+        default caller (:meth:`principal`); ``given`` adds the rest. So each feature's
+        constructor says what it uses, and only this place knows where it comes from.
         """
         from lightkeeper.store import Stores
 
@@ -137,6 +146,8 @@ class Lightkeeper:
                 parts[name] = given[name]
             elif name == "whoami":
                 parts[name] = self.principal
+            elif name == "predictions":
+                parts[name] = self.logs
             elif name in _WORKSPACE_PARTS:
                 parts[name] = getattr(self, name)
             elif name in stores:
@@ -256,6 +267,7 @@ class Lightkeeper:
         """Every background loop of ``lightkeeper up``, as process ``holder``."""
         from lightkeeper.controlplane.plane import ControlPlane
         from lightkeeper.heartbeat import new_instance_id
+        from lightkeeper.logstore.compact import Compactor
 
         holder = holder or new_instance_id("control")
         return self._build(
@@ -267,6 +279,7 @@ class Lightkeeper:
             watchdog=self.watchdog,
             schedule=self.monitor_schedule,
             dispatcher=self.dispatcher,
+            compactor=Compactor(logs=self.logs, clock=self.clock),
         )
 
     def serving_app(
@@ -342,20 +355,6 @@ class Lightkeeper:
     def monitor_result(self, result_id: int, *, deployment: str | None = None) -> MonitorResult:
         """One stored monitor result."""
         return self.stores.monitors.get(result_id, deployment=deployment)
-
-    def predictions(
-        self,
-        deployment: str,
-        *,
-        request_id: str | None = None,
-        arm: str | None = None,
-        since: datetime | None = None,
-        limit: int = 100,
-    ) -> list[PredictionRecord]:
-        """Logged predictions of a deployment, newest first (shadow rows beside their twins)."""
-        self.stores.deployments.get(deployment)
-        find = self.stores.predictions.find
-        return find(deployment, request_id=request_id, arm=arm, since=since, limit=limit)
 
     def audit_entries(
         self,

@@ -53,6 +53,13 @@ class DatabaseUnavailable(LightkeeperError, ConnectionError):
     code = "LK-DATABASE-UNAVAILABLE"
 
 
+class LogStoreUnavailable(DatabaseUnavailable):
+    """The prediction-log files cannot be written or read (a full disk, a folder without
+    permission, object storage down). Writers keep their records and try again."""
+
+    code = "LK-LOG-STORE-UNAVAILABLE"
+
+
 class DatabaseOutdated(LightkeeperError, RuntimeError):
     """The ops database schema is newer than this lightkeeper understands."""
 
@@ -246,6 +253,7 @@ ALL_ERRORS: tuple[type[LightkeeperError], ...] = (
     SettingsError,
     ManifestError,
     DatabaseUnavailable,
+    LogStoreUnavailable,
     DatabaseOutdated,
     ModelStoreUnavailable,
     ModelNotFound,

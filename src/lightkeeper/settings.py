@@ -228,6 +228,11 @@ class Settings:
         """Folder for artifacts of the embedded model store and workspace data."""
         return self.home / "artifacts"
 
+    @property
+    def logs_root(self) -> Path:
+        """Folder of the prediction logs (Parquet files; :mod:`lightkeeper.logstore`)."""
+        return self.home / "logs"
+
     def rows(self) -> list[dict[str, str]]:
         """Each setting with its value (secrets masked), source and help, for
         ``lightkeeper settings``."""

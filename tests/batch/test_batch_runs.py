@@ -365,7 +365,7 @@ def test_a_schema_qualified_table_on_postgres(lk: Lightkeeper, postgres_url: str
 def test_a_run_logs_its_scored_rows_for_the_monitors(lk: Lightkeeper, tmp_path: Path) -> None:
     rows = customers(2500, seed=21)
     done = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
-    logged = lk.predictions("credit-nightly", limit=5000)
+    logged = lk.logs.find("credit-nightly", limit=5000)
     assert len(logged) == 2500 and {r.request_id for r in logged} == {f"batch-{done.id}"}
     out = pd.read_parquet(tmp_path / "scores").set_index("customer_id")["prediction"]
     first = logged[0]
@@ -374,7 +374,7 @@ def test_a_run_logs_its_scored_rows_for_the_monitors(lk: Lightkeeper, tmp_path: 
     result = lk.drift.run("credit-nightly", by=OPERATOR)
     assert (result.status, result.rows) == ("ok", 2500)
     again = run(lk, files(tmp_path, rows), BatchOutput(path=str(tmp_path / "scores")))
-    relogged = lk.predictions("credit-nightly", limit=5000)  # the partition's sample replaced
+    relogged = lk.logs.find("credit-nightly", limit=5000)  # the partition's sample replaced
     assert len(relogged) == 2500 and {r.request_id for r in relogged} == {f"batch-{again.id}"}
 
 

@@ -63,6 +63,7 @@ def test_each_loop_records_its_round_and_its_decisions(lk: Lightkeeper) -> None:
         "watchdog": "working",
         "monitors": "working",
         "alarm-dispatch": "working",
+        "log-compaction": "working",
     }
     statuses = {s.loop: s for s in lk.loops()}
     assert set(statuses) == set(results) and {s.holder for s in statuses.values()} == {"up-1"}
@@ -75,11 +76,12 @@ def test_each_loop_records_its_round_and_its_decisions(lk: Lightkeeper) -> None:
     monitors = lk.loop_decisions(loop="monitors", subject="credit-online")
     assert {d.outcome for d in monitors} == {"ran"}  # due at once: no window checked yet
 
-    again = plane.loops[-1].round()  # nothing due again: counted, written later
+    dispatcher = next(loop for loop in plane.loops if loop.name == "alarm-dispatch")
+    again = dispatcher.round()  # nothing due again: counted, written later
     assert again.state == "working"
     [dispatch] = lk.loop_decisions(loop="alarm-dispatch")
     assert dispatch.count == 1
-    plane.loops[-1].stop()  # a stop writes what was only counted
+    dispatcher.stop()  # a stop writes what was only counted
     [dispatch] = lk.loop_decisions(loop="alarm-dispatch")
     assert dispatch.count == 2
 
@@ -88,10 +90,10 @@ def test_a_second_control_plane_stands_by_and_says_so(lk: Lightkeeper) -> None:
     other = workspace(lk.settings.home)
     try:
         first, second = lk.control_plane("up-1"), other.control_plane("up-2")
-        assert [loop.round().state for loop in first.loops] == ["working"] * 5
-        assert [loop.round().state for loop in second.loops] == ["standby"] * 5
+        assert [loop.round().state for loop in first.loops] == ["working"] * 6
+        assert [loop.round().state for loop in second.loops] == ["standby"] * 6
         first.stop()  # a clean stop gives every lease up at once
-        assert [loop.round().state for loop in second.loops] == ["working"] * 5
+        assert [loop.round().state for loop in second.loops] == ["working"] * 6
     finally:
         other.close()
     states = {(s.loop, s.holder): s.state for s in lk.loops("watchdog")}
@@ -155,6 +157,7 @@ def test_loops_over_the_cli_and_the_api(
     assert sorted(s["loop"] for s in body["loops"]) == [
         "alarm-dispatch",
         "batch-cadence",
+        "log-compaction",
         "monitors",
         "rollout",
         "watchdog",
@@ -165,7 +168,7 @@ def test_loops_over_the_cli_and_the_api(
     assert bad.status_code == 422
 
     code, out, _ = cli("loops", "--json")
-    assert code == 0 and len(json.loads(out)["loops"]) == 5
+    assert code == 0 and len(json.loads(out)["loops"]) == 6
     code, out, _ = cli("loops", "decisions", "--loop", "alarm-dispatch")
     assert code == 0 and "nothing due" in out
     code, _, err = cli("loops", "decisions", "--outcome", "maybe")

@@ -133,16 +133,12 @@ def test_model_errors_on_flagged_rows_do_not_count_against_the_challenger(
         )
 
     flagged = [record(i, error="ValueError: unknown", flags=["region: 'x'"]) for i in range(50)]
-    lk.stores.predictions.add_many(
-        flagged + [record(100 + i, error=None, flags=None) for i in range(30)]
-    )
+    lk.logs.add_many(flagged + [record(100 + i, error=None, flags=None) for i in range(30)])
     controller = lk.rollout_controller(holder="test", only="credit-online")
     verdict = controller.check("credit-online", lk.releases.current("credit-online"))
     assert verdict.action != "rollback", verdict.reason
     evidence = verdict.evidence["challenger"]
     assert (evidence["errors"], evidence["flagged_errors"], evidence["predictions"]) == (0, 50, 30)
-    lk.stores.predictions.add_many(
-        [record(200 + i, error="ValueError: boom", flags=None) for i in range(5)]
-    )
+    lk.logs.add_many([record(200 + i, error="ValueError: boom", flags=None) for i in range(5)])
     verdict = controller.check("credit-online", lk.releases.current("credit-online"))
     assert verdict.action == "rollback" and "error rate 14.3%" in verdict.reason

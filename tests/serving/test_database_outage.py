@@ -107,7 +107,7 @@ def test_serving_goes_on_while_postgres_is_down(
             assert writer.flush(timeout=30)
             assert load.failures == []
             assert writer.dropped == 0
-            assert lk.stores.predictions.count("credit-online") == len(load.answers)
+            assert lk.logs.count("credit-online") == len(load.answers)
             wait_for(lambda: lk.stores.signals.all()[0].alive(lk.clock.now()))
         finally:
             # The server's writer and heartbeat use the database until it has shut down:

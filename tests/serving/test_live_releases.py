@@ -85,8 +85,8 @@ def test_shadow_scores_a_copy_off_the_response_path_and_logs_both(lk: Lightkeepe
             answer = http.post("/predict", json=ROW, headers={"x-request-id": f"s{i}"}).json()
             assert (answer["arm"], answer["version"]) == ("champion", 1)
     assert app.state.server.writer.flush()
-    wait_for(lambda: len(lk.stores.predictions.find("credit-online", arm="shadow")) == 20)
-    side_by_side = lk.stores.predictions.find("credit-online", request_id="s7")
+    wait_for(lambda: len(lk.logs.find("credit-online", arm="shadow")) == 20)
+    side_by_side = lk.logs.find("credit-online", request_id="s7")
     by_arm = {record.arm: record for record in side_by_side}
     assert set(by_arm) == {"champion", "shadow"}
     assert (by_arm["champion"].version, by_arm["shadow"].version) == (1, 2)

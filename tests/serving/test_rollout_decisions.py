@@ -31,7 +31,7 @@ def test_a_round_waits_skips_without_the_lease_and_rolls_back_with_a_reason(
     assert taken_over.outcome == "skipped" and taken_over.reason.startswith("wait: ")
 
     at = release.at + timedelta(seconds=1)
-    lk.stores.predictions.add_many(
+    lk.logs.add_many(
         [
             PredictionRecord(
                 at=at,

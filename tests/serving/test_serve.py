@@ -139,11 +139,9 @@ def test_predictions_are_logged_and_counted_in_metrics(lk: Lightkeeper, served) 
     assert 'lightkeeper_prediction_log_dropped_total{deployment="credit-online"} 0.0' in metrics
     assert server["counts"]["predictions"] == 10
     deadline = time.monotonic() + 10
-    while lk.stores.predictions.count("credit-online") < 10 and time.monotonic() < deadline:
+    while lk.logs.count("credit-online") < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
-    [first, second] = sorted(
-        lk.stores.predictions.find("credit-online", request_id="r3"), key=lambda r: r.row
-    )
+    [first, second] = sorted(lk.logs.find("credit-online", request_id="r3"), key=lambda r: r.row)
     assert (first.version, first.arm, first.inputs, first.error) == (1, "champion", ROW, None)
     assert second.inputs["age"] == 43 and second.output in (0, 1) and first.latency_ms > 0
 
@@ -180,5 +178,5 @@ def test_a_champion_that_raises_is_a_500_with_the_request_id_logged(lk: Lightkee
     assert fine.status_code == 200 and fine.json()["version"] == 3
     assert 'status="500",version="3"} 1.0' in metrics
     assert app.state.server.writer.flush()
-    [logged] = lk.predictions("credit-online", request_id="boom")
+    [logged] = lk.logs.find("credit-online", request_id="boom")
     assert logged.output is None and logged.error.startswith("ZeroDivisionError")

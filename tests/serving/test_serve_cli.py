@@ -48,7 +48,7 @@ def test_serve_with_two_workers_then_read_predictions_and_signals(lk: Lightkeepe
             ]
         assert {a["version"] for a in answers} == {1}
         wait_for(lambda: len(lk.life_signals("credit-online")) == 2, timeout=30)
-        wait_for(lambda: lk.stores.predictions.count("credit-online") == 40, timeout=30)
+        wait_for(lambda: lk.logs.count("credit-online") == 40, timeout=30)
         code, out, _ = cli("signals", "--json")
         instances = json.loads(out)["signals"]
         assert code == 0 and len({s["instance_id"] for s in instances}) == 2

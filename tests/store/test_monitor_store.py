@@ -4,14 +4,16 @@ PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from lightkeeper.clock import FixedClock
 from lightkeeper.errors import MonitorResultNotFound
+from lightkeeper.logstore import LogStore
 from lightkeeper.store import Database
 from lightkeeper.store.monitors import MonitorStore
-from lightkeeper.store.predictions import PredictionRecord, PredictionStore
+from lightkeeper.store.predictions import PredictionRecord
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
@@ -50,8 +52,10 @@ def test_results_are_stored_listed_and_a_window_checked_again_replaced(db: Datab
         store.get(again, deployment="elsewhere")
 
 
-def test_a_window_of_logs_is_streamed_in_chunks_without_shadows_or_errors(db: Database) -> None:
-    store = PredictionStore(db)
+def test_a_window_of_logs_is_streamed_in_chunks_without_shadows_or_errors(
+    db: Database, tmp_path: Path
+) -> None:
+    store = LogStore(db, FixedClock(T0), tmp_path / "logs")
 
     def record(i: int, **changes: object) -> PredictionRecord:
         values: dict[str, object] = {
@@ -73,8 +77,13 @@ def test_a_window_of_logs_is_streamed_in_chunks_without_shadows_or_errors(db: Da
     store.add_many([record(i, error="boom", output=None) for i in range(1, 20)])
     store.add_many([record(i, deployment="other") for i in range(1, 20)])
     store.add_many([record(0)])  # at the window's end: outside [start, end)
-    chunks = list(store.served("d", start=T0 - timedelta(minutes=200), end=T0, chunk=64))
-    assert [len(c) for c in chunks] == [64, 64, 64, 8]
-    seen = sorted(inputs["x"] for chunk in chunks for inputs, _output, _version in chunk)
-    assert seen == list(range(1, 201))
-    assert all(output == inputs["x"] % 3 for c in chunks for inputs, output, _ in c)
+    frames = list(
+        store.served_frames(
+            "d", start=T0 - timedelta(minutes=200), end=T0, features=["x", "absent"], chunk=64
+        )
+    )
+    assert sum(len(f) for f in frames) == 200 and max(len(f) for f in frames) <= 64
+    rows = [row for f in frames for row in f.itertuples(index=False)]
+    assert sorted(r.x for r in rows) == list(range(1, 201))
+    assert all(r.output == r.x % 3 and r.version == 1 + r.x % 2 for r in rows)
+    assert all(r.absent is None for r in rows)  # a feature never logged: all missing

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from lightkeeper.clock import FixedClock
+from lightkeeper.logstore import LogStore
 from lightkeeper.store import Database
 from lightkeeper.store.leases import LeaseStore
-from lightkeeper.store.predictions import PredictionRecord, PredictionStore
+from lightkeeper.store.predictions import PredictionRecord
 from lightkeeper.store.signals import LifeSignal, SignalStore
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -29,10 +31,10 @@ def record(request_id: str, row: int = 0, **fields: object) -> PredictionRecord:
     return PredictionRecord(**values)
 
 
-def test_prediction_logs_round_trip_in_batches(database_url: str) -> None:
+def test_prediction_logs_round_trip_in_batches(database_url: str, tmp_path: Path) -> None:
     db = Database(database_url)
     db.upgrade()
-    store = PredictionStore(db)
+    store = LogStore(db, FixedClock(T0), tmp_path / "logs")
     store.add_many([record("a", 0), record("a", 1, output=0), record("b", arm="shadow")])
     store.add_many([record("c", error="ZeroDivisionError: x", output=None, flags=["age: low"])])
     assert store.count("credit-online") == 4 and store.count("other") == 0

@@ -44,13 +44,13 @@ if TYPE_CHECKING:
     from lightkeeper.auth import Principal, Whoami
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
+    from lightkeeper.logstore import LogStore
     from lightkeeper.manifest import BatchInput, BatchOutput, Manifest
     from lightkeeper.predictor import Predictor
     from lightkeeper.registry import Registry
     from lightkeeper.store.batch import BatchRun, BatchRunStore
     from lightkeeper.store.deploy import DeployStore, Release
     from lightkeeper.store.leases import LeaseStore
-    from lightkeeper.store.predictions import PredictionStore
     from lightkeeper.store.signals import SignalStore
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class BatchRunner:
         deployments: DeployStore,
         batch_runs: BatchRunStore,
         leases: LeaseStore,
-        predictions: PredictionStore,
+        predictions: LogStore,
         signals: SignalStore,
         registry: Registry,
         bus: EventBus,

@@ -214,7 +214,9 @@ def predictions(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Logged predictions of a deployment (shadow outputs beside the champion's)."""
-    found = state(ctx).lk().predictions(deployment, request_id=request_id, arm=arm, limit=limit)
+    lk = state(ctx).lk()
+    lk.releases.deployment(deployment)  # a clear error for an unknown deployment
+    found = lk.logs.find(deployment, request_id=request_id, arm=arm, limit=limit)
     if json:
         print_json({"deployment": deployment, "predictions": [r.to_dict() for r in found]})
         return

@@ -7,6 +7,7 @@
 | ``watchdog`` | 15 s | report deployments whose servers all went silent |
 | ``monitors`` | 60 s | drift and performance checks whose window is due |
 | ``alarm-dispatch`` | 5 s | deliver alarm messages that are due |
+| ``log-compaction`` | 60 s | merge each hour's small prediction-log files into one |
 
 Among several ``lightkeeper up`` processes on one PostgreSQL database, each loop runs in
 the process that holds its lease; the others stand by and take over when it expires.
@@ -27,6 +28,7 @@ from lightkeeper.controlplane.loop import Loop
 from lightkeeper.decisions import Decision
 from lightkeeper.deploy.rollout import RolloutController
 from lightkeeper.errors import InvalidInput
+from lightkeeper.logstore.compact import Compactor
 from lightkeeper.monitor.schedule import MonitorSchedule
 from lightkeeper.monitor.watchdog import Watchdog
 from lightkeeper.store.leases import LeaseStore
@@ -46,6 +48,7 @@ class Intervals:
     watchdog: float = 15.0
     monitors: float = 60.0
     alarm_dispatch: float = 5.0
+    log_compaction: float = 60.0
 
 
 class ControlPlane:
@@ -54,8 +57,8 @@ class ControlPlane:
     Args:
         holder: this process's name in leases and records.
         leases, records, clock: what every loop needs.
-        rollout, batch_watch, watchdog, schedule, dispatcher: the features whose rounds
-            the loops run.
+        rollout, batch_watch, watchdog, schedule, dispatcher, compactor: the features
+            whose rounds the loops run.
         intervals: seconds between rounds.
     """
 
@@ -71,6 +74,7 @@ class ControlPlane:
         watchdog: Watchdog,
         schedule: MonitorSchedule,
         dispatcher: Dispatcher,
+        compactor: Compactor,
         intervals: Intervals | None = None,
     ) -> None:
         every = intervals or Intervals()
@@ -104,6 +108,7 @@ class ControlPlane:
             loop("watchdog", watchdog.check, every.watchdog, standby=watchdog.forget),
             loop("monitors", schedule.run_due, every.monitors),
             loop("alarm-dispatch", dispatcher.round, every.alarm_dispatch),
+            loop("log-compaction", compactor.round, every.log_compaction),
         ]
 
     def start(self) -> None:

@@ -34,11 +34,11 @@ if TYPE_CHECKING:
     from lightkeeper.clock import Clock
     from lightkeeper.deploy.releases import Releases
     from lightkeeper.events import EventBus
+    from lightkeeper.logstore import LogStore
     from lightkeeper.registry import Registry
     from lightkeeper.store.deploy import DeployStore, Release
     from lightkeeper.store.gate import GateStore
     from lightkeeper.store.leases import LeaseStore
-    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ class RolloutController:
         releases: Releases,
         deployments: DeployStore,
         gates: GateStore,
-        predictions: PredictionStore,
+        predictions: LogStore,
         leases: LeaseStore,
         registry: Registry,
         bus: EventBus,

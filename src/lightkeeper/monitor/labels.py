@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 
     from lightkeeper.auth import Principal, Whoami
     from lightkeeper.events import EventBus
+    from lightkeeper.logstore import LogStore
     from lightkeeper.registry import Registry
     from lightkeeper.store.deploy import DeployStore
     from lightkeeper.store.labels import LabelStore
-    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class LabelIngester:
         *,
         deployments: DeployStore,
         registry: Registry,
-        predictions: PredictionStore,
+        predictions: LogStore,
         labels: LabelStore,
         bus: EventBus,
         whoami: Whoami,
@@ -234,7 +234,7 @@ def _typed(found: list[Label]) -> list[Label]:
 
 
 def _by_request(
-    predictions: PredictionStore, deployment: str, frame: pd.DataFrame, column: str
+    predictions: LogStore, deployment: str, frame: pd.DataFrame, column: str
 ) -> tuple[list[Label], list[str]]:
     rows = frame["row"].astype(int).tolist() if "row" in frame.columns else [0] * len(frame)
     ids = frame["request_id"].astype(str).tolist()
@@ -264,7 +264,7 @@ def _by_request(
 
 
 def _by_key(
-    predictions: PredictionStore,
+    predictions: LogStore,
     deployment: str,
     frame: pd.DataFrame,
     column: str,

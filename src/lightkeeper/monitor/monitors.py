@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from lightkeeper.auth import Principal, Whoami
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
+    from lightkeeper.logstore import LogStore
     from lightkeeper.manifest import Manifest
     from lightkeeper.registry import Registry
     from lightkeeper.store.deploy import Deployment, DeployStore
     from lightkeeper.store.monitors import MonitorResult, MonitorStore
-    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class DriftMonitor:
         self,
         *,
         deployments: DeployStore,
-        predictions: PredictionStore,
+        predictions: LogStore,
         monitors: MonitorStore,
         registry: Registry,
         bus: EventBus,
@@ -113,10 +113,13 @@ class DriftMonitor:
         outputs = _Outputs(self.registry, target.model, manifest)
         drift = DriftWindow(features)
         rows = 0
-        for chunk in self.predictions.served(deployment, start=span.start, end=span.end):
-            drift.add(_inputs(chunk, features))
-            outputs.add(chunk)
-            rows += len(chunk)
+        watched = list(features.features)
+        for frame in self.predictions.served_frames(
+            deployment, start=span.start, end=span.end, features=watched
+        ):
+            drift.add(frame[watched])
+            outputs.add(frame)
+            rows += len(frame)
         report = drift.report() if rows else None
         output_results = outputs.results()
         result: dict[str, Any] = {
@@ -217,16 +220,6 @@ def _watched(profile: Profile, manifest: Manifest) -> Profile:
     return Profile(rows=profile.rows, features={n: profile.features[n] for n in chosen})
 
 
-def _inputs(chunk: list[tuple[Any, Any, int]], profile: Profile) -> pd.DataFrame:
-    import pandas as pd
-
-    frame = pd.DataFrame.from_records([inputs for inputs, _output, _version in chunk])
-    missing = [name for name in profile.features if name not in frame.columns]
-    for name in missing:  # logged rows without the feature: all of it missing, not an error
-        frame[name] = None
-    return frame
-
-
 class _Outputs:
     """The model output per version served in the window, against that version's reference."""
 
@@ -237,12 +230,12 @@ class _Outputs:
         self.errors: dict[int, str] = {}
         self.rows: dict[str, int] = {}
 
-    def add(self, chunk: list[tuple[Any, Any, int]]) -> None:
+    def add(self, frame: pd.DataFrame) -> None:
         import pandas as pd
 
         by_version: dict[int, list[Any]] = {}
-        for _inputs, output, version in chunk:
-            by_version.setdefault(version, []).append(output)
+        for version, group in frame.groupby("version", sort=False)["output"]:
+            by_version[int(version)] = group.tolist()
         for version, values in by_version.items():
             self.rows[str(version)] = self.rows.get(str(version), 0) + len(values)
             if version not in self.windows:

@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     from lightkeeper.auth import Principal, Whoami
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
+    from lightkeeper.logstore import LogStore
     from lightkeeper.manifest import Manifest
     from lightkeeper.registry import Registry
     from lightkeeper.store.deploy import DeployStore
     from lightkeeper.store.gold import GoldStore
     from lightkeeper.store.labels import LabelStore
     from lightkeeper.store.monitors import MonitorResult, MonitorStore
-    from lightkeeper.store.predictions import PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class PerformanceMonitor:
         *,
         deployments: DeployStore,
         labels: LabelStore,
-        predictions: PredictionStore,
+        predictions: LogStore,
         monitors: MonitorStore,
         gold: GoldStore,
         registry: Registry,
@@ -215,9 +215,11 @@ class PerformanceMonitor:
         calibration = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
         calibration.fit(proba.max(axis=1), right)
         total, rows = 0.0, 0
-        for chunk in self.predictions.served(deployment, start=span.start, end=span.end):
-            frame = pd.DataFrame.from_records([inputs for inputs, _output, _version in chunk])
-            if any(name not in frame.columns for name in features):
+        for frame in self.predictions.served_frames(
+            deployment, start=span.start, end=span.end, features=list(features)
+        ):
+            frame = frame[frame[list(features)].notna().any(axis=1)]  # rows that logged them
+            if frame.empty:
                 continue
             confidence = np.asarray(estimator.predict_proba(frame[features])).max(axis=1)
             total += float(calibration.predict(confidence).sum())

@@ -85,7 +85,10 @@ class _Server:
             on_swap=lambda outcome: self.metrics.swaps.labels(deployment, outcome).inc(),
         )
         dropped = self.metrics.log_dropped.labels(deployment)
-        self.writer = PredictionLogWriter(ctx.predictions.add_many, on_drop=dropped.inc)
+        # a file per second at most: visible within a second, compacted in the background
+        self.writer = PredictionLogWriter(
+            ctx.predictions.add_many, interval=1.0, on_drop=dropped.inc
+        )
         self.metrics.log_pending.labels(deployment).set_function(lambda: self.writer.pending)
         self.heartbeat = HeartbeatSender(
             ctx.signals,

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from lightkeeper.clock import Clock
     from lightkeeper.events import EventBus
+    from lightkeeper.logstore import LogStore
     from lightkeeper.registry import Registry
     from lightkeeper.settings import Settings
     from lightkeeper.store.deploy import DeployStore
     from lightkeeper.store.gold import GoldStore
-    from lightkeeper.store.predictions import PredictionStore
     from lightkeeper.store.signals import SignalStore
     from lightkeeper.store.tokens import TokenStore
 
@@ -22,7 +22,7 @@ class ServingContext:
     """What a model server needs from the workspace."""
 
     deployments: DeployStore
-    predictions: PredictionStore
+    predictions: LogStore
     signals: SignalStore
     tokens: TokenStore
     gold: GoldStore

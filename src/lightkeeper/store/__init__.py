@@ -1,7 +1,8 @@
 """The ops database: desired state, releases, logs, alarms and the audit trail.
 
 One store per aggregate, each a small class over the shared :class:`Database`;
-:class:`Stores` opens all of them on one database for the composition root.
+:class:`Stores` opens all of them on one database for the composition root. Prediction
+logs are files (:mod:`lightkeeper.logstore`); their index is :mod:`.logfiles`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from lightkeeper.store.labels import LabelStore
 from lightkeeper.store.leases import LeaseStore
 from lightkeeper.store.loops import LoopStore
 from lightkeeper.store.monitors import MonitorStore
-from lightkeeper.store.predictions import PredictionStore
 from lightkeeper.store.signals import SignalStore
 from lightkeeper.store.tokens import TokenStore
 
@@ -53,7 +53,6 @@ class Stores:
     leases: LeaseStore
     loops: LoopStore
     monitors: MonitorStore
-    predictions: PredictionStore
     signals: SignalStore
     tokens: TokenStore
 
@@ -71,7 +70,6 @@ class Stores:
             leases=LeaseStore(db, clock),
             loops=LoopStore(db, clock),
             monitors=MonitorStore(db, clock),
-            predictions=PredictionStore(db),
             signals=SignalStore(db),
             tokens=TokenStore(db, clock),
         )

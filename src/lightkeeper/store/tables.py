@@ -144,6 +144,27 @@ prediction_logs = sa.Table(
     sa.Index("ix_prediction_logs_request_id", "request_id"),
 )
 
+#: The index of the prediction-log files (:mod:`lightkeeper.logstore`): a file is part of
+#: the logs while its row is ``live``; compaction and batch re-runs swap files in one
+#: transaction, so a reader's file list is always a consistent snapshot.
+log_files = sa.Table(
+    "log_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("deployment", sa.String(200), nullable=False),
+    sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("path", sa.String(500), nullable=False, unique=True),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("min_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("max_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("batch_request", sa.String(100)),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("gone_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_log_files_deployment_state_hour", "deployment", "state", "hour"),
+)
+
 life_signals = sa.Table(
     "life_signals",
     metadata,

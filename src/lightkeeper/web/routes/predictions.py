@@ -25,5 +25,6 @@ def predictions(
     arm: str | None = None,
     limit: int = Query(100, ge=1, le=10_000),
 ) -> dict[str, Any]:
-    found = lk.predictions(name, request_id=request_id, arm=arm, limit=limit)
+    lk.releases.deployment(name)  # 404 for an unknown deployment
+    found = lk.logs.find(name, request_id=request_id, arm=arm, limit=limit)
     return {"predictions": [r.to_dict() for r in found]}

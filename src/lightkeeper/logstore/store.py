@@ -1,0 +1,428 @@
+"""Prediction logs in Parquet files, indexed in the ops database, queried with DuckDB.
+
+Layout under the log root (``<home>/logs``)::
+
+    deployment=<name>/hour=<YYYY-MM-DDTHH>/<source>-<uuid>.parquet
+
+A write is one file per deployment and hour, written whole under a temporary name and
+renamed, then entered in the index (:class:`~lightkeeper.store.logfiles.LogFileStore`)
+in one transaction: a file is part of the logs once its index row is, so a reader never
+sees half a batch. Reads take the live files of the window from the index (a consistent
+snapshot, even while compaction swaps files) and let DuckDB read only the columns the
+query needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lightkeeper.clock import Clock
+from lightkeeper.errors import DatabaseUnavailable, LogStoreUnavailable, first_line
+from lightkeeper.logstore.records import INPUT, INPUT_JSON, OUTPUT, OUTPUT_JSON, new_ids, to_table
+from lightkeeper.store.db import Database
+from lightkeeper.store.logfiles import LogFile, LogFileStore
+from lightkeeper.store.predictions import PredictionRecord
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+#: Retired files are deleted this long after compaction retired them (readers that took
+#: the file list before the swap are done by then).
+GRACE = timedelta(minutes=10)
+
+
+class LogStore:
+    """Append prediction records; read them back for monitors, labels, the rollout
+    controller and people."""
+
+    def __init__(self, db: Database, clock: Clock, root: Path) -> None:
+        self.root = Path(root)
+        self.index = LogFileStore(db, clock)
+        self._db = db
+        self._clock = clock
+
+    # -- writing ------------------------------------------------------------------------
+    def add_many(self, records: Sequence[PredictionRecord]) -> None:
+        """Write records (all or none): one file per deployment and hour.
+
+        Raises:
+            LogStoreUnavailable: the files cannot be written (retry later).
+            DatabaseUnavailable: the index cannot be written (retry later).
+        """
+        if not records:
+            return
+        written = self._write(records, source="serve")
+        try:
+            self.index.add(written)
+        except BaseException:
+            self._remove(written)
+            raise
+
+    def replace(
+        self, deployment: str, request_ids: Sequence[str], records: Sequence[PredictionRecord]
+    ) -> None:
+        """Replace the records of ``request_ids`` (a batch partition's earlier samples) by
+        ``records`` in one swap; labels of the replaced predictions go too."""
+        old = self.index.live(deployment, batch_requests=list(request_ids)) if request_ids else []
+        dropped = self._ids(old)
+        request = records[0].request_id if records else None
+        written = self._write(records, source="batch", batch_request=request) if records else []
+        try:
+            if not self.index.swap(old, written, deployment=deployment, drop_labels=dropped):
+                raise DatabaseUnavailable(
+                    f"the logged sample of {deployment} changed while it was replaced",
+                    hint="run the batch partition again",
+                )
+        except BaseException:
+            self._remove(written)
+            raise
+
+    def _write(
+        self,
+        records: Sequence[PredictionRecord],
+        *,
+        source: str,
+        batch_request: str | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[LogFile]:
+        groups: dict[tuple[str, datetime], list[int]] = {}
+        for i, record in enumerate(records):
+            at = record.at.astimezone(UTC)
+            groups.setdefault((record.deployment, _hour(at)), []).append(i)
+        numbers = list(ids) if ids is not None else new_ids(len(records))
+        written: list[LogFile] = []
+        try:
+            for (deployment, hour), members in groups.items():
+                chosen = [records[i] for i in members]
+                table = to_table(chosen, [numbers[i] for i in members])
+                path = _path(deployment, hour, source)
+                self._put(table, path)
+                ats = [r.at for r in chosen]
+                written.append(
+                    LogFile(
+                        deployment=deployment,
+                        hour=hour,
+                        path=path,
+                        rows=len(chosen),
+                        min_at=min(ats),
+                        max_at=max(ats),
+                        source=source,
+                        batch_request=batch_request,
+                    )
+                )
+        except OSError as exc:
+            self._remove(written)
+            raise LogStoreUnavailable(
+                f"cannot write prediction logs under {self.root}: {first_line(exc)}",
+                hint="free disk space or fix the folder's permissions; records are kept "
+                "and written again",
+            ) from exc
+        return written
+
+    def _put(self, table: pa.Table, path: str) -> None:
+        import pyarrow.parquet as pq
+
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        pq.write_table(table, temporary, compression="zstd")
+        os.replace(temporary, target)
+
+    def _remove(self, files: Sequence[LogFile]) -> None:
+        for f in files:
+            try:
+                (self.root / f.path).unlink(missing_ok=True)
+            except OSError as exc:  # an orphan file is harmless: only indexed files count
+                log.warning("cannot remove %s: %s", f.path, exc)
+
+    def migrate(self, chunk: int = 50_000) -> int:
+        """Move the records an older lightkeeper kept in the ops database into files,
+        keeping their ids (labels refer to them); returns how many moved. Each chunk's
+        files are entered and its rows deleted in one transaction, so an interrupted
+        migration resumes where it stopped."""
+        from lightkeeper.store.predictions import LegacyPredictionLogs
+
+        legacy = LegacyPredictionLogs(self._db)
+        moved = 0
+        while True:
+            ids, records = legacy.oldest(chunk)
+            if not records:
+                break
+            written = self._write(records, source="migrated", ids=ids)
+            try:
+                self.index.add(written, delete_legacy=ids)
+            except BaseException:
+                self._remove(written)
+                raise
+            moved += len(records)
+        if moved:
+            log.info("moved %d prediction records from the ops database to %s", moved, self.root)
+        return moved
+
+    # -- reading ------------------------------------------------------------------------
+    def count(self, deployment: str) -> int:
+        """How many records a deployment has (from the index: no file is read)."""
+        return self.index.rows(deployment)
+
+    def find(
+        self,
+        deployment: str,
+        *,
+        since: datetime | None = None,
+        request_id: str | None = None,
+        arm: str | None = None,
+        limit: int = 100,
+    ) -> list[PredictionRecord]:
+        """Records of a deployment, newest first (a request's rows in order, its shadow
+        rows beside them)."""
+        from lightkeeper.logstore.records import to_records
+
+        where: list[str] = ["TRUE"]
+        params: list[object] = []
+        if since is not None:
+            where.append('"at" >= ?')
+            params.append(since)
+        if request_id is not None:
+            where.append("request_id = ?")
+            params.append(request_id)
+        if arm is not None:
+            where.append("arm = ?")
+            params.append(arm)
+        with self._logs(deployment, start=since) as con:
+            if con is None:
+                return []
+            sql = (
+                f"SELECT * FROM logs WHERE {' AND '.join(where)} "
+                'ORDER BY "at" DESC, request_id, "row", arm LIMIT ?'
+            )
+            table = _relation(con, sql, [*params, limit]).to_arrow_table()
+        return to_records(table, deployment)
+
+    def outcomes(self, deployment: str, *, since: datetime, limit: int) -> list[tuple[Any, ...]]:
+        """(arm, version, request_id, row, output, latency_ms, error, flags) since a time,
+        newest first: the lean read the rollout controller needs."""
+        import orjson
+
+        with self._logs(deployment, start=since) as con:
+            if con is None:
+                return []
+            output = _output_sql(_columns(con))
+            sql = (
+                f'SELECT arm, version, request_id, "row", {output}, latency_ms, error, flags '
+                'FROM logs WHERE "at" >= ? ORDER BY "at" DESC LIMIT ?'
+            )
+            rows = con.execute(sql, [since, limit]).fetchall()
+        return [(*r[:4], _decoded(r[4], r[5]), r[6], r[7], _flags(r[8], orjson)) for r in rows]
+
+    def served_frames(
+        self,
+        deployment: str,
+        *,
+        start: datetime,
+        end: datetime,
+        features: Sequence[str] | None,
+        chunk: int = 200_000,
+    ) -> Iterator[pd.DataFrame]:
+        """The rows answered in ``[start, end)``: a frame per chunk with the ``features``
+        asked for (all logged ones with ``None``; absent ones all missing), ``output`` and
+        ``version``. Streamed, so memory does not grow with the window. Shadow copies and
+        failed attempts are left out: the window is what clients got."""
+        with self._logs(deployment, start=start, end=end) as con:
+            if con is None:
+                return
+            present = _columns(con)
+            logged = _features(present)
+            wanted = list(logged) if features is None else list(features)
+            select = [_feature_sql(name, present) for name in wanted]
+            output = _output_sql(present)
+            sql = (
+                f"SELECT {', '.join([*select, output, 'version'])} FROM logs "
+                'WHERE "at" >= ? AND "at" < ? AND arm <> \'shadow\' AND error IS NULL'
+            )
+            reader = _relation(con, sql, [start, end]).to_arrow_reader(chunk)
+            decode = [n for n in wanted if INPUT_JSON + n in present and INPUT + n not in present]
+            for batch in reader:
+                frame = batch.to_pandas()
+                yield _decode_frame(frame, wanted, decode)
+
+    def by_request(
+        self, deployment: str, request_ids: Sequence[str]
+    ) -> list[tuple[int, datetime, str, int, int, Any]]:
+        """(id, at, request_id, row, version, output) of the answered rows of these requests."""
+        import pyarrow as pa
+
+        with self._logs(deployment) as con:
+            if con is None:
+                return []
+            wanted = pa.table({"request_id": pa.array(list(request_ids), pa.string())})
+            con.register("wanted", wanted)
+            output = _output_sql(_columns(con))
+            sql = (
+                f'SELECT id, "at", request_id, "row", version, {output} FROM logs '
+                "WHERE request_id IN (SELECT request_id FROM wanted) "
+                "AND arm <> 'shadow' AND error IS NULL"
+            )
+            rows = con.execute(sql).fetchall()
+        return [(r[0], r[1].astimezone(UTC), r[2], r[3], r[4], _decoded(r[5], r[6])) for r in rows]
+
+    def by_keys(
+        self, deployment: str, columns: Sequence[str], *, chunk: int = 200_000
+    ) -> Iterator[list[tuple[int, datetime, int, Any, tuple[Any, ...]]]]:
+        """(id, at, version, output, key values) of every answered row, in chunks: the
+        entity key read from each row's logged inputs (for joining labels by key)."""
+        with self._logs(deployment) as con:
+            if con is None:
+                return
+            present = _columns(con)
+            keys = [_feature_sql(name, present) for name in columns]
+            output = _output_sql(present)
+            sql = (
+                f'SELECT id, "at", version, {output}, {", ".join(keys)} FROM logs '
+                "WHERE arm <> 'shadow' AND error IS NULL"
+            )
+            reader = _relation(con, sql, []).to_arrow_reader(chunk)
+            width = len(columns)
+            for batch in reader:
+                data = batch.to_pydict()
+                names = list(data)
+                out = []
+                for i in range(batch.num_rows):
+                    at = data["at"][i].astimezone(UTC)
+                    value = _decoded(data[names[3]][i], data[names[4]][i])
+                    key = tuple(data[names[5 + k]][i] for k in range(width))
+                    out.append((data["id"][i], at, data["version"][i], value, key))
+                yield out
+
+    def _ids(self, files: Sequence[LogFile]) -> list[int]:
+        if not files:
+            return []
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            paths = _sql_list([str(self.root / f.path) for f in files])
+            sql = f"SELECT id FROM read_parquet({paths}, union_by_name = true)"
+            return [row[0] for row in con.execute(sql).fetchall()]
+        finally:
+            con.close()
+
+    @contextmanager
+    def _logs(
+        self, deployment: str, *, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A DuckDB connection with the view ``logs`` over the live files of the window
+        (``None`` when there are none)."""
+        files = self.index.live(deployment, start=start, end=end)
+        if not files:
+            yield None
+            return
+        import duckdb
+
+        paths = _sql_list([str(self.root / f.path) for f in files])
+        con = duckdb.connect()
+        try:
+            con.execute(
+                f"CREATE VIEW logs AS SELECT * FROM read_parquet({paths}, union_by_name = true)"
+            )
+            yield con
+        except duckdb.IOException as exc:
+            raise LogStoreUnavailable(
+                f"cannot read the prediction logs of {deployment}: {first_line(exc)}",
+                hint=f"check the folder {self.root}",
+            ) from exc
+        finally:
+            con.close()
+
+
+def _relation(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object]
+) -> duckdb.DuckDBPyRelation:
+    """A query as a relation: Arrow results without an extra copy."""
+    relation = con.sql(sql, params=params or None)
+    assert relation is not None  # a SELECT always has one
+    return relation
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _path(deployment: str, hour: datetime, source: str) -> str:
+    return f"deployment={deployment}/hour={hour:%Y-%m-%dT%H}/{source}-{uuid.uuid4().hex}.parquet"
+
+
+def _sql_list(paths: Sequence[str]) -> str:
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"[{quoted}]"
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    description = con.execute("SELECT * FROM logs LIMIT 0").description or []
+    return {str(d[0]) for d in description}
+
+
+def _features(present: set[str]) -> list[str]:
+    names: dict[str, None] = {}
+    for column in sorted(present):
+        if column.startswith(INPUT):
+            names[column[len(INPUT) :]] = None
+        elif column.startswith(INPUT_JSON):
+            names[column[len(INPUT_JSON) :]] = None
+    return list(names)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _feature_sql(name: str, present: set[str]) -> str:
+    """The feature's typed column, else its JSON column, else missing (as ``name``)."""
+    if INPUT + name in present:
+        return f"{_quote(INPUT + name)} AS {_quote(name)}"
+    if INPUT_JSON + name in present:
+        return f"{_quote(INPUT_JSON + name)} AS {_quote(name)}"
+    return f"NULL AS {_quote(name)}"
+
+
+def _output_sql(present: set[str]) -> str:
+    """Two columns: the typed output and the JSON one (either may be missing)."""
+    typed = _quote(OUTPUT) if OUTPUT in present else "NULL"
+    text = _quote(OUTPUT_JSON) if OUTPUT_JSON in present else "NULL"
+    return f"{typed} AS output, {text} AS output_json"
+
+
+def _decoded(value: Any, text: str | None) -> Any:
+    if value is None and text is not None:
+        import orjson
+
+        return orjson.loads(text)
+    return value
+
+
+def _flags(text: str | None, orjson: Any) -> list[str] | None:
+    return orjson.loads(text) if text else None
+
+
+def _decode_frame(frame: pd.DataFrame, wanted: list[str], decode: list[str]) -> pd.DataFrame:
+    import orjson
+
+    for name in decode:
+        frame[name] = [None if v is None else orjson.loads(v) for v in frame[name]]
+    if frame["output_json"].notna().any():
+        texts = frame["output_json"]
+        frame["output"] = [
+            orjson.loads(t) if o is None and t is not None else o
+            for o, t in zip(frame["output"].tolist(), texts.tolist(), strict=True)
+        ]
+    return frame.drop(columns=["output_json"])

@@ -1,0 +1,209 @@
+"""Prediction logs in Parquet files with their index on SQLite and PostgreSQL: types,
+batch re-runs, compaction while a window is read, the move from the ops database, the
+writer's guarantees against a store that fails."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lightkeeper.clock import FixedClock
+from lightkeeper.errors import LogStoreUnavailable
+from lightkeeper.logstore import LogStore
+from lightkeeper.logstore.compact import MIN_FILES, Compactor
+from lightkeeper.logstore.store import GRACE
+from lightkeeper.serving.logwriter import PredictionLogWriter
+from lightkeeper.store import Database
+from lightkeeper.store.labels import Label, LabelStore
+from lightkeeper.store.predictions import PredictionRecord
+from lightkeeper.store.tables import prediction_logs
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def record(i: int, **fields: object) -> PredictionRecord:
+    values: dict[str, object] = {
+        "at": T0 + timedelta(seconds=i),
+        "deployment": "d",
+        "request_id": f"r{i}",
+        "row": 0,
+        "version": 1,
+        "arm": "champion",
+        "inputs": {"x": float(i), "region": "south", "customer": f"c{i % 50}"},
+        "output": i % 2,
+        "latency_ms": 1.0,
+    }
+    values.update(fields)
+    return PredictionRecord(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0 + timedelta(hours=2))
+
+
+@pytest.fixture
+def logs(db: Database, clock: FixedClock, tmp_path: Path) -> LogStore:
+    return LogStore(db, clock, tmp_path / "logs")
+
+
+def test_values_keep_their_types_and_odd_ones_survive_as_json(logs: LogStore) -> None:
+    logs.add_many(
+        [
+            record(1, inputs={"x": 1, "on": True, "tags": ["a", "b"], "mixed": 1}),
+            record(2, inputs={"x": 2.5, "on": False, "mixed": "text"}, output=[0.2, 0.8]),
+            record(3, inputs={"x": None}, output=None, error="boom", flags=["x: low"]),
+        ]
+    )
+    one, two, three = sorted(logs.find("d"), key=lambda r: r.request_id)
+    assert one.inputs == {"x": 1.0, "on": True, "tags": ["a", "b"], "mixed": 1}
+    assert two.inputs == {"x": 2.5, "on": False, "mixed": "text"}
+    assert two.output == [0.2, 0.8] and one.output == 1
+    assert (three.inputs, three.output, three.error, three.flags) == ({}, None, "boom", ["x: low"])
+    assert logs.count("d") == 3
+
+
+def test_a_batch_rerun_replaces_its_sample_and_the_labels_of_the_replaced_rows(
+    db: Database, logs: LogStore, clock: FixedClock
+) -> None:
+    first = [record(i, request_id="batch-1", row=i) for i in range(10)]
+    logs.add_many(first[:0])  # nothing is a no-op
+    logs.replace("d", [], first)
+    [(pid, *_)] = logs.by_request("d", ["batch-1"])[:1]
+    LabelStore(db, clock).upsert("d", [Label(pid, T0, 1, 0, 1)])
+    second = [record(i, request_id="batch-2", row=i, output=1) for i in range(4)]
+    logs.replace("d", ["batch-1"], second)
+    assert logs.count("d") == 4
+    assert {r.request_id for r in logs.find("d")} == {"batch-2"}
+    with db.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM labels")).scalar_one() == 0
+
+
+def test_compaction_merges_small_files_and_a_window_read_meanwhile_counts_each_row_once(
+    logs: LogStore, clock: FixedClock
+) -> None:
+    for batch in range(MIN_FILES + 2):
+        logs.add_many([record(batch * 100 + i) for i in range(100)])
+    before = logs.index.live("d")
+    assert len(before) == MIN_FILES + 2
+    window = dict(start=T0, end=T0 + timedelta(hours=1), features=["x"], chunk=50)
+    reading = logs.served_frames("d", **window)  # type: ignore[arg-type]
+    first = next(reading)  # the reader holds its file list now
+    compactor = Compactor(logs=logs, clock=clock)
+    [decision] = compactor.round()
+    assert decision.outcome == "ran" and f"merged {len(before)} files into 1" in decision.reason
+    seen = list(first["x"]) + [x for frame in reading for x in frame["x"]]
+    assert sorted(seen) == sorted(float(batch * 100 + i) for batch in range(6) for i in range(100))
+    [merged] = logs.index.live("d")
+    assert merged.rows == 600 and merged.source == "compacted"
+    again = [x for frame in logs.served_frames("d", **window) for x in frame["x"]]  # type: ignore[arg-type]
+    assert sorted(again) == sorted(seen)
+    # retired files stay for readers until the grace period is over, then go
+    assert all((logs.root / f.path).exists() for f in before)
+    assert compactor.purge() == 0
+    clock.advance(GRACE + timedelta(seconds=1))
+    assert compactor.purge() == len(before)
+    assert not any((logs.root / f.path).exists() for f in before)
+    assert compactor.compact("d").outcome == "skipped"
+
+
+def test_two_compactors_at_once_never_lose_or_double_a_row(
+    logs: LogStore, clock: FixedClock
+) -> None:
+    for batch in range(8):
+        logs.add_many([record(batch * 10 + i) for i in range(10)])
+    outcomes: list[str] = []
+
+    def compact() -> None:
+        outcomes.append(Compactor(logs=logs, clock=clock).compact("d").outcome)
+
+    threads = [threading.Thread(target=compact) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert "ran" in outcomes
+    assert logs.count("d") == 80
+    ids = [r.request_id for r in logs.find("d", limit=1000)]
+    assert sorted(ids) == sorted(f"r{i}" for i in range(80))
+    on_disk = {p.name for p in logs.root.rglob("*.parquet")}
+    live = {Path(f.path).name for f in logs.index.live("d")}
+    assert live <= on_disk
+
+
+def test_records_an_older_version_kept_in_the_database_move_to_files_with_their_ids(
+    db: Database, logs: LogStore, clock: FixedClock
+) -> None:
+    with db.write() as conn:
+        conn.execute(
+            prediction_logs.insert(),
+            [
+                {
+                    "id": 7 + i,
+                    "at": T0 + timedelta(seconds=i),
+                    "deployment": "d",
+                    "request_id": f"old{i}",
+                    "row": 0,
+                    "version": 1,
+                    "arm": "champion",
+                    "inputs": {"x": i},
+                    "output": 1,
+                    "latency_ms": 2.0,
+                }
+                for i in range(25)
+            ],
+        )
+    LabelStore(db, clock).upsert("d", [Label(7, T0, 1, 1, 0)])
+    assert logs.migrate(chunk=10) == 25
+    assert logs.migrate() == 0  # nothing left: a second start moves nothing
+    with db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(prediction_logs)).scalar() == 0
+    assert logs.count("d") == 25 and len(logs.index.live("d")) == 3
+    [(pid, at, request_id, *_)] = logs.by_request("d", ["old0"])
+    assert (pid, at, request_id) == (7, T0, "old0")  # the label still points at it
+
+
+def test_labels_find_their_predictions_by_key_and_time(logs: LogStore) -> None:
+    logs.add_many([record(i) for i in range(200)])
+    rows = [row for chunk in logs.by_keys("d", ["customer"], chunk=64) for row in chunk]
+    assert len(rows) == 200
+    by_customer = {key: at for _id, at, _version, _output, key in rows if key == ("c3",)}
+    assert len(by_customer) == 1
+    mine = sorted(at for _id, at, _v, _o, key in rows if key == ("c3",))
+    assert mine == [T0 + timedelta(seconds=s) for s in (3, 53, 103, 153)]
+
+
+def test_the_writer_keeps_records_while_the_log_folder_cannot_be_written(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "logs"
+    blocked.write_text("a file where the folder should be")  # every write fails
+    logs = LogStore(db, clock, blocked)
+    with pytest.raises(LogStoreUnavailable, match="cannot write prediction logs"):
+        logs.add_many([record(1)])
+    writer = PredictionLogWriter(logs.add_many, interval=0.05, max_backoff=0.1)
+    writer.start()
+    writer.add([record(i) for i in range(30)])
+    deadline = datetime.now(UTC) + timedelta(seconds=10)
+    while writer.failures < 2 and datetime.now(UTC) < deadline:
+        threading.Event().wait(0.02)
+    assert writer.failures >= 2 and writer.pending == 30 and writer.dropped == 0
+    blocked.unlink()  # the folder can be written again
+    assert writer.flush(timeout=10)
+    writer.close()
+    assert (writer.written, writer.dropped, writer.refused) == (30, 0, 0)
+    assert logs.count("d") == 30
+
+
+def test_a_record_the_store_refuses_is_dropped_and_counted_alone(logs: LogStore) -> None:
+    writer = PredictionLogWriter(logs.add_many, interval=0.05)
+    writer.start()
+    writer.add([record(1), record(2, version="not a number"), record(3)])
+    assert writer.flush(timeout=10)
+    writer.close()
+    assert (writer.written, writer.refused) == (2, 1)
+    assert {r.request_id for r in logs.find("d")} == {"r1", "r3"}
