@@ -3,6 +3,10 @@ quiet on unchanged data, and pointed at the features that moved."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -162,3 +166,38 @@ def test_categorical_columns_named_add_to_those_detected() -> None:
     assert detected == {"code": "numeric", "sky": "categorical"}
     with pytest.raises(InvalidInput, match=r"categorical column\(s\) cod are not in both"):
         drift_from_data(ref, cur, categorical=["cod"])
+
+
+def _bench_data() -> ModuleType:
+    """bench/drift.py: its data generator and its drifted window."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "drift.py"
+    spec = importlib.util.spec_from_file_location("bench_drift_data", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bench_drift_is_found_in_the_drifted_columns_only() -> None:
+    # A quarter of the columns moved by amounts a user cares about: a quarter of a
+    # standard deviation, 1.3 times the spread, a level losing a third of its share,
+    # a new level; 50,000 rows (the bench runs 1,000,000).
+    bench = _bench_data()
+    reference = bench.frame(50_000, 1)
+    schema = {c: ("float" if c.startswith("n") else "category") for c in reference.columns}
+    profile = build_profile(reference, schema=schema)
+    window = bench.frame(50_000, 2)
+    moved = bench.drifted(window)
+    assert bench.DRIFTED == ["n0", "n1", "n2", "c0", "c1"]
+    assert drift_from_profile(profile, window).drifted == []
+    assert drift_from_profile(profile, moved).drifted == bench.DRIFTED
+    assert drift_from_data(reference, window).drifted == []
+    exact = drift_from_data(reference, moved)
+    assert exact.drifted == bench.DRIFTED
+    fast = drift_from_profile(profile, moved)
+    for a, b in zip(exact.features, fast.features, strict=True):
+        assert a.feature == b.feature and a.method == b.method
+        if a.kind == "numeric":
+            assert b.statistics["ks"] == pytest.approx(a.statistics["ks"], abs=0.01)
+        if a.feature in bench.DRIFTED and a.kind == "numeric":  # far out in the tail
+            assert a.statistics["ks_p_value"] < 1e-100 and b.statistics["ks_p_value"] < 1e-100
