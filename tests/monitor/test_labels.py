@@ -149,7 +149,7 @@ def test_labels_take_the_type_of_the_outputs_and_repeats_are_counted(lk: Lightke
 def test_date_keys_match_however_they_are_written() -> None:
     from datetime import datetime as dt
 
-    from lightkeeper.monitor.labels import _text
+    from lightkeeper.logstore.store import key_text as _text
 
     forms = ["2015-01-01", "2015-01-01 00:00:00", "2015-01-01T00:00:00.000", dt(2015, 1, 1)]
     assert {_text(f) for f in forms} == {"2015-01-01T00:00:00"}

@@ -167,14 +167,33 @@ def test_records_an_older_version_kept_in_the_database_move_to_files_with_their_
     assert (pid, at, request_id) == (7, T0, "old0")  # the label still points at it
 
 
-def test_labels_find_their_predictions_by_key_and_time(logs: LogStore) -> None:
-    logs.add_many([record(i) for i in range(200)])
-    rows = [row for chunk in logs.by_keys("d", ["customer"], chunk=64) for row in chunk]
-    assert len(rows) == 200
-    by_customer = {key: at for _id, at, _version, _output, key in rows if key == ("c3",)}
-    assert len(by_customer) == 1
-    mine = sorted(at for _id, at, _v, _o, key in rows if key == ("c3",))
-    assert mine == [T0 + timedelta(seconds=s) for s in (3, 53, 103, 153)]
+def test_labels_find_the_newest_prediction_of_their_key_at_or_before_their_time(
+    logs: LogStore,
+) -> None:
+    logs.add_many([record(i) for i in range(200)])  # customer c3 at 3, 53, 103, 153 s
+    logs.add_many([record(3000, inputs={"customer": "2015-01-01 00:00:00"})])
+    wanted = [("c3",), ("c3",), ("c3",), ("nobody",), ("2015-01-01T00:00:00",)]
+    times = [T0 + timedelta(seconds=100), None, T0, None, None]
+    found = logs.match_keys("d", ["customer"], wanted, times)
+    assert [hit[1] if hit else None for hit in found] == [
+        T0 + timedelta(seconds=53),
+        T0 + timedelta(seconds=153),
+        None,  # no prediction of c3 at or before T0
+        None,
+        T0 + timedelta(seconds=3000),  # a date however written
+    ]
+    numeric = [record(i, deployment="e", inputs={"customer": 7.0 + i % 2}) for i in range(4)]
+    logs.add_many(numeric)
+    [seven, eight] = logs.match_keys("e", ["customer"], [("7",), ("8",)], [None, None])
+    assert (
+        seven
+        and eight
+        and (seven[1], eight[1])
+        == (
+            T0 + timedelta(seconds=2),  # 7.0 logged, "7" asked: the newest
+            T0 + timedelta(seconds=3),
+        )
+    )
 
 
 def test_the_writer_keeps_records_while_the_log_folder_cannot_be_written(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.clock import Clock
-from lightkeeper.errors import DatabaseUnavailable, LogStoreUnavailable, first_line
+from lightkeeper.errors import DatabaseUnavailable, InvalidInput, LogStoreUnavailable, first_line
 from lightkeeper.logstore.records import INPUT, INPUT_JSON, OUTPUT, OUTPUT_JSON, new_ids, to_table
 from lightkeeper.store.db import Database
 from lightkeeper.store.logfiles import LogFile, LogFileStore
@@ -276,33 +276,65 @@ class LogStore:
             rows = con.execute(sql).fetchall()
         return [(r[0], r[1].astimezone(UTC), r[2], r[3], r[4], _decoded(r[5], r[6])) for r in rows]
 
-    def by_keys(
-        self, deployment: str, columns: Sequence[str], *, chunk: int = 200_000
-    ) -> Iterator[list[tuple[int, datetime, int, Any, tuple[Any, ...]]]]:
-        """(id, at, version, output, key values) of every answered row, in chunks: the
-        entity key read from each row's logged inputs (for joining labels by key)."""
+    def match_keys(
+        self,
+        deployment: str,
+        columns: Sequence[str],
+        keys: Sequence[tuple[str, ...]],
+        times: Sequence[datetime | None],
+    ) -> list[tuple[int, datetime, int, Any] | None]:
+        """For each wanted entity key (as text, see below) and time, the newest answered
+        prediction with that key at or before the time (any time for ``None``):
+        ``(id, at, version, output)``, or ``None`` when there is none.
+
+        Keys are compared as text the way :func:`key_text` writes them: ``7`` for 7, 7.0
+        and "7"; a date or time as ISO 8601 (``2015-01-01T00:00:00``) however written.
+        One join in DuckDB (ASOF: the newest prediction not after the label's time).
+
+        Raises:
+            InvalidInput: a key column holds values of mixed types in the logs.
+        """
+        import pyarrow as pa
+
+        result: list[tuple[int, datetime, int, Any] | None] = [None] * len(keys)
         with self._logs(deployment) as con:
-            if con is None:
-                return
+            if con is None or not keys:
+                return result
             present = _columns(con)
-            keys = [_feature_sql(name, present) for name in columns]
-            output = _output_sql(present)
-            sql = (
-                f'SELECT id, "at", version, {output}, {", ".join(keys)} FROM logs '
-                "WHERE arm <> 'shadow' AND error IS NULL"
+            for name in columns:
+                if INPUT + name not in present:
+                    if INPUT_JSON + name in present:
+                        raise InvalidInput(
+                            f"the logged values of the key {name!r} are of mixed types",
+                            hint="join these labels by request_id instead",
+                        )
+                    return result  # a key never logged: nothing matches
+            types = dict(
+                con.execute("SELECT column_name, column_type FROM (DESCRIBE logs)").fetchall()
             )
-            reader = _relation(con, sql, []).to_arrow_reader(chunk)
-            width = len(columns)
-            for batch in reader:
-                data = batch.to_pydict()
-                names = list(data)
-                out = []
-                for i in range(batch.num_rows):
-                    at = data["at"][i].astimezone(UTC)
-                    value = _decoded(data[names[3]][i], data[names[4]][i])
-                    key = tuple(data[names[5 + k]][i] for k in range(width))
-                    out.append((data["id"][i], at, data["version"][i], value, key))
-                yield out
+            never = datetime(9999, 12, 31, tzinfo=UTC)
+            wanted = {"idx": pa.array(range(len(keys)), pa.int64())}
+            for k in range(len(columns)):
+                wanted[f"k{k}"] = pa.array([key[k] for key in keys], pa.string())
+            wanted["t"] = pa.array([t or never for t in times], pa.timestamp("us", tz="UTC"))
+            con.register("wanted", pa.table(wanted))
+            normal = [
+                f"{_key_sql(_quote(INPUT + name), types[INPUT + name])} AS k{k}"
+                for k, name in enumerate(columns)
+            ]
+            output = _output_sql(present)
+            con.execute(
+                f'CREATE TEMP TABLE preds AS SELECT id, "at", version, {output}, '
+                f"{', '.join(normal)} FROM logs WHERE arm <> 'shadow' AND error IS NULL"
+            )
+            on = " AND ".join(f"w.k{k} = p.k{k}" for k in range(len(columns)))
+            rows = con.execute(
+                'SELECT w.idx, p.id, p."at", p.version, p.output, p.output_json '
+                f'FROM wanted w ASOF JOIN preds p ON {on} AND w.t >= p."at"'
+            ).fetchall()
+        for idx, pid, at, version, value, text in rows:
+            result[idx] = (pid, at.astimezone(UTC), version, _decoded(value, text))
+        return result
 
     def _ids(self, files: Sequence[LogFile]) -> list[int]:
         if not files:
@@ -400,6 +432,49 @@ def _output_sql(present: set[str]) -> str:
     typed = _quote(OUTPUT) if OUTPUT in present else "NULL"
     text = _quote(OUTPUT_JSON) if OUTPUT_JSON in present else "NULL"
     return f"{typed} AS output, {text} AS output_json"
+
+
+_DATE_RE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+
+
+def key_text(value: Any) -> str:
+    """A key value as text, the same for 7, 7.0 and "7", and for a date however written
+    (2015-01-01, 2015-01-01 00:00:00, 2015-01-01T00:00:00.000, a Timestamp)."""
+    import re
+
+    import pandas as pd
+
+    item = getattr(value, "item", None)
+    value = item() if callable(item) else value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) or (isinstance(value, str) and re.fullmatch(_DATE_RE, value)):
+        return str(pd.Timestamp(value).isoformat())
+    return str(value)
+
+
+def _key_sql(column: str, kind: str) -> str:
+    """The SQL for :func:`key_text` of a logged key column of DuckDB type ``kind``."""
+    if kind == "BOOLEAN":
+        return f"CASE WHEN {column} THEN 'True' ELSE 'False' END"
+    if kind in ("FLOAT", "DOUBLE"):
+        return (
+            f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) "
+            f"THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END"
+        )
+    if kind == "VARCHAR":
+        stamp = f"TRY_CAST({column} AS TIMESTAMP)"
+        iso = (
+            f"strftime({stamp}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN strftime({stamp}, '%f') "
+            f"<> '000000' THEN '.' || strftime({stamp}, '%f') ELSE '' END"
+        )
+        return (
+            f"CASE WHEN regexp_full_match({column}, '{_DATE_RE}') AND {stamp} IS NOT NULL "
+            f"THEN {iso} ELSE {column} END"
+        )
+    return f"CAST({column} AS VARCHAR)"
 
 
 def _decoded(value: Any, text: str | None) -> Any:

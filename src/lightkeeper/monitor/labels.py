@@ -10,13 +10,13 @@ replaces it. Unmatched rows are counted and shown, never silently dropped.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lightkeeper.errors import InvalidInput
 from lightkeeper.events import LabelsIngested
+from lightkeeper.logstore.store import key_text
 from lightkeeper.monitor.monitors import champion
 from lightkeeper.store.labels import Label
 
@@ -181,22 +181,6 @@ def _plain(value: Any) -> Any:
     return item() if callable(item) else value
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
-
-
-def _text(value: Any) -> str:
-    """A key value as text, the same for 7, 7.0 and "7", and for a date however written
-    (2015-01-01, 2015-01-01 00:00:00, 2015-01-01T00:00:00.000, a Timestamp)."""
-    import pandas as pd
-
-    value = _plain(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime) or (isinstance(value, str) and _DATE.fullmatch(value)):
-        return str(pd.Timestamp(value).isoformat())  # pandas is untyped: make it a str for mypy
-    return str(value)
-
-
 def _typed(found: list[Label]) -> list[Label]:
     """Labels in the type of the outputs they judge ("1" for 1, 1.0 for 1, "1" for "1").
 
@@ -222,7 +206,7 @@ def _typed(found: list[Label]) -> list[Label]:
             elif isinstance(output, float):
                 value = float(value)
             elif isinstance(output, str):
-                value = _text(value) if not isinstance(value, str) else value
+                value = key_text(value) if not isinstance(value, str) else value
         except (TypeError, ValueError):
             raise InvalidInput(
                 f"the label {value!r} cannot be compared with the model's outputs "
@@ -273,7 +257,7 @@ def _by_key(
 ) -> tuple[list[Label], list[str]]:
     import pandas as pd
 
-    wanted = [tuple(_text(v) for v in row) for row in frame[keys].itertuples(index=False)]
+    wanted = [tuple(key_text(v) for v in row) for row in frame[keys].itertuples(index=False)]
     times: list[datetime | None] = [None] * len(frame)
     if at is not None:
         stamps = pd.to_datetime(frame[at], utc=True, errors="coerce", format="ISO8601")
@@ -283,23 +267,14 @@ def _by_key(
                 hint="use ISO 8601, e.g. 2026-11-27T06:00:00Z",
             )
         times = [t.to_pydatetime() for t in stamps]
-    needed = set(wanted)
-    candidates: dict[tuple[str, ...], list[tuple[datetime, int, int, Any]]] = {}
-    for chunk in predictions.by_keys(deployment, keys):
-        for pid, when, version, output, values in chunk:
-            key = tuple(_text(v) for v in values)
-            if key in needed:
-                candidates.setdefault(key, []).append((when, pid, version, output))
+    matches = predictions.match_keys(deployment, keys, wanted, times)
     found, unmatched = [], []
-    for key, moment, value in zip(wanted, times, frame[column].tolist(), strict=True):
-        options = candidates.get(key, [])
-        if moment is not None:
-            options = [o for o in options if o[0] <= moment]
-        if not options:
+    for key, moment, value, hit in zip(wanted, times, frame[column].tolist(), matches, strict=True):
+        if hit is None:
             before = f" at or before {moment.astimezone(UTC):%Y-%m-%d %H:%M}" if moment else ""
             unmatched.append(f"key {', '.join(key)}{before}")
             continue
-        when, pid, version, output = max(options, key=lambda o: (o[0], o[1]))
+        pid, when, version, output = hit
         found.append(Label(pid, when, version, output, _plain(value)))
     return found, unmatched
 
