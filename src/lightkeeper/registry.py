@@ -102,6 +102,7 @@ class Registry:
         self._client: MlflowClient | None = None
         self._tables: MlflowTables | bool | None = False  # False: not looked at yet
         self._manifests: OrderedDict[tuple[str, int], Manifest | None] = OrderedDict()
+        self._profiles: OrderedDict[tuple[str, int, str], str | None] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -421,15 +422,25 @@ class Registry:
         """The stored reference profile of a version as JSON data, ``None`` if it has none.
 
         With ``output``, the profile of the model's own predictions on its training data
-        (one feature, ``prediction``) instead of the features'.
+        (one feature, ``prediction``) instead of the features'. Each is downloaded once per
+        process (the newest :data:`_MANIFESTS_KEPT` are kept).
         """
         import json
 
         artifact = OUTPUT_PROFILE_ARTIFACT if output else PROFILE_ARTIFACT
-        text = self._run_text(name, version, artifact)
+        key = (name, self.resolve_version(name, version), artifact)
+        with self._lock:  # a version's artifacts never change: read each once per process
+            known = key in self._profiles
+            text = self._profiles.get(key)
+        if not known:
+            text = self._run_text(name, key[1], artifact)
+            with self._lock:
+                self._profiles[key] = text
+                while len(self._profiles) > _MANIFESTS_KEPT:
+                    self._profiles.popitem(last=False)
         if text is None:
             return None
-        data: dict[str, Any] = json.loads(text)
+        data: dict[str, Any] = json.loads(text)  # a fresh copy for each caller
         return data
 
     def model_code(self, name: str, version: int | str, into: Path) -> Path | None:

@@ -8,6 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -172,19 +173,22 @@ def test_labels_find_the_newest_prediction_of_their_key_at_or_before_their_time(
 ) -> None:
     logs.add_many([record(i) for i in range(200)])  # customer c3 at 3, 53, 103, 153 s
     logs.add_many([record(3000, inputs={"customer": "2015-01-01 00:00:00"})])
-    wanted = [("c3",), ("c3",), ("c3",), ("nobody",), ("2015-01-01T00:00:00",)]
-    times = [T0 + timedelta(seconds=100), None, T0, None, None]
-    found = logs.match_keys("d", ["customer"], wanted, times)
-    assert [hit[1] if hit else None for hit in found] == [
+    at = pd.Series(pd.to_datetime([T0 + timedelta(seconds=100), T0], utc=True))
+    timed = logs.match_keys("d", ["customer"], [("c3",), ("c3",)], at)
+    assert [hit[1] if hit else None for hit in timed] == [
         T0 + timedelta(seconds=53),
-        T0 + timedelta(seconds=153),
         None,  # no prediction of c3 at or before T0
+    ]
+    wanted = [("c3",), ("nobody",), ("2015-01-01T00:00:00",)]
+    found = logs.match_keys("d", ["customer"], wanted, None)
+    assert [hit[1] if hit else None for hit in found] == [
+        T0 + timedelta(seconds=153),  # without a time: the newest
         None,
         T0 + timedelta(seconds=3000),  # a date however written
     ]
     numeric = [record(i, deployment="e", inputs={"customer": 7.0 + i % 2}) for i in range(4)]
     logs.add_many(numeric)
-    [seven, eight] = logs.match_keys("e", ["customer"], [("7",), ("8",)], [None, None])
+    [seven, eight] = logs.match_keys("e", ["customer"], [("7",), ("8",)], None)
     assert (
         seven
         and eight

@@ -258,7 +258,7 @@ def _by_key(
     import pandas as pd
 
     wanted = [tuple(key_text(v) for v in row) for row in frame[keys].itertuples(index=False)]
-    times: list[datetime | None] = [None] * len(frame)
+    stamps = None
     if at is not None:
         stamps = pd.to_datetime(frame[at], utc=True, errors="coerce", format="ISO8601")
         if stamps.isna().any():
@@ -266,8 +266,10 @@ def _by_key(
                 f"the time column {at!r} has values that are not dates or times",
                 hint="use ISO 8601, e.g. 2026-11-27T06:00:00Z",
             )
-        times = [t.to_pydatetime() for t in stamps]
-    matches = predictions.match_keys(deployment, keys, wanted, times)
+    matches = predictions.match_keys(deployment, keys, wanted, stamps)
+    times: list[datetime | None] = (
+        [None] * len(frame) if stamps is None else [t.to_pydatetime() for t in stamps]
+    )
     found, unmatched = [], []
     for key, moment, value, hit in zip(wanted, times, frame[column].tolist(), matches, strict=True):
         if hit is None:

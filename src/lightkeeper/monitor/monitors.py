@@ -233,9 +233,11 @@ class _Outputs:
     def add(self, frame: pd.DataFrame) -> None:
         import pandas as pd
 
-        by_version: dict[int, list[Any]] = {}
+        by_version: dict[int, pd.Series[Any]] = {}
         for version, group in frame.groupby("version", sort=False)["output"]:
-            by_version[int(version)] = group.tolist()
+            # a one-row output logged as a one-element list: unwrap (numbers need nothing)
+            values = group.map(_scalar) if group.dtype == object else group
+            by_version[int(version)] = values.reset_index(drop=True)
         for version, values in by_version.items():
             self.rows[str(version)] = self.rows.get(str(version), 0) + len(values)
             if version not in self.windows:
@@ -244,7 +246,7 @@ class _Outputs:
             if window is None:
                 continue
             try:
-                window.add(pd.DataFrame({OUTPUT: [_scalar(v) for v in values]}))
+                window.add(pd.DataFrame({OUTPUT: values}))
             except (InvalidInput, TypeError, ValueError) as exc:  # outputs of another shape
                 self.windows[version] = None
                 self.references[version] = None
