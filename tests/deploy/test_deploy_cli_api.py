@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from lightkeeper import Lightkeeper
+from lightkeeper.store.predictions import PredictionRecord
 from lightkeeper.web.api import build_api
 
 
@@ -78,7 +80,32 @@ def test_releases_over_http(lk: Lightkeeper, versions: list[int], serve) -> None
         assert shown["state"]["champion"] == v1 and len(shown["releases"]) == 4
         missing = http.post("/api/v1/deployments/zz/rollback", json={})
         assert missing.status_code == 404
+        now = lk.clock.now()
+        lk.logs.add_many([_logged("d", now, i) for i in range(6)])
+        traffic = http.get("/api/v1/deployments/d/traffic", params={"window": "1h"}).json()
+        [bucket] = traffic["buckets"]
+        assert (bucket["arm"], bucket["rows"], bucket["errors"]) == ("champion", 6, 2)
+        for params in ({"every": "0h"}, {"window": "soon"}, {"window": "52w", "every": "1s"}):
+            wrong = http.get("/api/v1/deployments/d/traffic", params=params)
+            assert wrong.status_code == 422, params
+            assert wrong.json()["error"]["code"] == "LK-INVALID-INPUT"
+        assert http.get("/api/v1/deployments/zz/traffic").status_code == 404
         refused = http.post("/api/v1/deployments/d/promote", json={})
         assert (
             refused.status_code == 409 and refused.json()["error"]["code"] == "LK-RELEASE-REFUSED"
         )
+
+
+def _logged(deployment: str, at: datetime, i: int) -> PredictionRecord:
+    return PredictionRecord(
+        at=at - timedelta(seconds=i),
+        deployment=deployment,
+        request_id=f"r{i}",
+        row=0,
+        version=1,
+        arm="champion",
+        inputs={"income": 1.0},
+        output=1,
+        latency_ms=float(i),
+        error="boom" if i % 3 == 0 else None,
+    )

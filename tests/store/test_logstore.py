@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from lightkeeper.clock import FixedClock
-from lightkeeper.errors import LogStoreUnavailable
+from lightkeeper.errors import InvalidInput, LogStoreUnavailable
 from lightkeeper.logstore import LogStore
 from lightkeeper.logstore.compact import MIN_FILES, Compactor
 from lightkeeper.logstore.store import GRACE
@@ -230,3 +230,24 @@ def test_a_record_the_store_refuses_is_dropped_and_counted_alone(logs: LogStore)
     writer.close()
     assert (writer.written, writer.refused) == (2, 1)
     assert {r.request_id for r in logs.find("d")} == {"r1", "r3"}
+
+
+def test_traffic_is_counted_per_bucket_and_arm_with_latency_percentiles(logs: LogStore) -> None:
+    logs.add_many([record(i, latency_ms=float(i % 100)) for i in range(300)])
+    logs.add_many([record(i, arm="shadow", error="x") for i in range(0, 300, 10)])
+    buckets = logs.traffic("d", start=T0, end=T0 + timedelta(minutes=5), every=timedelta(minutes=2))
+    assert [(b["start"], b["arm"], b["rows"]) for b in buckets] == [
+        (T0.isoformat(), "champion", 120),
+        (T0.isoformat(), "shadow", 12),
+        ((T0 + timedelta(minutes=2)).isoformat(), "champion", 120),
+        ((T0 + timedelta(minutes=2)).isoformat(), "shadow", 12),
+        ((T0 + timedelta(minutes=4)).isoformat(), "champion", 60),
+        ((T0 + timedelta(minutes=4)).isoformat(), "shadow", 6),
+    ]
+    first = buckets[0]
+    assert first["requests"] == 120 and first["errors"] == 0
+    assert first["latency_ms"]["p50"] == pytest.approx(39.5)  # 0-19 twice, 20-99 once
+    assert buckets[1]["error_rate"] == 1.0
+    assert logs.traffic("nobody", start=T0, end=T0, every=timedelta(hours=1)) == []
+    with pytest.raises(InvalidInput, match="too many"):
+        logs.traffic("d", start=T0, end=T0 + timedelta(days=365), every=timedelta(seconds=1))

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 #: Retired files are deleted this long after compaction retired them (readers that took
 #: the file list before the swap are done by then).
 GRACE = timedelta(minutes=10)
+#: The most buckets a traffic series may have.
+MAX_BUCKETS = 10_000
 
 
 class LogStore:
@@ -275,6 +277,47 @@ class LogStore:
             )
             rows = con.execute(sql).fetchall()
         return [(r[0], r[1].astimezone(UTC), r[2], r[3], r[4], _decoded(r[5], r[6])) for r in rows]
+
+    def traffic(
+        self, deployment: str, *, start: datetime, end: datetime, every: timedelta
+    ) -> list[dict[str, Any]]:
+        """Volume, errors and latency per time bucket of ``every`` and arm in
+        ``[start, end)``, buckets counted from ``start``: ``{"start", "arm", "requests",
+        "rows", "errors", "error_rate", "latency_ms": {"p50", "p95", "p99"}}``, oldest
+        first. Buckets without traffic are left out."""
+        seconds = int(every.total_seconds())
+        if seconds < 1:
+            raise InvalidInput(
+                "a traffic bucket must be at least one second", hint="use e.g. 1m, 1h, 1d"
+            )
+        if (end - start) / every > MAX_BUCKETS:
+            raise InvalidInput(
+                f"{(end - start) / every:,.0f} buckets of {seconds} s are too many "
+                f"(at most {MAX_BUCKETS:,})",
+                hint="ask for a shorter window or longer buckets",
+            )
+        with self._logs(deployment, start=start, end=end) as con:
+            if con is None:
+                return []
+            rows = con.execute(
+                f"SELECT time_bucket(INTERVAL '{seconds} seconds', \"at\", ?::TIMESTAMPTZ) "
+                "AS bucket, arm, count(DISTINCT request_id), count(*), count(error), "
+                "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) FROM logs "
+                'WHERE "at" >= ? AND "at" < ? GROUP BY ALL ORDER BY bucket, arm',
+                [start, start, end],
+            ).fetchall()
+        return [
+            {
+                "start": bucket.astimezone(UTC).isoformat(),
+                "arm": arm,
+                "requests": requests,
+                "rows": count,
+                "errors": errors,
+                "error_rate": errors / count,
+                "latency_ms": dict(zip(("p50", "p95", "p99"), latency, strict=True)),
+            }
+            for bucket, arm, requests, count, errors, latency in rows
+        ]
 
     def match_keys(
         self,
