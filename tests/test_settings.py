@@ -112,6 +112,12 @@ SECRETS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
         "LK-SETTINGS-INVALID",
     ),
     "token": (f"lk_{PASSWORD}", f"lk_{PASSWORD}", ("tokens", "list"), "LK-UNAUTHENTICATED"),
+    "logs_url": (
+        f"s3://reader:{PASSWORD}@bucket/logs",
+        f"nosuch://reader:{PASSWORD}@bucket/logs",
+        ("settings",),
+        "LK-SETTINGS-INVALID",
+    ),
 }
 
 

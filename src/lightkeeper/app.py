@@ -102,7 +102,7 @@ class Lightkeeper:
         """The prediction logs (``<home>/logs``); older ones in the database move in."""
         from lightkeeper.logstore import LogStore
 
-        logs = LogStore(self.database, self.clock, self.settings.logs_root)
+        logs = LogStore(self.database, self.clock, self.settings.logs_location)
         logs.migrate()
         return logs
 

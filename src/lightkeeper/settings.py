@@ -95,6 +95,15 @@ SETTINGS: tuple[Setting, ...] = (
         "log_level", str, "INFO", "Log level of the CLI and servers: DEBUG, INFO, WARNING, ERROR."
     ),
     Setting(
+        "logs_url",
+        str,
+        None,
+        "Where the prediction logs are kept: a folder, or a URL of a filesystem pyarrow "
+        "opens (s3://bucket/prefix, gs://..., hdfs://..., file://...). Default: logs/ "
+        "inside the home.",
+        secret=True,
+    ),
+    Setting(
         "serve_rollout",
         str,
         "auto",
@@ -104,6 +113,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+#: The URL schemes of the filesystems pyarrow opens (a plain folder needs none).
+LOGS_SCHEMES = ("file", "s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss", "mock")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -151,6 +162,7 @@ class Settings:
     smtp_url: str
     smtp_from: str
     log_level: str
+    logs_url: str | None
     serve_rollout: str
     sources: Mapping[str, str]
 
@@ -216,6 +228,7 @@ class Settings:
             )
         values["serve_rollout"] = mode
         _check_smtp_url(values["smtp_url"], sources["smtp_url"])
+        _check_logs_url(values["logs_url"], sources["logs_url"])
         if not 0 < values["port"] < 65536:
             raise SettingsError(
                 f"setting port from {sources['port']} is {values['port']}",
@@ -229,9 +242,10 @@ class Settings:
         return self.home / "artifacts"
 
     @property
-    def logs_root(self) -> Path:
-        """Folder of the prediction logs (Parquet files; :mod:`lightkeeper.logstore`)."""
-        return self.home / "logs"
+    def logs_location(self) -> str:
+        """Where the prediction logs are (:mod:`lightkeeper.logstore`): ``logs_url``, or
+        the folder logs/ inside the home."""
+        return self.logs_url or str(self.home / "logs")
 
     def rows(self) -> list[dict[str, str]]:
         """Each setting with its value (secrets masked), source and help, for
@@ -302,6 +316,18 @@ def _shown(setting: Setting, value: Any) -> str:
     if setting.secret and value:
         return mask(str(value))
     return str(value)
+
+
+def _check_logs_url(url: str | None, source: str) -> None:
+    if url is None or "://" not in url:
+        return
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in LOGS_SCHEMES:
+        raise SettingsError(
+            f"setting logs_url from {source} is {mask(url)!r}, not a filesystem the logs "
+            "can be kept on",
+            hint=f"use a folder, or a URL starting with one of: {', '.join(LOGS_SCHEMES)}",
+        )
 
 
 def _check_smtp_url(url: str, source: str) -> None:

@@ -251,3 +251,38 @@ def test_traffic_is_counted_per_bucket_and_arm_with_latency_percentiles(logs: Lo
     assert logs.traffic("nobody", start=T0, end=T0, every=timedelta(hours=1)) == []
     with pytest.raises(InvalidInput, match="too many"):
         logs.traffic("d", start=T0, end=T0 + timedelta(days=365), every=timedelta(seconds=1))
+
+
+def test_logs_on_a_filesystem_url_work_the_same(db: Database, clock: FixedClock) -> None:
+    """pyarrow's in-memory mock filesystem stands in for object storage: written object by
+    object, read through Arrow datasets, compacted through a local file."""
+    logs = LogStore(db, clock, "mock:///bucket/lightkeeper/logs")
+    assert not logs.place.local
+    for batch in range(MIN_FILES):
+        logs.add_many([record(batch * 10 + i) for i in range(10)])
+    logs.add_many([record(99, inputs={"x": "text now", "region": "south"})])  # x: another type
+    assert logs.count("d") == 41
+    [found] = logs.find("d", request_id="r7")
+    # x is a number in some files and text in one: across them it reads as text
+    assert found.inputs["x"] in ("7", "7.0") and found.inputs["region"] == "south"
+    frames = list(
+        logs.served_frames("d", start=T0, end=T0 + timedelta(hours=1), features=["region"])
+    )
+    assert sum(len(f) for f in frames) == 41
+    compactor = Compactor(logs=logs, clock=clock)
+    assert compactor.compact("d").outcome == "ran"
+    assert len(logs.index.live("d")) == 1 and logs.count("d") == 41
+    clock.advance(GRACE + timedelta(seconds=1))
+    assert compactor.purge() == MIN_FILES + 1
+    assert sorted(r.request_id for r in logs.find("d", limit=100)) == sorted(
+        f"r{i}" for i in [*range(40), 99]
+    )
+    [hit] = logs.match_keys("d", ["customer"], [("c7",)], None)
+    assert hit is not None
+    with pytest.raises(InvalidInput, match="not in a local folder"):
+        _ = logs.root
+
+
+def test_a_logs_url_no_filesystem_opens_is_a_clear_error(db: Database, clock: FixedClock) -> None:
+    with pytest.raises(InvalidInput, match="not a filesystem pyarrow can open"):
+        LogStore(db, clock, "nosuch://bucket/logs")

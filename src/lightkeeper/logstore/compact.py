@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from lightkeeper.clock import Clock
 from lightkeeper.decisions import Decision
 from lightkeeper.errors import first_line
-from lightkeeper.logstore.store import GRACE, LogStore, _path, _sql_list
+from lightkeeper.logstore.store import GRACE, LogStore, _path
 from lightkeeper.store.logfiles import LogFile
 
 log = logging.getLogger(__name__)
@@ -65,23 +66,25 @@ class Compactor:
         return Decision.ran(deployment, f"merged {files} files into {merged}")
 
     def _merge(self, deployment: str, group: Sequence[LogFile]) -> bool:
+        import tempfile
+
         import duckdb
 
         hour = group[0].hour
         path = _path(deployment, hour, "compacted")
-        target = self.logs.root / path
-        temporary = target.with_name(f".{target.name}.tmp")
-        sources = _sql_list([str(self.logs.root / f.path) for f in group])
-        con = duckdb.connect()
-        try:
-            con.execute(
-                f"COPY (SELECT * FROM read_parquet({sources}, union_by_name = true) "
-                f'ORDER BY "at", request_id, "row") TO \'{_escaped(temporary)}\' '
-                "(FORMAT parquet, COMPRESSION zstd)"
-            )
-        finally:
-            con.close()
-        os.replace(temporary, target)
+        place = self.logs.place
+        with tempfile.TemporaryDirectory(prefix="lightkeeper-compact-") as tmp:
+            merged_file = Path(tmp) / "merged.parquet"
+            con = duckdb.connect()
+            try:
+                place.view(con, "small", [f.path for f in group])
+                con.execute(
+                    'COPY (SELECT * FROM small ORDER BY "at", request_id, "row") '
+                    f"TO '{_escaped(merged_file)}' (FORMAT parquet, COMPRESSION zstd)"
+                )
+            finally:
+                con.close()
+            place.put(merged_file, path)
         merged = LogFile(
             deployment=deployment,
             hour=hour,
@@ -92,7 +95,7 @@ class Compactor:
             source="compacted",
         )
         if not self.logs.index.swap(group, [merged], deployment=deployment):
-            target.unlink(missing_ok=True)
+            place.remove(path)
             return False
         return True
 
@@ -101,7 +104,7 @@ class Compactor:
         gone = self.logs.index.gone_before(self.clock.now() - GRACE)
         for f in gone:
             try:
-                (self.logs.root / f.path).unlink(missing_ok=True)
+                self.logs.place.remove(f.path)
             except OSError as exc:
                 log.warning("cannot delete the retired log file %s: %s", f.path, exc)
         if gone:

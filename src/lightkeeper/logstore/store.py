@@ -15,7 +15,6 @@ query needs.
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightkeeper.clock import Clock
 from lightkeeper.errors import DatabaseUnavailable, InvalidInput, LogStoreUnavailable, first_line
+from lightkeeper.logstore.place import Place
 from lightkeeper.logstore.records import INPUT, INPUT_JSON, OUTPUT, OUTPUT_JSON, new_ids, to_table
 from lightkeeper.store.db import Database
 from lightkeeper.store.logfiles import LogFile, LogFileStore
@@ -48,11 +48,21 @@ class LogStore:
     """Append prediction records; read them back for monitors, labels, the rollout
     controller and people."""
 
-    def __init__(self, db: Database, clock: Clock, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, db: Database, clock: Clock, location: str | Path) -> None:
+        self.place = Place(location)
         self.index = LogFileStore(db, clock)
         self._db = db
         self._clock = clock
+
+    @property
+    def root(self) -> Path:
+        """The folder of the logs (a local place only)."""
+        if not self.place.local:
+            raise InvalidInput(
+                f"the logs are at {self.place.shown}, not in a local folder",
+                hint="use lk.logs.place for a location of any kind",
+            )
+        return Path(self.place.base)
 
     # -- writing ------------------------------------------------------------------------
     def add_many(self, records: Sequence[PredictionRecord]) -> None:
@@ -126,25 +136,19 @@ class LogStore:
         except OSError as exc:
             self._remove(written)
             raise LogStoreUnavailable(
-                f"cannot write prediction logs under {self.root}: {first_line(exc)}",
+                f"cannot write prediction logs under {self.place.shown}: {first_line(exc)}",
                 hint="free disk space or fix the folder's permissions; records are kept "
                 "and written again",
             ) from exc
         return written
 
     def _put(self, table: pa.Table, path: str) -> None:
-        import pyarrow.parquet as pq
-
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        pq.write_table(table, temporary, compression="zstd")
-        os.replace(temporary, target)
+        self.place.write(table, path)
 
     def _remove(self, files: Sequence[LogFile]) -> None:
         for f in files:
             try:
-                (self.root / f.path).unlink(missing_ok=True)
+                self.place.remove(f.path)
             except OSError as exc:  # an orphan file is harmless: only indexed files count
                 log.warning("cannot remove %s: %s", f.path, exc)
 
@@ -169,7 +173,9 @@ class LogStore:
                 raise
             moved += len(records)
         if moved:
-            log.info("moved %d prediction records from the ops database to %s", moved, self.root)
+            log.info(
+                "moved %d prediction records from the ops database to %s", moved, self.place.shown
+            )
         return moved
 
     # -- reading ------------------------------------------------------------------------
@@ -404,9 +410,8 @@ class LogStore:
 
         con = duckdb.connect()
         try:
-            paths = _sql_list([str(self.root / f.path) for f in files])
-            sql = f"SELECT id FROM read_parquet({paths}, union_by_name = true)"
-            return [row[0] for row in con.execute(sql).fetchall()]
+            self.place.view(con, "old", [f.path for f in files])
+            return [row[0] for row in con.execute("SELECT id FROM old").fetchall()]
         finally:
             con.close()
 
@@ -422,17 +427,14 @@ class LogStore:
             return
         import duckdb
 
-        paths = _sql_list([str(self.root / f.path) for f in files])
         con = duckdb.connect()
         try:
-            con.execute(
-                f"CREATE VIEW logs AS SELECT * FROM read_parquet({paths}, union_by_name = true)"
-            )
+            self.place.view(con, "logs", [f.path for f in files])
             yield con
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, OSError) as exc:
             raise LogStoreUnavailable(
                 f"cannot read the prediction logs of {deployment}: {first_line(exc)}",
-                hint=f"check the folder {self.root}",
+                hint=f"check {self.place.shown}",
             ) from exc
         finally:
             con.close()
@@ -453,11 +455,6 @@ def _hour(at: datetime) -> datetime:
 
 def _path(deployment: str, hour: datetime, source: str) -> str:
     return f"deployment={deployment}/hour={hour:%Y-%m-%dT%H}/{source}-{uuid.uuid4().hex}.parquet"
-
-
-def _sql_list(paths: Sequence[str]) -> str:
-    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    return f"[{quoted}]"
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
