@@ -286,3 +286,20 @@ def test_logs_on_a_filesystem_url_work_the_same(db: Database, clock: FixedClock)
 def test_a_logs_url_no_filesystem_opens_is_a_clear_error(db: Database, clock: FixedClock) -> None:
     with pytest.raises(InvalidInput, match="not a filesystem pyarrow can open"):
         LogStore(db, clock, "nosuch://bucket/logs")
+
+
+def test_a_full_buffer_drops_the_oldest_while_the_logs_cannot_be_written(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "logs"
+    blocked.write_text("not a folder")
+    logs = LogStore(db, clock, blocked)
+    writer = PredictionLogWriter(logs.add_many, capacity=10, interval=0.05, max_backoff=0.1)
+    writer.start()
+    writer.add([record(i) for i in range(30)])  # 20 more than the buffer holds
+    assert writer.dropped == 20 and writer.pending == 10
+    blocked.unlink()
+    assert writer.flush(timeout=10)
+    writer.close()
+    assert (writer.written, writer.dropped) == (10, 20)
+    assert sorted(r.request_id for r in logs.find("d")) == sorted(f"r{i}" for i in range(20, 30))
