@@ -290,7 +290,9 @@ class LogStore:
         """Volume, errors and latency per time bucket of ``every`` and arm in
         ``[start, end)``, buckets counted from ``start``: ``{"start", "arm", "requests",
         "rows", "errors", "error_rate", "latency_ms": {"p50", "p95", "p99"}}``, oldest
-        first. Buckets without traffic are left out."""
+        first. Buckets without traffic are left out. A request is counted by its first
+        row (rows are numbered from 0 in each request), which costs nothing, where
+        counting distinct request ids would cost seconds over millions of rows."""
         seconds = int(every.total_seconds())
         if seconds < 1:
             raise InvalidInput(
@@ -307,7 +309,7 @@ class LogStore:
                 return []
             rows = con.execute(
                 f"SELECT time_bucket(INTERVAL '{seconds} seconds', \"at\", ?::TIMESTAMPTZ) "
-                "AS bucket, arm, count(DISTINCT request_id), count(*), count(error), "
+                'AS bucket, arm, count(*) FILTER (WHERE "row" = 0), count(*), count(error), '
                 "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) FROM logs "
                 'WHERE "at" >= ? AND "at" < ? GROUP BY ALL ORDER BY bucket, arm',
                 [start, start, end],
