@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from lightkeeper.clock import Clock
 from lightkeeper.decisions import Decision
@@ -66,25 +65,23 @@ class Compactor:
         return Decision.ran(deployment, f"merged {files} files into {merged}")
 
     def _merge(self, deployment: str, group: Sequence[LogFile]) -> bool:
-        import tempfile
-
         import duckdb
 
         hour = group[0].hour
         path = _path(deployment, hour, "compacted")
         place = self.logs.place
-        with tempfile.TemporaryDirectory(prefix="lightkeeper-compact-") as tmp:
-            merged_file = Path(tmp) / "merged.parquet"
-            con = duckdb.connect()
-            try:
-                place.view(con, "small", [f.path for f in group])
-                con.execute(
-                    'COPY (SELECT * FROM small ORDER BY "at", request_id, "row") '
-                    f"TO '{_escaped(merged_file)}' (FORMAT parquet, COMPRESSION zstd)"
-                )
-            finally:
-                con.close()
+        merged_file = place.scratch(path)
+        con = duckdb.connect()
+        try:
+            place.view(con, "small", [f.path for f in group])
+            con.execute(
+                'COPY (SELECT * FROM small ORDER BY "at", request_id, "row") '
+                f"TO '{_escaped(merged_file)}' (FORMAT parquet, COMPRESSION zstd)"
+            )
             place.put(merged_file, path)
+        finally:
+            con.close()
+            merged_file.unlink(missing_ok=True)
         merged = LogFile(
             deployment=deployment,
             hour=hour,

@@ -39,9 +39,10 @@ class Place:
         if "://" in text and not text.startswith("file://"):
             try:
                 self.fs, base = pafs.FileSystem.from_uri(text)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                # the library's message repeats the URL, credentials and all: not shown
                 raise InvalidInput(
-                    f"the logs location {self.shown} is not a filesystem pyarrow can open: {exc}",
+                    f"the logs location {self.shown} is not a filesystem pyarrow can open",
                     hint="use a folder, or an s3://, gs://, hdfs:// or file:// URL (logs_url)",
                 ) from None
             self.local = False
@@ -68,6 +69,19 @@ class Place:
             return
         self.fs.create_dir(target.rpartition("/")[0], recursive=True)
         pq.write_table(table, target, filesystem=self.fs, compression="zstd")
+
+    def scratch(self, path: str) -> Path:
+        """A local file to build ``path`` in before :meth:`put`: beside the target in a
+        local folder (so the move is a rename on one filesystem), else a temporary one."""
+        if self.local:
+            target = Path(self.full(path))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return target.with_name(f".{target.name}.tmp")
+        import tempfile
+
+        handle, name = tempfile.mkstemp(prefix="lightkeeper-log-", suffix=".parquet")
+        os.close(handle)
+        return Path(name)
 
     def put(self, local_file: Path, path: str) -> None:
         """Move a finished local file to ``path``."""
@@ -97,7 +111,7 @@ class Place:
             quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in fulls)
             con.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{quoted}], "
-                "union_by_name = true)"
+                "union_by_name = true, hive_partitioning = false)"
             )
             return
         import pyarrow.dataset as ds

@@ -133,7 +133,9 @@ class LogFileStore:
         """Drop the rows of retired files whose data is deleted."""
         ids = [f.id for f in files]
         with self._db.write() as conn:
-            conn.execute(log_files.delete().where(log_files.c.id.in_(ids)))
+            for start in range(0, len(ids), 5000):  # bounded IN lists
+                chunk = ids[start : start + 5000]
+                conn.execute(log_files.delete().where(log_files.c.id.in_(chunk)))
 
     def known_paths(self) -> set[str]:
         """Every path the index knows, live or retired."""
